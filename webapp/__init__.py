@@ -1,0 +1,81 @@
+"""The Flask application factory."""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask, session
+from flask_login import current_user
+
+from config import BASE_DIR, Config
+
+from . import crypto, formatting
+from .extensions import babel, csrf, db, login_manager, migrate
+
+
+def create_app(config_class: type = Config) -> Flask:
+    """Build the app: config, extensions, member-data key, processes, blueprints."""
+    app = Flask(__name__, instance_path=config_class.INSTANCE_DIR)
+    app.config.from_object(config_class)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _secrets(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_locale, timezone_selector=lambda: "Asia/Shanghai")
+    from . import workflows  # noqa: F401  registers the declared processes
+    from .services.deadlines import install_session_hooks
+
+    install_session_hooks()
+    _templates(app)
+    _blueprints(app)
+    from .cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _secrets(app: Flask) -> None:
+    """Production passes keys in the environment; demo and tests keep generated ones in instance/."""
+    production = os.environ.get("CRM_ENV") == "production"
+    if not app.config["SECRET_KEY"]:
+        if production:
+            raise RuntimeError("SECRET_KEY must be set in production")
+        app.config["SECRET_KEY"] = crypto.load_or_create_key(app.instance_path + "/session")
+    key = app.config["MEMBER_DATA_KEY"]
+    if not key:
+        if production:
+            raise RuntimeError("MEMBER_DATA_KEY must be set in production")
+        key = crypto.load_or_create_key(app.instance_path)
+    crypto.configure(key)
+
+
+def _locale() -> str:
+    """Chinese unless the user switched to English (the browser's language is not asked)."""
+    chosen = session.get("lang") or (current_user.is_authenticated and current_user.locale)
+    return chosen if chosen in ("zh_CN", "en") else "zh_CN"
+
+
+def _templates(app: Flask) -> None:
+    app.jinja_env.filters["local_time"] = formatting.local_time
+    app.jinja_env.filters["yuan"] = formatting.yuan
+    app.jinja_env.filters["countdown"] = formatting.countdown
+
+    @app.context_processor
+    def nav_counts():
+        from .services.inbox import nav_counts as counts
+
+        return {"nav": counts(current_user) if current_user.is_authenticated else {}}
+
+
+def _blueprints(app: Flask) -> None:
+    from .views import admin, auth, cases, errors, health, inbox, members, outbox
+
+    for module in (auth, inbox, members, cases, outbox, admin, health):
+        app.register_blueprint(module.bp)
+    errors.register(app)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -1,0 +1,36 @@
+"""Display helpers: times in the company zone, money from fen."""
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from . import clock
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def local_time(dt: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time shown in Asia/Shanghai."""
+    if dt is None:
+        return ""
+    return clock.as_utc(dt).astimezone(TZ).strftime(fmt)
+
+
+def yuan(fen: int | None) -> str:
+    """Integer fen as a yuan amount with two decimals; never through float."""
+    if fen is None:
+        return ""
+    return f"{(Decimal(fen) / 100).quantize(Decimal('0.01'))}"
+
+
+def countdown(due: datetime | None, now: datetime | None = None) -> str:
+    """'剩余 3小时20分' or '已超时 1天2小时' for inbox rows."""
+    if due is None:
+        return ""
+    delta = clock.as_utc(due) - (now or clock.now())
+    late = delta.total_seconds() < 0
+    minutes = int(abs(delta.total_seconds()) // 60)
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    text = (f"{days}天" if days else "") + (f"{hours}小时" if hours or days else "") + (
+        f"{mins}分" if not days else "")
+    return ("已超时 " if late else "剩余 ") + (text or "0分")

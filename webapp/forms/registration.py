@@ -1,0 +1,54 @@
+"""The 《入会申请表》 as a web form: fields marked * are mandatory (seed 000 §二2, SPEC §3.9)."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+
+from ..services.registration import InvalidMobile, normalise_mobile
+
+OCCUPATIONS = [("", _l("(未填)")), ("teacher", _l("教师")), ("military", _l("军人")),
+               ("civil_servant", _l("公务员")), ("business", _l("企业职员")),
+               ("self_employed", _l("个体经营")), ("other", _l("其他"))]
+HEARD_FROM = [("", _l("(未填)")), ("passing", _l("路过门店")), ("friend", _l("亲友介绍")),
+              ("ad", _l("广告")), ("online", _l("网络")), ("other", _l("其他"))]
+
+
+def chinese_mobile(form, field):
+    try:
+        normalise_mobile(field.data or "")
+    except InvalidMobile as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+class RegistrationForm(FlaskForm):
+    name = StringField(_l("姓名"), validators=[DataRequired(_l("请填写姓名")), Length(max=30)])
+    mobile = StringField(_l("手机号码"), validators=[DataRequired(_l("请填写手机号码")), chinese_mobile])
+    gender = SelectField(_l("性别"), choices=[("", _l("请选择")), ("M", _l("男")), ("F", _l("女"))],
+                         validators=[InputRequired(_l("请选择性别")), DataRequired(_l("请选择性别"))])
+    birth_date = DateField(_l("出生日期"), validators=[DataRequired(_l("请填写出生日期"))])
+    associate_id = SelectField(_l("分管导购"), coerce=int,
+                               validators=[DataRequired(_l("请选择分管导购"))])
+    applied_on = DateField(_l("申请日期"), validators=[DataRequired(_l("请填写申请日期"))])
+    address = StringField(_l("家庭地址"), validators=[Optional(), Length(max=200)])
+    work_address = StringField(_l("单位地址"), validators=[Optional(), Length(max=200)])
+    email = StringField(_l("电子邮箱"), validators=[Optional(), Email(_l("邮箱格式不正确"))])
+    occupation = SelectField(_l("职业"), choices=OCCUPATIONS, validators=[Optional()])
+    anniversary = DateField(_l("结婚纪念日或其他纪念日"), validators=[Optional()])
+    preferences = TextAreaField(_l("喜好(尺码、款式、颜色)"), validators=[Optional(), Length(max=500)])
+    heard_from = SelectField(_l("了解品牌的途径"), choices=HEARD_FROM, validators=[Optional()])
+    comment = TextAreaField(_l("补充说明"), validators=[Optional(), Length(max=500)])
+    version = HiddenField()
+
+    def validate_birth_date(self, field):
+        if field.data and self.applied_on.data and field.data >= self.applied_on.data:
+            raise ValidationError(_l("出生日期应早于申请日期"))
+
+    def member_data(self) -> dict:
+        """Only the member's fields, as the service expects them."""
+        keys = ("name", "mobile", "gender", "birth_date", "associate_id", "applied_on", "address",
+                "work_address", "email", "occupation", "anniversary", "preferences", "heard_from")
+        data = {k: getattr(self, k).data for k in keys}
+        for key in ("address", "work_address", "email", "preferences"):
+            data[key] = (data[key] or "").strip()
+        data["name"] = data["name"].strip()
+        return data

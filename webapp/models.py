@@ -1,0 +1,254 @@
+"""Database models: organisation, users, settings, members, workflow cases, tasks, audit, outbox."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from . import clock
+from .crypto import Encrypted, mask_mobile
+from .extensions import db
+
+
+class Role(str, enum.Enum):
+    ASSOCIATE = "associate"
+    STORE_MANAGER = "store_manager"
+    AREA_SUPERVISOR = "area_supervisor"
+    AREA_MANAGER = "area_manager"
+    HQ_SPECIALIST = "hq_specialist"
+    HQ_MANAGER = "hq_manager"
+    ADMIN = "admin"
+
+
+STORE_ROLES = {Role.ASSOCIATE, Role.STORE_MANAGER}
+AREA_ROLES = {Role.AREA_SUPERVISOR, Role.AREA_MANAGER}
+COMPANY_ROLES = {Role.HQ_SPECIALIST, Role.HQ_MANAGER, Role.ADMIN}
+
+
+class TZDateTime(db.TypeDecorator):
+    """DateTime stored as UTC and always read back timezone-aware (SQLite drops tzinfo)."""
+
+    impl = db.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return clock.as_utc(value)
+
+    def process_result_value(self, value, dialect):
+        return clock.as_utc(value)
+
+
+class Area(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(db.String(80), unique=True)
+    stores = relationship("Store", back_populates="area", order_by="Store.code")
+
+
+class Store(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(db.String(20), unique=True)
+    name: Mapped[str] = mapped_column(db.String(80))
+    area_id: Mapped[int] = mapped_column(db.ForeignKey("area.id"), index=True)
+    area = relationship("Area", back_populates="stores")
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(db.String(60), unique=True)
+    display_name: Mapped[str] = mapped_column(db.String(60))
+    password_hash: Mapped[str] = mapped_column(db.String(256), default="")
+    role: Mapped[Role] = mapped_column(db.Enum(Role, native_enum=False, length=20))
+    store_id: Mapped[int | None] = mapped_column(db.ForeignKey("store.id"), index=True)
+    area_id: Mapped[int | None] = mapped_column(db.ForeignKey("area.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(TZDateTime)
+    locale: Mapped[str | None] = mapped_column(db.String(10))
+    store = relationship("Store")
+    area = relationship("Area")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses sessions of deactivated users
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def scope_area_id(self) -> int | None:
+        """The area a store-level user belongs to, through their store."""
+        return self.area_id or (self.store.area_id if self.store else None)
+
+
+class Setting(db.Model):
+    key: Mapped[str] = mapped_column(db.String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(db.Text)
+
+
+class Member(db.Model):
+    """A (temporary or formal) member; personal data columns are encrypted at rest."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_no: Mapped[str] = mapped_column(db.String(20), unique=True)
+    card_type: Mapped[str] = mapped_column(db.String(12), default="temporary")
+    status: Mapped[str] = mapped_column(db.String(12), default="pending", index=True)
+    store_id: Mapped[int] = mapped_column(db.ForeignKey("store.id"), index=True)
+    associate_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"), index=True)
+    name: Mapped[str] = mapped_column(db.String(60))
+    gender: Mapped[str] = mapped_column(db.String(1))
+    # Birth year stays clear for age-band analyses; the full date is personal data.
+    birth_year: Mapped[int | None] = mapped_column()
+    birth_date = mapped_column(Encrypted)
+    mobile = mapped_column(Encrypted)
+    mobile_hash: Mapped[str] = mapped_column(db.String(64), unique=True)
+    address = mapped_column(Encrypted)
+    work_address = mapped_column(Encrypted)
+    email = mapped_column(Encrypted)
+    occupation: Mapped[str] = mapped_column(db.String(20), default="")
+    anniversary = mapped_column(Encrypted)
+    preferences: Mapped[str] = mapped_column(db.Text, default="")
+    heard_from: Mapped[str] = mapped_column(db.String(60), default="")
+    applied_on: Mapped[date] = mapped_column(db.Date)
+    points: Mapped[int] = mapped_column(default=0)
+    tier: Mapped[str] = mapped_column(db.String(1), default="C")
+    card_expires_on: Mapped[date | None] = mapped_column(db.Date)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
+    store = relationship("Store")
+    associate = relationship("User")
+
+    @property
+    def masked_mobile(self) -> str:
+        return mask_mobile(self.mobile)
+
+
+class Case(db.Model):
+    """One running instance of a declared workflow; `version` guards concurrent transitions."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process: Mapped[str] = mapped_column(db.String(40))
+    state: Mapped[str] = mapped_column(db.String(40))
+    version: Mapped[int] = mapped_column(default=1)
+    title: Mapped[str] = mapped_column(db.String(200))
+    store_id: Mapped[int | None] = mapped_column(db.ForeignKey("store.id"), index=True)
+    area_id: Mapped[int | None] = mapped_column(db.ForeignKey("area.id"), index=True)
+    member_id: Mapped[int | None] = mapped_column(db.ForeignKey("member.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
+    closed_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    member = relationship("Member")
+    store = relationship("Store")
+    created_by = relationship("User")
+    __table_args__ = (Index("ix_case_process_state", "process", "state"),)
+
+
+class Task(db.Model):
+    """Work waiting for a person or a role in a scope; its deadline lives here, not in Redis."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(db.ForeignKey("case.id"), index=True)
+    name: Mapped[str] = mapped_column(db.String(40))
+    role: Mapped[Role] = mapped_column(db.Enum(Role, native_enum=False, length=20))
+    store_id: Mapped[int | None] = mapped_column(db.ForeignKey("store.id"))
+    area_id: Mapped[int | None] = mapped_column(db.ForeignKey("area.id"))
+    assignee_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"), index=True)
+    status: Mapped[str] = mapped_column(db.String(10), default="open")
+    due_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    remind_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    escalate_to: Mapped[Role | None] = mapped_column(db.Enum(Role, native_enum=False, length=20))
+    escalated_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
+    closed_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))
+    case = relationship("Case")
+    assignee = relationship("User", foreign_keys=[assignee_id])
+    __table_args__ = (
+        Index("ix_task_inbox", "status", "role", "due_at"),
+        Index("ix_task_escalated_inbox", "status", "escalate_to", "escalated_at"),
+        Index("ix_task_remind", "status", "remind_at"),
+        Index("ix_task_due", "status", "due_at"),
+    )
+
+    @property
+    def overdue(self) -> bool:
+        return self.status == "open" and self.due_at is not None and self.due_at <= clock.now()
+
+
+class Notification(db.Model):
+    """A reminder or escalation message; unique per (task, kind) so a deadline fires once."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(db.ForeignKey("task.id"))
+    kind: Mapped[str] = mapped_column(db.String(10))
+    role: Mapped[Role] = mapped_column(db.Enum(Role, native_enum=False, length=20))
+    user_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"), index=True)
+    store_id: Mapped[int | None] = mapped_column()
+    area_id: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
+    read_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    task = relationship("Task")
+    __table_args__ = (UniqueConstraint("task_id", "kind", name="uq_notification_task_kind"),
+                      Index("ix_notification_role", "role", "read_at"))
+
+
+class AuditEvent(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(db.ForeignKey("case.id"), index=True)
+    object_type: Mapped[str] = mapped_column(db.String(30))
+    object_id: Mapped[int | None] = mapped_column()
+    actor_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
+    action: Mapped[str] = mapped_column(db.String(40))
+    from_state: Mapped[str | None] = mapped_column(db.String(40))
+    to_state: Mapped[str | None] = mapped_column(db.String(40))
+    comment: Mapped[str] = mapped_column(db.Text, default="")
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    actor = relationship("User")
+    __table_args__ = (Index("ix_audit_object", "object_type", "object_id"),)
+
+
+class OutboxMessage(db.Model):
+    """SMS/e-mail waiting for (or recorded instead of) a gateway."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(db.String(10), default="sms")
+    member_id: Mapped[int | None] = mapped_column(db.ForeignKey("member.id"), index=True)
+    store_id: Mapped[int | None] = mapped_column(db.ForeignKey("store.id"), index=True)
+    recipient = mapped_column(Encrypted)
+    template: Mapped[str] = mapped_column(db.String(40))
+    body: Mapped[str] = mapped_column(db.Text)
+    status: Mapped[str] = mapped_column(db.String(10), default="queued")
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
+    member = relationship("Member")
+
+
+class LoginAttempt(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(db.String(60), index=True)
+    ip: Mapped[str] = mapped_column(db.String(45))
+    ok: Mapped[bool] = mapped_column()
+    at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
+
+
+class BatchJob(db.Model):
+    """Progress of a long PDF batch rendered by a worker."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(db.String(30))
+    requested_by_id: Mapped[int] = mapped_column(db.ForeignKey("user.id"))
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(db.String(10), default="queued")
+    file_path: Mapped[str | None] = mapped_column(db.String(300))
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)

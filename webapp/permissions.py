@@ -1,0 +1,116 @@
+"""Who may do what, and who sees what — the only place these questions are answered.
+
+Scope comes from the role: store roles see their store, area roles the stores of their area,
+HQ roles and the administrator the whole company. `can` answers for one object; the
+`*_filter` functions give the SQL condition for lists, inboxes, exports and PDFs.
+"""
+from __future__ import annotations
+
+from sqlalchemy import and_, false, or_, select, true
+
+from .models import (AREA_ROLES, COMPANY_ROLES, STORE_ROLES, Case, Member, Role, Store, Task,
+                     User)
+
+# Roles whose work needs a member's full contact details (calling, reviewing, mailing).
+REVEAL_ROLES = {Role.ASSOCIATE, Role.STORE_MANAGER, Role.HQ_SPECIALIST, Role.HQ_MANAGER}
+MEMBER_ROLES = STORE_ROLES | AREA_ROLES | {Role.HQ_SPECIALIST, Role.HQ_MANAGER}
+REGISTER_ROLES = STORE_ROLES
+
+ACTIONS = {
+    "member.view": MEMBER_ROLES,
+    "member.create": REGISTER_ROLES,
+    "member.reveal": REVEAL_ROLES,
+    "member.print": STORE_ROLES | {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
+    "case.view": set(Role),
+    "outbox.view": STORE_ROLES | COMPANY_ROLES,
+    "admin.manage": {Role.ADMIN},
+    "settings.edit": {Role.ADMIN},
+    "batch.print": {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
+}
+
+
+def in_scope(user: User, store_id: int | None, area_id: int | None = None) -> bool:
+    """True when an object of this store/area lies inside the user's scope."""
+    if user.role in COMPANY_ROLES:
+        return True
+    if user.role in AREA_ROLES:
+        if area_id is None and store_id is not None:
+            from .extensions import db
+            area_id = db.session.get(Store, store_id).area_id
+        return area_id is not None and area_id == user.area_id
+    return store_id is not None and store_id == user.store_id
+
+
+def _object_scope(obj) -> tuple[int | None, int | None]:
+    if isinstance(obj, (Case, Task)):
+        return obj.store_id, obj.area_id
+    if isinstance(obj, Member):
+        return obj.store_id, None
+    if isinstance(obj, Store):
+        return obj.id, obj.area_id
+    return None, None
+
+
+def can(user: User, action: str, obj=None) -> bool:
+    """May this user perform `action` (optionally on `obj`)?"""
+    if user is None or not user.is_authenticated or not user.active:
+        return False
+    if user.role not in ACTIONS.get(action, set()):
+        return False
+    return obj is None or in_scope(user, *_object_scope(obj))
+
+
+def can_fire(user: User, transition, case: Case) -> bool:
+    """May this user fire a declared transition on this case?"""
+    if not user.active or user.role not in transition.roles:
+        return False
+    return in_scope(user, case.store_id, case.area_id)
+
+
+def store_area_filter(user: User, store_col, area_col=None):
+    if user.role in COMPANY_ROLES:
+        return true()
+    if user.role in AREA_ROLES:
+        if area_col is not None:
+            return area_col == user.area_id
+        return store_col.in_(select(Store.id).where(Store.area_id == user.area_id))
+    if user.store_id is None:
+        return false()
+    return store_col == user.store_id
+
+
+def member_filter(user: User):
+    """SQL condition: the members this user may see."""
+    if user.role not in MEMBER_ROLES:
+        return false()
+    return store_area_filter(user, Member.store_id)
+
+
+def case_filter(user: User):
+    """SQL condition: the cases this user may see."""
+    return store_area_filter(user, Case.store_id, Case.area_id)
+
+
+def inbox_roles(user: User) -> set[Role]:
+    """Roles whose unassigned tasks land in this user's inbox (managers watch their associates)."""
+    if user.role == Role.STORE_MANAGER:
+        return {Role.STORE_MANAGER, Role.ASSOCIATE}
+    return {user.role}
+
+
+def inbox_filter(user: User):
+    """SQL condition: open tasks waiting for this user or their role in their scope."""
+    scope = store_area_filter(user, Task.store_id, Task.area_id)
+    roles = list(inbox_roles(user))
+    mine = Task.assignee_id == user.id
+    watches_assigned = true() if user.role == Role.STORE_MANAGER else false()
+    role_pool = and_(Task.role.in_(roles), scope, or_(Task.assignee_id.is_(None), watches_assigned))
+    escalated = and_(Task.escalated_at.is_not(None), Task.escalate_to == user.role, scope)
+    return and_(Task.status == "open", or_(mine, role_pool, escalated))
+
+
+def notification_scope(user: User):
+    """SQL condition: notifications of the user's scope."""
+    from .models import Notification
+
+    return store_area_filter(user, Notification.store_id, Notification.area_id)

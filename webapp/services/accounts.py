@@ -1,0 +1,69 @@
+"""Login with throttling, first-login password change, user deactivation."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from .. import clock
+from ..extensions import db
+from ..models import AuditEvent, LoginAttempt, Task, User
+
+log = logging.getLogger("crm.auth")
+
+
+class LoginRefused(Exception):
+    pass
+
+
+def authenticate(*, username: str, password: str, ip: str, now: datetime | None = None) -> User:
+    """Check credentials; too many failures lock the account for a while (logged)."""
+    now = now or clock.now()
+    user = db.session.scalars(select(User).where(User.username == username.strip())).first()
+    if user and user.locked_until and user.locked_until > now:
+        _record(username, ip, False, now)
+        raise LoginRefused("登录失败次数过多,账户已临时锁定,请稍后再试")
+    if user is None or not user.active or not user.check_password(password):
+        if user:
+            _fail(user, now)
+        _record(username, ip, False, now)
+        log.warning("failed login for %r from %s", username, ip)
+        raise LoginRefused("用户名或密码错误")
+    user.failed_logins, user.locked_until = 0, None
+    _record(username, ip, True, now)
+    return user
+
+
+def _fail(user: User, now: datetime) -> None:
+    user.failed_logins += 1
+    if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
+        user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+        user.failed_logins = 0
+        log.warning("account %s locked after repeated failures", user.username)
+
+
+def _record(username: str, ip: str, ok: bool, now: datetime) -> None:
+    db.session.add(LoginAttempt(username=username[:60], ip=ip or "", ok=ok, at=now))
+    db.session.commit()
+
+
+def change_password(*, user: User, password: str) -> None:
+    user.set_password(password)
+    user.must_change_password = False
+    db.session.commit()
+
+
+def deactivate(*, actor: User, user: User, now: datetime | None = None) -> int:
+    """A leaver's open tasks go back to their role's pool in the same scope; returns how many."""
+    now = now or clock.now()
+    user.active = False
+    handed = db.session.execute(
+        update(Task).where(Task.assignee_id == user.id, Task.status == "open")
+        .values(assignee_id=None).execution_options(synchronize_session=False)).rowcount
+    db.session.add(AuditEvent(object_type="user", object_id=user.id, actor_id=actor.id, at=now,
+                              action="deactivate", comment=f"{handed} 项待办退回角色收件箱",
+                              data={"tasks_returned": handed}))
+    db.session.commit()
+    return handed

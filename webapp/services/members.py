@@ -1,0 +1,80 @@
+"""Member look-ups, reveal (logged), and the application-form PDF."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, or_, select
+
+from .. import clock, permissions, settings
+from ..extensions import db
+from ..formatting import TZ
+from ..models import AuditEvent, Case, Member, User
+from .registration import InvalidMobile, find_by_mobile
+
+GENDER = {"M": "男", "F": "女"}
+OCCUPATION = {"teacher": "教师", "military": "军人", "civil_servant": "公务员", "business": "企业职员",
+              "self_employed": "个体经营", "other": "其他", "": ""}
+REVEALABLE = ("mobile", "address", "work_address", "email", "birth_date", "anniversary")
+
+
+def search(user: User, *, q: str = "", tier: str = "", status: str = "", limit: int = 50,
+           offset: int = 0) -> list[Member]:
+    """Members this user may see; q is a full mobile (hash look-up), a card number or a name."""
+    query = select(Member).where(permissions.member_filter(user))
+    q = q.strip()
+    if q:
+        try:
+            hit = find_by_mobile(q)
+            query = query.where(Member.id == (hit.id if hit else -1))
+        except InvalidMobile:
+            query = query.where(or_(Member.card_no == q, Member.name.contains(q)))
+    if tier:
+        query = query.where(Member.tier == tier)
+    if status:
+        query = query.where(Member.status == status)
+    return db.session.scalars(query.order_by(Member.id.desc()).limit(limit).offset(offset)).all()
+
+
+def reveal(*, user: User, member: Member, field: str, now: datetime | None = None) -> str:
+    """The full value of one personal field; every reveal is written to the audit log."""
+    if field not in REVEALABLE or not permissions.can(user, "member.reveal", member):
+        raise PermissionError("您没有权限查看完整信息")
+    db.session.add(AuditEvent(object_type="member", object_id=member.id, actor_id=user.id,
+                              at=now or clock.now(), action="reveal", data={"field": field}))
+    db.session.commit()
+    return getattr(member, field) or ""
+
+
+def registration_case(member: Member) -> Case | None:
+    return db.session.scalars(select(Case).where(Case.member_id == member.id,
+                                                 Case.process == "registration")).first()
+
+
+def form_context(member: Member) -> dict:
+    """What the printed 《入会申请表》 shows for one member."""
+    return {"brand": settings.get("brand_name"), "store_name": member.store.name,
+            "associate_name": member.associate.display_name if member.associate else "",
+            "applied_on": member.applied_on.isoformat(), "name": member.name,
+            "gender": GENDER.get(member.gender, ""), "birth_date": member.birth_date or "",
+            "mobile": member.mobile or "", "address": member.address or "",
+            "work_address": member.work_address or "", "email": member.email or "",
+            "occupation": OCCUPATION.get(member.occupation, member.occupation),
+            "anniversary": member.anniversary or "", "preferences": member.preferences or "",
+            "heard_from": member.heard_from or "", "card_no": member.card_no,
+            "hotline": settings.get("hotline"),
+            "points_threshold": settings.get_int("formal_points_threshold")}
+
+
+def approved_on(user: User, day: date) -> list[Member]:
+    """Members whose registration HQ approved on a given local day, in the user's scope."""
+    start = datetime(day.year, day.month, day.day, tzinfo=TZ)
+    end = start + timedelta(days=1)
+    query = (select(Member).join(Case, Case.member_id == Member.id)
+             .where(Case.process == "registration", Case.state == "approved",
+                    Case.closed_at >= start, Case.closed_at < end, permissions.member_filter(user))
+             .order_by(Member.id))
+    return db.session.scalars(query).all()
+
+
+def count_visible(user: User) -> int:
+    return db.session.scalar(select(func.count(Member.id)).where(permissions.member_filter(user)))

@@ -1,0 +1,116 @@
+"""Registration service: the only code that commits registration changes; routes and jobs call it."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import phonenumbers
+from sqlalchemy import select
+
+from .. import clock
+from ..crypto import lookup_hash
+from ..extensions import db
+from ..models import Case, Member, Store, User
+from ..workflows import engine
+from ..workflows.registration import registration
+
+PERSONAL_FIELDS = ("name", "gender", "birth_date", "mobile", "address", "work_address", "email",
+                   "occupation", "anniversary", "preferences", "heard_from", "applied_on",
+                   "associate_id")
+
+
+class InvalidMobile(ValueError):
+    pass
+
+
+class DuplicateMember(ValueError):
+    """The mobile already belongs to a member; carries that member's id for a link."""
+
+    def __init__(self, member_id: int):
+        super().__init__("该手机号已登记为会员")
+        self.member_id = member_id
+
+
+def normalise_mobile(raw: str) -> str:
+    """A Chinese mobile in E.164 (+8613812345678); raises InvalidMobile otherwise."""
+    try:
+        number = phonenumbers.parse(raw.strip(), "CN")
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidMobile("手机号码格式不正确") from exc
+    is_mobile = phonenumbers.number_type(number) in (phonenumbers.PhoneNumberType.MOBILE,
+                                                     phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    if number.country_code != 86 or not phonenumbers.is_valid_number(number) or not is_mobile:
+        raise InvalidMobile("请输入有效的中国大陆手机号码")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def find_by_mobile(mobile: str, exclude_id: int | None = None) -> Member | None:
+    """Look a member up by the keyed hash of the mobile, never by decrypting."""
+    query = select(Member).where(Member.mobile_hash == lookup_hash(normalise_mobile(mobile)))
+    if exclude_id:
+        query = query.where(Member.id != exclude_id)
+    return db.session.scalars(query).first()
+
+
+def _apply(member: Member, data: dict) -> None:
+    e164 = normalise_mobile(data["mobile"])
+    clash = find_by_mobile(e164, exclude_id=member.id)
+    if clash:
+        raise DuplicateMember(clash.id)
+    for key in PERSONAL_FIELDS:
+        if key in data:
+            value = data[key]
+            setattr(member, key, value.isoformat() if isinstance(value, date) and key in (
+                "birth_date", "anniversary") else value)
+    member.mobile = e164[3:]  # stored as the 11 national digits, shown masked
+    member.mobile_hash = lookup_hash(e164)
+    member.birth_year = data["birth_date"].year if data.get("birth_date") else None
+
+
+def register(*, actor: User, store: Store, data: dict, now: datetime | None = None) -> Case:
+    """Save a new member from the application form and start its HQ review."""
+    now = now or clock.now()
+    member = Member(store_id=store.id, status="pending", card_no=f"tmp-{uuid.uuid4().hex[:12]}",
+                    created_at=now)
+    _apply(member, data)
+    db.session.add(member)
+    db.session.flush()
+    member.card_no = f"T{store.code}{member.id:07d}"
+    case = engine.start(registration, actor, title=f"入会登记 {member.name}", store_id=store.id,
+                        area_id=store.area_id, member_id=member.id, now=now)
+    db.session.commit()
+    return case
+
+
+def complete(*, actor: User, case: Case, data: dict, version: int, comment: str = "") -> Case:
+    """The store fills in what HQ sent back and resubmits it for review."""
+    changed = _changed_fields(case.member, data)
+    _apply(case.member, data)
+    engine.fire(case, "resubmit", actor, version=version, comment=comment,
+                data={"changed": changed})
+    db.session.commit()
+    return case
+
+
+def on_approved(case: Case, now: datetime) -> None:
+    """Effect of approval: the member becomes active and gets the welcome SMS."""
+    from .messages import queue_sms
+
+    member = case.member
+    member.status = "active"
+    queue_sms(member, "welcome_temporary")
+
+
+def _changed_fields(member: Member, data: dict) -> list[str]:
+    """Names (not values: they may be personal data) of the fields the store changed."""
+    out = []
+    for key in PERSONAL_FIELDS:
+        if key not in data:
+            continue
+        new = data[key].isoformat() if isinstance(data[key], date) else data[key]
+        old = getattr(member, key)
+        if key == "mobile":
+            new = normalise_mobile(new)[3:]
+        if (old or "") != (new or ""):
+            out.append(key)
+    return out

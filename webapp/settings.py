@@ -1,0 +1,72 @@
+"""Company settings: every "XX" of the seeds is a value an administrator can change.
+
+Each setting has a default, a type and a Chinese label; the settings page is generated from this table.
+"""
+from dataclasses import dataclass
+
+from .extensions import db
+from .models import Setting
+
+
+@dataclass(frozen=True)
+class Spec:
+    default: str
+    kind: str  # "int", "str", "bool", "rule", "dates"
+    label: str
+    help: str = ""
+
+
+SPECS: dict[str, Spec] = {
+    "brand_name": Spec("XX男装", "str", "品牌名称"),
+    "company_name": Spec("XX服饰有限公司", "str", "公司名称"),
+    "hotline": Spec("400-000-0000", "str", "客服热线"),
+    "formal_points_threshold": Spec("1000", "int", "成为正式会员所需积分"),
+    "points_per_yuan": Spec("1", "int", "每消费1元积分"),
+    "cashback_points": Spec("500", "int", "积分返现:每满多少分"),
+    "cashback_yuan": Spec("10", "int", "积分返现:返多少元"),
+    "renewal_fee_yuan": Spec("0", "int", "续卡年费(元)"),
+    "card_validity_months": Spec("12", "int", "会员卡有效期(月)"),
+    "working_days": Spec("1", "bool", "期限按工作日计算(法定节假日与调休)"),
+    "extra_holidays": Spec("", "dates", "额外节假日(日历库未覆盖的年份)", "每行一个日期,如 2031-01-01"),
+    "extra_workdays": Spec("", "dates", "额外调休工作日", "每行一个日期"),
+    "registration_review_due": Spec("eod:1", "rule", "新会员资料审核期限", "eod:1 = 次个工作日结束前"),
+    "registration_review_remind_hours": Spec("2", "int", "审核期限前几小时提醒"),
+    "registration_completion_due": Spec("eod:2", "rule", "门店补全资料期限"),
+    "registration_completion_remind_hours": Spec("4", "int", "补全期限前几小时提醒"),
+}
+
+
+def get(key: str) -> str:
+    """Current value of a setting as text (the default when never set)."""
+    row = db.session.get(Setting, key)
+    return row.value if row else SPECS[key].default
+
+
+def get_int(key: str) -> int:
+    return int(get(key))
+
+
+def get_bool(key: str) -> bool:
+    return get(key) in ("1", "true", "True", "on")
+
+
+def put(key: str, value: str) -> None:
+    """Store a setting (caller commits)."""
+    if key not in SPECS:
+        raise KeyError(key)
+    row = db.session.get(Setting, key) or Setting(key=key)
+    row.value = value
+    db.session.add(row)
+
+
+def calendar_policy():
+    """The calendar the due rules use, built from the settings."""
+    from datetime import date
+
+    from .calendar import CalendarPolicy
+
+    def dates(key):
+        return frozenset(date.fromisoformat(x.strip()) for x in get(key).split() if x.strip())
+
+    return CalendarPolicy(working_days=get_bool("working_days"),
+                          extra_holidays=dates("extra_holidays"), extra_workdays=dates("extra_workdays"))

@@ -1,0 +1,65 @@
+"""Login, logout, first-login password, language switch."""
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..extensions import db, login_manager
+from ..forms.auth import LoginForm, PasswordForm
+from ..models import User
+from ..services import accounts
+
+bp = Blueprint("auth", __name__)
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    return db.session.get(User, int(user_id))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(username=form.username.data, password=form.password.data,
+                                         ip=request.remote_addr)
+        except accounts.LoginRefused as exc:
+            flash(str(exc), "error")
+            return render_template("login.html", form=form), 401
+        login_user(user)
+        if user.must_change_password:
+            return redirect(url_for("auth.password"))
+        return redirect(url_for("inbox.index"))
+    return render_template("login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        accounts.change_password(user=current_user, password=form.password.data)
+        flash("密码已更新", "ok")
+        return redirect(url_for("inbox.index"))
+    return render_template("password.html", form=form)
+
+
+@bp.route("/lang/<code>")
+def language(code: str):
+    if code in ("zh_CN", "en"):
+        session["lang"] = code
+    return redirect(request.referrer or url_for("inbox.index"))
+
+
+@bp.before_app_request
+def force_password_change():
+    """A user created by an administrator sets their own password before anything else."""
+    if (current_user.is_authenticated and current_user.must_change_password
+            and request.endpoint not in ("auth.password", "auth.logout", "static", "health.healthz")):
+        return redirect(url_for("auth.password"))

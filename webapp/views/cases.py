@@ -1,0 +1,79 @@
+"""Case pages: detail with timeline and action buttons, firing transitions, process diagrams."""
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..extensions import db
+from ..forms.cases import DecisionForm
+from ..models import AuditEvent, Case
+from ..services import cases as case_service
+from ..workflows import engine
+from ..workflows.diagram import process_svg
+from .util import get_visible
+
+bp = Blueprint("cases", __name__)
+
+
+@bp.route("/cases/<int:case_id>")
+@login_required
+def detail(case_id: int):
+    case = get_visible(Case, case_id, "case.view")
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)
+                                .order_by(AuditEvent.at, AuditEvent.id)).all()
+    return render_template("case.html", case=case, events=events, form=DecisionForm(),
+                           process=engine.get_process(case.process),
+                           actions=engine.allowed_transitions(current_user, case))
+
+
+@bp.post("/cases/<int:case_id>/<transition>")
+@login_required
+def fire(case_id: int, transition: str):
+    case = get_visible(Case, case_id, "case.view")
+    form = DecisionForm()
+    if not form.validate_on_submit() or not form.version.data.isdigit():
+        flash("表单已过期,请刷新后重试", "error")
+        return redirect(url_for("cases.detail", case_id=case.id))
+    try:
+        case_service.fire(actor=current_user, case=case, transition=transition,
+                          version=int(form.version.data), comment=form.comment.data or "")
+    except engine.NotAllowed:
+        abort(403)
+    except engine.WorkflowError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("cases.detail", case_id=case.id))
+    flash("操作成功", "ok")
+    return redirect(request.form.get("next") or url_for("cases.detail", case_id=case.id))
+
+
+@bp.post("/cases/bulk-approve")
+@login_required
+def bulk_approve():
+    pairs = []
+    for raw in request.form.getlist("item"):
+        case_id, _, version = raw.partition(":")
+        if case_id.isdigit() and version.isdigit():
+            pairs.append((int(case_id), int(version)))
+    if not pairs:
+        flash("请先勾选要批量通过的事项", "error")
+        return redirect(url_for("inbox.index"))
+    done, problems = case_service.bulk_fire(actor=current_user, transition="approve", items=pairs)
+    flash(f"已批量通过 {done} 项", "ok")
+    for problem in problems:
+        flash(problem, "error")
+    return redirect(url_for("inbox.index"))
+
+
+@bp.route("/processes/<name>")
+@login_required
+def process(name: str):
+    if name not in engine.REGISTRY:
+        abort(404)
+    return render_template("process.html", process=engine.get_process(name))
+
+
+@bp.route("/processes/<name>.svg")
+@login_required
+def process_diagram(name: str):
+    if name not in engine.REGISTRY:
+        abort(404)
+    return Response(process_svg(engine.get_process(name)), mimetype="image/svg+xml")

@@ -1,0 +1,25 @@
+"""Error pages in the user's language; CSRF failures explained instead of a bare 400."""
+from flask import render_template
+from flask_wtf.csrf import CSRFError
+
+from ..extensions import db
+
+MESSAGES = {400: "请求无效", 403: "您没有权限访问此页面", 404: "页面不存在或您无权查看",
+            405: "不支持的操作", 409: "数据已被他人修改", 500: "系统出错,请稍后再试"}
+
+
+def register(app) -> None:
+    def page(code: int, message: str | None = None):
+        return render_template("error.html", code=code, message=message or MESSAGES[code]), code
+
+    for code in (400, 403, 404, 405):
+        app.register_error_handler(code, lambda e, c=code: page(c))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        return page(400, "页面已过期(安全令牌无效),请返回刷新后重试")
+
+    @app.errorhandler(500)
+    def server_error(e):
+        db.session.rollback()
+        return page(500)

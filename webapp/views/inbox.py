@@ -1,0 +1,41 @@
+"""The home page of every role: its inbox, and its notifications."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import update
+
+from .. import clock
+from ..extensions import db
+from ..models import Notification
+from ..services import inbox
+from ..workflows.engine import allowed_transitions, task_label
+
+bp = Blueprint("inbox", __name__)
+
+
+@bp.route("/")
+@login_required
+def index():
+    page = max(1, request.args.get("page", 1, type=int))
+    tasks = inbox.inbox_tasks(current_user, limit=50, offset=(page - 1) * 50)
+    actions = {t.id: allowed_transitions(current_user, t.case) for t in tasks}
+    return render_template("inbox.html", tasks=tasks, actions=actions, label=task_label,
+                           page=page, now=clock.now())
+
+
+@bp.route("/notifications")
+@login_required
+def notifications():
+    notes = inbox.notifications_for(current_user, unread_only=False, limit=100)
+    return render_template("notifications.html", notes=notes, label=task_label)
+
+
+@bp.post("/notifications/read")
+@login_required
+def mark_read():
+    ids = [n.id for n in inbox.notifications_for(current_user, unread_only=True, limit=1000)]
+    if ids:
+        db.session.execute(update(Notification).where(Notification.id.in_(ids))
+                           .values(read_at=clock.now()))
+        db.session.commit()
+    flash("已全部标为已读", "ok")
+    return redirect(url_for("inbox.notifications"))

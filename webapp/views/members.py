@@ -1,0 +1,176 @@
+"""Member pages: list, registration form, detail, reveal, completion after send-back, PDFs."""
+from datetime import date
+
+from flask import (Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file,
+                   url_for)
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from .. import clock, permissions
+from ..extensions import db
+from ..formatting import TZ
+from ..forms.registration import RegistrationForm
+from ..models import BatchJob, Case, Member, Role, User
+from ..services import members as member_service
+from ..services import printing, registration
+from ..workflows import engine
+from .util import get_visible, require
+
+bp = Blueprint("members", __name__)
+
+
+def _associates(store_id: int):
+    users = db.session.scalars(select(User).where(
+        User.store_id == store_id, User.active.is_(True),
+        User.role.in_([Role.ASSOCIATE, Role.STORE_MANAGER])).order_by(User.display_name)).all()
+    return [(u.id, u.display_name) for u in users]
+
+
+@bp.route("/members")
+@login_required
+def index():
+    require("member.view")
+    q, tier, status = (request.args.get(k, "") for k in ("q", "tier", "status"))
+    rows = member_service.search(current_user, q=q, tier=tier, status=status)
+    return render_template("members.html", members=rows, q=q, tier=tier, status=status)
+
+
+@bp.route("/members/new", methods=["GET", "POST"])
+@login_required
+def new():
+    require("member.create")
+    form = RegistrationForm()
+    form.associate_id.choices = _associates(current_user.store_id)
+    if request.method == "GET":
+        form.associate_id.data = current_user.id
+        form.applied_on.data = clock.now().astimezone(TZ).date()
+    if form.validate_on_submit():
+        try:
+            case = registration.register(actor=current_user, store=current_user.store,
+                                         data=form.member_data())
+        except registration.DuplicateMember as exc:
+            db.session.rollback()
+            return render_template("member_form.html", form=form, duplicate=exc.member_id), 409
+        flash(f"已提交总部审核,临时卡号 {case.member.card_no}", "ok")
+        return redirect(url_for("members.detail", member_id=case.member_id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("member_form.html", form=form, duplicate=None), status
+
+
+@bp.route("/members/<int:member_id>")
+@login_required
+def detail(member_id: int):
+    member = get_visible(Member, member_id, "member.view")
+    case = member_service.registration_case(member)
+    return render_template("member.html", member=member, case=case,
+                           can_reveal=permissions.can(current_user, "member.reveal", member),
+                           can_print=permissions.can(current_user, "member.print", member))
+
+
+@bp.post("/members/<int:member_id>/reveal/<field>")
+@login_required
+def reveal(member_id: int, field: str):
+    member = get_visible(Member, member_id, "member.view")
+    try:
+        value = member_service.reveal(user=current_user, member=member, field=field)
+    except PermissionError:
+        abort(403)
+    return jsonify({"field": field, "value": value})
+
+
+@bp.route("/registrations/<int:case_id>/complete", methods=["GET", "POST"])
+@login_required
+def complete(case_id: int):
+    case = get_visible(Case, case_id, "case.view")
+    if case.process != "registration":
+        abort(404)
+    member = case.member
+    form = RegistrationForm(obj=None if request.method == "POST" else _form_obj(member))
+    form.associate_id.choices = _associates(member.store_id)
+    if request.method == "GET":
+        form.version.data = case.version
+    if form.validate_on_submit():
+        try:
+            registration.complete(actor=current_user, case=case, data=form.member_data(),
+                                  version=int(form.version.data or 0),
+                                  comment=form.comment.data or "")
+        except registration.DuplicateMember as exc:
+            db.session.rollback()
+            return render_template("member_form.html", form=form, duplicate=exc.member_id,
+                                   case=case), 409
+        except engine.NotAllowed:
+            db.session.rollback()
+            abort(403)
+        except engine.WorkflowError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return redirect(url_for("cases.detail", case_id=case.id))
+        flash("资料已补全,重新提交总部审核", "ok")
+        return redirect(url_for("cases.detail", case_id=case.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("member_form.html", form=form, duplicate=None, case=case), status
+
+
+def _form_obj(member: Member):
+    class Obj:
+        pass
+
+    obj = Obj()
+    for key in ("name", "mobile", "gender", "associate_id", "applied_on", "address",
+                "work_address", "email", "occupation", "preferences", "heard_from"):
+        setattr(obj, key, getattr(member, key))
+    obj.birth_date = date.fromisoformat(member.birth_date) if member.birth_date else None
+    obj.anniversary = date.fromisoformat(member.anniversary) if member.anniversary else None
+    return obj
+
+
+@bp.route("/members/<int:member_id>/application.pdf")
+@login_required
+def application_pdf(member_id: int):
+    member = get_visible(Member, member_id, "member.print")
+    data = printing.member_form_pdf(member)
+    return _pdf_response(data, f"入会申请表-{member.card_no}.pdf")
+
+
+def _pdf_response(data: bytes, filename: str):
+    from io import BytesIO
+
+    return send_file(BytesIO(data), mimetype="application/pdf", download_name=filename,
+                     as_attachment=request.args.get("download") == "1")
+
+
+@bp.route("/registrations/print", methods=["GET", "POST"])
+@login_required
+def print_day():
+    require("batch.print")
+    if request.method == "POST":
+        try:
+            day = date.fromisoformat(request.form.get("day", ""))
+        except ValueError:
+            flash("请选择有效的日期", "error")
+            return redirect(url_for("members.print_day"))
+        batch = printing.start_day_batch(user=current_user, day=day)
+        return redirect(url_for("members.batch", batch_id=batch.id))
+    today = clock.now().astimezone(TZ).date()
+    return render_template("print_day.html", today=today)
+
+
+@bp.route("/batches/<int:batch_id>")
+@login_required
+def batch(batch_id: int):
+    job = db.session.get(BatchJob, batch_id)
+    if job is None or job.requested_by_id != current_user.id:
+        abort(404)
+    if request.args.get("format") == "json":
+        return jsonify({"status": job.status, "done": job.done, "total": job.total})
+    return render_template("batch.html", job=job)
+
+
+@bp.route("/batches/<int:batch_id>/download")
+@login_required
+def batch_download(batch_id: int):
+    job = db.session.get(BatchJob, batch_id)
+    if job is None or job.requested_by_id != current_user.id or job.status != "done":
+        abort(404)
+    return send_file(job.file_path, mimetype="application/pdf", as_attachment=True,
+                     download_name=f"入会申请表-{job.params['day']}.pdf")

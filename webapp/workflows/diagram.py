@@ -1,0 +1,45 @@
+"""Draw a declared process as a state diagram (Graphviz `dot` → SVG), straight from its declaration."""
+from __future__ import annotations
+
+import subprocess
+from functools import lru_cache
+
+from .engine import Process
+
+ROLE_LABELS = {"associate": "导购", "store_manager": "店长", "area_supervisor": "片区主管",
+               "area_manager": "区域经理", "hq_specialist": "总部客服专员",
+               "hq_manager": "客服经理", "admin": "管理员"}
+
+
+def to_dot(process: Process) -> str:
+    """DOT source: states as boxes (final ones doubled), transitions labelled with who may fire them."""
+    lines = ['digraph G {', 'rankdir=LR; bgcolor="transparent";',
+             'node [shape=box style="rounded,filled" fillcolor="#f4f6fa" fontname="Noto Sans CJK SC"];',
+             'edge [fontname="Noto Sans CJK SC" fontsize=10];',
+             '__start [shape=point width=0.15 label=""];',
+             f'__start -> "{process.initial}";']
+    for state, label in process.states.items():
+        spec = process.tasks.get(state)
+        extra = f"\\n→ {ROLE_LABELS[spec.role.value]}:{spec.label}" if spec else ""
+        shape = ' peripheries=2' if state in process.final else ""
+        lines.append(f'"{state}" [label="{label}{extra}"{shape}];')
+    for t in process.transitions:
+        roles = "/".join(ROLE_LABELS[r.value] for r in sorted(t.roles, key=lambda r: r.value))
+        for source in t.source:
+            lines.append(f'"{source}" -> "{t.target}" [label="{t.label}\\n({roles})"];')
+    lines.append("}")
+    return "\n".join(lines)
+
+
+@lru_cache(maxsize=32)
+def _render(dot: str) -> str:
+    try:
+        return subprocess.run(["dot", "-Tsvg"], input=dot.encode(), capture_output=True,
+                              check=True, timeout=20).stdout.decode()
+    except (OSError, subprocess.SubprocessError):
+        return ('<svg xmlns="http://www.w3.org/2000/svg" width="400" height="30">'
+                '<text x="5" y="20">Graphviz (dot) 未安装</text></svg>')
+
+
+def process_svg(process: Process) -> str:
+    return _render(to_dot(process))

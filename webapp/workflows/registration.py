@@ -1,0 +1,46 @@
+"""New-member registration (SPEC §3.1; seed 000 §二, 004 §1.1).
+
+The associate enters the 《入会申请表》 → HQ customer service reviews every day's new entries
+for completeness → approve (member active, welcome SMS) or send back with what is missing →
+the store completes the data → back to HQ review.
+"""
+from ..models import Role
+from .engine import Process, TaskSpec, Transition, register
+
+HQ = frozenset({Role.HQ_SPECIALIST, Role.HQ_MANAGER})
+STORE = frozenset({Role.ASSOCIATE, Role.STORE_MANAGER})
+
+
+def _activate(case, actor, data, now):
+    from ..services.registration import on_approved
+
+    on_approved(case, now)
+
+
+registration = register(Process(
+    name="registration",
+    label="新会员入会登记",
+    states={"review": "待总部审核", "returned": "退回门店补全", "approved": "已审核通过"},
+    initial="review",
+    start_roles=STORE,
+    transitions=(
+        Transition("approve", "审核通过", ("review",), "approved", HQ, effect=_activate),
+        Transition("send_back", "退回补全", ("review",), "returned", HQ, comment_required=True,
+                   style="danger"),
+        Transition("resubmit", "补全后重新提交", ("returned",), "review", STORE),
+    ),
+    tasks={
+        # "总部客服部对每日新录入的会员资料进行审核" — by the end of the next working day (setting).
+        "review": TaskSpec("review", "审核新会员资料", Role.HQ_SPECIALIST,
+                           due_setting="registration_review_due",
+                           remind_setting="registration_review_remind_hours",
+                           escalate_to=Role.HQ_MANAGER),
+        # "客服部通知当事门店补全信息" — back to the associate who entered it; the manager watches.
+        "returned": TaskSpec("complete", "补全会员资料", Role.ASSOCIATE,
+                             due_setting="registration_completion_due",
+                             remind_setting="registration_completion_remind_hours",
+                             escalate_to=Role.STORE_MANAGER,
+                             assignee=lambda case: case.created_by_id),
+    },
+    final=frozenset({"approved"}),
+))
