@@ -107,10 +107,13 @@ def _changed_fields(member: Member, data: dict) -> list[str]:
     for key in PERSONAL_FIELDS:
         if key not in data:
             continue
-        new = data[key].isoformat() if isinstance(data[key], date) else data[key]
-        old = getattr(member, key)
+        new, old = _text(data[key]), _text(getattr(member, key))
         if key == "mobile":
             new = normalise_mobile(new)[3:]
-        if (old or "") != (new or ""):
+        if old != new:
             out.append(key)
     return out
+
+
+def _text(value) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value or "")

@@ -1,0 +1,129 @@
+"""Registration through HTTP: validation, duplicates, scoping, reveal, one-click and bulk actions."""
+import pytest
+from sqlalchemy import func, select
+
+from tests.factories import form_fields, member_data, register
+from webapp.extensions import db
+from webapp.models import AuditEvent, Case, Member
+
+MANDATORY = {"name": "请填写姓名", "mobile": "请填写手机号码", "gender": "请选择性别",
+             "birth_date": "请填写出生日期", "associate_id": "请选择分管导购",
+             "applied_on": "请填写申请日期"}
+
+
+def members_count():
+    return db.session.scalar(select(func.count(Member.id)))
+
+
+def test_associate_registers_a_member(org, login):
+    client = login("assoc1")
+    response = client.post("/members/new", data=form_fields(member_data(org["assoc1"], name="赵敏")))
+    assert response.status_code == 302
+    member = db.session.scalars(select(Member)).one()
+    assert member.name == "赵敏" and member.store_id == org.stores[0].id
+    page = client.get(response.headers["Location"]).data.decode()
+    assert "赵敏" in page and member.card_no in page
+
+
+@pytest.mark.parametrize("field,message", MANDATORY.items())
+def test_each_missing_mandatory_field_is_refused_and_nothing_saved(org, login, field, message):
+    client = login("assoc1")
+    data = form_fields(member_data(org["assoc1"]))
+    data[field] = ""
+    response = client.post("/members/new", data=data)
+    assert response.status_code == 422
+    assert message in response.data.decode()
+    assert members_count() == 0
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("mobile", "1234", "请输入有效的中国大陆手机号码"), ("email", "not-an-email", "邮箱格式不正确"),
+    ("birth_date", "2030-01-01", "出生日期应早于申请日期"), ("birth_date", "1990-13-40", "Not a valid date"),
+])
+def test_invalid_values_are_refused(org, login, field, value, message):
+    client = login("assoc1")
+    data = form_fields(member_data(org["assoc1"]))
+    data[field] = value
+    response = client.post("/members/new", data=data)
+    assert response.status_code == 422 and members_count() == 0
+    if message != "Not a valid date":
+        assert message in response.data.decode()
+
+
+def test_existing_mobile_links_to_that_member(org, login):
+    first = register(org, mobile="13800001111")
+    client = login("assoc1b")
+    data = form_fields(member_data(org["assoc1b"], mobile="13800001111"))
+    response = client.post("/members/new", data=data)
+    assert response.status_code == 409
+    assert f"/members/{first.member_id}" in response.data.decode()
+    assert members_count() == 1
+
+
+@pytest.mark.parametrize("username,status", [
+    ("assoc1", 200), ("manager1", 200), ("supervisor1", 200), ("hq", 200),
+    ("assoc3", 404), ("manager3", 404), ("supervisor2", 404), ("admin", 404)])
+def test_member_page_is_scoped(org, login, username, status):
+    case = register(org)
+    client = login(username)
+    assert client.get(f"/members/{case.member_id}").status_code == status
+    assert client.get(f"/cases/{case.id}").status_code == (404 if username in (
+        "assoc3", "manager3", "supervisor2") else 200)
+
+
+def test_member_list_shows_masked_mobile_only(org, login):
+    register(org, mobile="13812345678")
+    page = login("hq").get("/members").data.decode()
+    assert "138****5678" in page and "13812345678" not in page
+
+
+def test_reveal_is_logged_and_refused_to_supervisors(org, login, client):
+    case = register(org, mobile="13812345678")
+    response = login("assoc1").post(f"/members/{case.member_id}/reveal/mobile")
+    assert response.json["value"] == "13812345678"
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "reveal")).all()
+    assert [(e.actor_id, e.data["field"]) for e in events] == [(org["assoc1"].id, "mobile")]
+    client.post("/logout")
+    assert login("supervisor1").post(f"/members/{case.member_id}/reveal/mobile").status_code == 403
+
+
+def test_hq_sends_back_and_store_sees_it_in_its_inbox(org, login, client):
+    case = register(org, name="孙悟空")
+    hq = login("hq")
+    assert "孙悟空" in hq.get("/").data.decode()
+    response = hq.post(f"/cases/{case.id}/send_back", data={"version": case.version,
+                                                              "comment": "缺少家庭地址"})
+    assert response.status_code == 302
+    client.post("/logout")
+    for username in ("assoc1", "manager1"):
+        page = login(username).get("/").data.decode()
+        assert "孙悟空" in page and "补全会员资料" in page, username
+        client.post("/logout")
+    assert "孙悟空" not in login("assoc3").get("/").data.decode()
+
+
+def test_second_approval_reads_already_handled(org, login, client):
+    case = register(org)
+    version = case.version
+    login("hq").post(f"/cases/{case.id}/approve", data={"version": version})
+    client.post("/logout")
+    response = login("hq_manager").post(f"/cases/{case.id}/approve", data={"version": version},
+                                        follow_redirects=True)
+    assert "已由hq名于" in response.data.decode()
+
+
+def test_bulk_approve_from_the_inbox(org, login):
+    cases = [register(org, name=f"批量{i}") for i in range(3)]
+    items = [f"{c.id}:{c.version}" for c in cases]
+    response = login("hq").post("/cases/bulk-approve", data={"item": items}, follow_redirects=True)
+    assert "已批量通过 3 项" in response.data.decode()
+    states = db.session.scalars(select(Case.state)).all()
+    assert states == ["approved"] * 3
+
+
+def test_store_cannot_approve_its_own_registration(org, login):
+    case = register(org)
+    response = login("manager1").post(f"/cases/{case.id}/approve", data={"version": case.version})
+    assert response.status_code == 403
+    db.session.refresh(case)
+    assert case.state == "review"
