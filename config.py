@@ -23,6 +23,7 @@ class Config:
     MEMBER_DATA_KEY = os.environ.get("MEMBER_DATA_KEY", "")
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")  # Flask-Babel: else webapp/
     LANGUAGES = ("zh_CN", "en")
     WTF_CSRF_TIME_LIMIT = None
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))

@@ -63,6 +63,7 @@ def _locale() -> str:
 def _templates(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = formatting.local_time
     app.jinja_env.filters["yuan"] = formatting.yuan
+    app.jinja_env.filters["due_time"] = formatting.due_time
     app.jinja_env.filters["countdown"] = formatting.countdown
 
     @app.context_processor

@@ -1,5 +1,5 @@
 """Display helpers: times in the company zone, money from fen."""
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -13,6 +13,16 @@ def local_time(dt: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if dt is None:
         return ""
     return clock.as_utc(dt).astimezone(TZ).strftime(fmt)
+
+
+def due_time(dt: datetime | None) -> str:
+    """A deadline at local midnight reads as the end of the previous day, as people say it."""
+    if dt is None:
+        return ""
+    local = clock.as_utc(dt).astimezone(TZ)
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        return (local - timedelta(days=1)).strftime("%Y-%m-%d") + " 24:00"
+    return local.strftime("%Y-%m-%d %H:%M")
 
 
 def yuan(fen: int | None) -> str:

@@ -43,10 +43,10 @@ def _audit(actor: User, object_type: str, object_id: int | None, action: str,
                               at=now or clock.now(), action=action, data=data or {}))
 
 
-def _commit(errors_on_conflict: dict[str, str]) -> None:
-    """Commit; a unique constraint lost to a concurrent request becomes a form error."""
+def _write(errors_on_conflict: dict[str, str], *, commit: bool = True) -> None:
+    """Flush or commit; a unique constraint lost to a concurrent request becomes a form error."""
     try:
-        db.session.commit()
+        db.session.commit() if commit else db.session.flush()
     except IntegrityError:
         db.session.rollback()
         raise Invalid(errors_on_conflict) from None
@@ -100,11 +100,12 @@ def _area_name(name: str, *, exclude_id: int | None = None) -> str:
 
 def create_area(*, actor: User, name: str) -> Area:
     name = _area_name(name)
+    conflict = {"name": _("区域“%(name)s”已存在", name=name)}
     area = Area(name=name)
     db.session.add(area)
-    db.session.flush()
+    _write(conflict, commit=False)
     _audit(actor, "area", area.id, "area_created", {"name": name})
-    _commit({"name": _("区域“%(name)s”已存在", name=name)})
+    _write(conflict)
     return area
 
 
@@ -113,7 +114,7 @@ def rename_area(*, actor: User, area: Area, name: str) -> Area:
     if name != area.name:
         _audit(actor, "area", area.id, "area_renamed", {"old": area.name, "new": name})
         area.name = name
-        _commit({"name": _("区域“%(name)s”已存在", name=name)})
+        _write({"name": _("区域“%(name)s”已存在", name=name)})
     return area
 
 
@@ -152,12 +153,13 @@ def _store_fields(code: str, name: str, area_id, *, exclude_id: int | None = Non
 
 def create_store(*, actor: User, code: str, name: str, area_id: int | None) -> Store:
     code, name, area = _store_fields(code, name, area_id)
+    conflict = {"code": _("门店编码“%(code)s”已存在,请换一个编码", code=code)}
     store = Store(code=code, name=name, area=area)
     db.session.add(store)
-    db.session.flush()
+    _write(conflict, commit=False)
     _audit(actor, "store", store.id, "store_created",
            {"code": code, "name": name, "area_id": area.id})
-    _commit({"code": _("门店编码“%(code)s”已存在,请换一个编码", code=code)})
+    _write(conflict)
     return store
 
 
@@ -171,7 +173,7 @@ def update_store(*, actor: User, store: Store, code: str, name: str,
     if old != new:
         store.code, store.name, store.area = code, name, area
         _audit(actor, "store", store.id, "store_updated", {"old": old, "new": new})
-        _commit({"code": _("门店编码“%(code)s”已存在,请换一个编码", code=code)})
+        _write({"code": _("门店编码“%(code)s”已存在,请换一个编码", code=code)})
     return store
 
 
@@ -190,7 +192,7 @@ def list_users(*, role: str = "", store_id: int | None = None, active: str = "")
 
 
 def generate_password() -> str:
-    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(ONE_TIME_PASSWORD_LENGTH))
+    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _i in range(ONE_TIME_PASSWORD_LENGTH))
 
 
 def _role(value) -> Role | None:
@@ -268,12 +270,13 @@ def create_user(*, actor: User, username: str, display_name: str, role: str,
     user = User(username=username, display_name=display_name, role=role_, store=store, area=area,
                 active=True, must_change_password=True)
     user.set_password(password)
+    conflict = {"username": _("用户名“%(name)s”已被使用", name=username)}
     db.session.add(user)
-    db.session.flush()
+    _write(conflict, commit=False)
     _audit(actor, "user", user.id, "user_created",
            {"username": username, "role": role_.value, "store_id": user.store_id,
             "area_id": user.area_id})
-    _commit({"username": _("用户名“%(name)s”已被使用", name=username)})
+    _write(conflict)
     return user, password
 
 

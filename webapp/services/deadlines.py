@@ -65,22 +65,23 @@ def process_due(*, now: datetime | None = None, batch: int = 2000) -> dict[str, 
     counts = {"remind": 0, "escalate": 0}
     for kind in counts:
         while True:
-            claimed = _claim(kind, now, batch)
+            claimed_at = clock.now()
+            claimed = _claim(kind, now, batch, claimed_at)
             counts[kind] += len(claimed)
-            _notify(kind, claimed, now)
+            _notify(kind, claimed, claimed_at)
             db.session.commit()
             if len(claimed) < batch:
                 break
     return counts
 
 
-def _claim(kind: str, now: datetime, batch: int) -> list:
+def _claim(kind: str, now: datetime, batch: int, claimed_at: datetime) -> list:
     """Mark a batch as fired and return it; the WHERE re-check makes this exactly-once."""
     moment, fired = ((Task.remind_at, Task.reminded_at) if kind == "remind"
                      else (Task.due_at, Task.escalated_at))
     pending = (Task.status == "open", fired.is_(None), moment <= now)
     ids = select(Task.id).where(*pending).order_by(Task.id).limit(batch)
-    stmt = (update(Task).where(Task.id.in_(ids), *pending).values({fired: now})
+    stmt = (update(Task).where(Task.id.in_(ids), *pending).values({fired: claimed_at})
             .returning(Task.id, Task.case_id, Task.role, Task.assignee_id, Task.store_id,
                        Task.area_id, Task.escalate_to)
             .execution_options(synchronize_session=False))

@@ -10,6 +10,7 @@ from flask import (Blueprint, abort, flash, make_response, redirect, render_temp
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from .. import clock
 from ..extensions import db
 from ..forms.admin import (ROLE_LABELS, ActionForm, AreaForm, PasswordResetForm, StoreForm,
                            UserCreateForm, UserEditForm, UserFilterForm, settings_form)
@@ -51,7 +52,7 @@ def _apply(form, errors: dict) -> None:
             field.errors = list(field.errors) + [message]
 
 
-@bp.app_context_processor
+@bp.context_processor
 def _labels():
     return {"role_labels": ROLE_LABELS}
 
@@ -66,9 +67,12 @@ def index():
 
 # ---------------------------------------------------------------- areas
 
-def _areas_page(form, status=200, rename_forms=None):
-    return render_template("admin/areas.html", form=form, areas=service.list_areas(),
-                           rename_forms=rename_forms or {}), status
+def _areas_page(form, status=200, failed=None):
+    """The area list; each row has its own rename form (the failed one keeps its input)."""
+    rows = service.list_areas()
+    renames = {a.id: AreaForm(prefix=f"a{a.id}", formdata=None, obj=a) for a, _n, _u in rows}
+    renames.update(failed or {})
+    return render_template("admin/areas.html", form=form, areas=rows, renames=renames), status
 
 
 @bp.route("/areas", methods=["GET", "POST"])
@@ -148,7 +152,8 @@ def users():
     filters = UserFilterForm(request.args)
     rows = service.list_users(role=filters.role.data or "", store_id=filters.store_id.data,
                               active=filters.active.data or "")
-    return render_template("admin/users.html", filters=filters, users=rows, action=ActionForm())
+    return render_template("admin/users.html", filters=filters, users=rows, action=ActionForm(),
+                           now=clock.now())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

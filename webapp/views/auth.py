@@ -1,5 +1,6 @@
 """Login, logout, first-login password, language switch."""
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, login_manager
@@ -45,7 +46,7 @@ def password():
     form = PasswordForm()
     if form.validate_on_submit():
         accounts.change_password(user=current_user, password=form.password.data)
-        flash("密码已更新", "ok")
+        flash(_("密码已更新"), "ok")
         return redirect(url_for("inbox.index"))
     return render_template("password.html", form=form)
 

@@ -1,5 +1,6 @@
 """Case pages: detail with timeline and action buttons, firing transitions, process diagrams."""
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -31,7 +32,7 @@ def fire(case_id: int, transition: str):
     case = get_visible(Case, case_id, "case.view")
     form = DecisionForm()
     if not form.validate_on_submit() or not form.version.data.isdigit():
-        flash("表单已过期,请刷新后重试", "error")
+        flash(gettext("表单已过期,请刷新后重试"), "error")
         return redirect(url_for("cases.detail", case_id=case.id))
     try:
         case_service.fire(actor=current_user, case=case, transition=transition,
@@ -41,7 +42,7 @@ def fire(case_id: int, transition: str):
     except engine.WorkflowError as exc:
         flash(str(exc), "error")
         return redirect(url_for("cases.detail", case_id=case.id))
-    flash("操作成功", "ok")
+    flash(gettext("操作成功"), "ok")
     return redirect(request.form.get("next") or url_for("cases.detail", case_id=case.id))
 
 
@@ -54,10 +55,10 @@ def bulk_approve():
         if case_id.isdigit() and version.isdigit():
             pairs.append((int(case_id), int(version)))
     if not pairs:
-        flash("请先勾选要批量通过的事项", "error")
+        flash(gettext("请先勾选要批量通过的事项"), "error")
         return redirect(url_for("inbox.index"))
     done, problems = case_service.bulk_fire(actor=current_user, transition="approve", items=pairs)
-    flash(f"已批量通过 {done} 项", "ok")
+    flash(gettext("已批量通过 %(n)s 项", n=done), "ok")
     for problem in problems:
         flash(problem, "error")
     return redirect(url_for("inbox.index"))

@@ -1,11 +1,12 @@
 """Error pages in the user's language; CSRF failures explained instead of a bare 400."""
 from flask import render_template
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
 from ..extensions import db
 
-MESSAGES = {400: "请求无效", 403: "您没有权限访问此页面", 404: "页面不存在或您无权查看",
-            405: "不支持的操作", 409: "数据已被他人修改", 500: "系统出错,请稍后再试"}
+MESSAGES = {400: _l("请求无效"), 403: _l("您没有权限访问此页面"), 404: _l("页面不存在或您无权查看"),
+            405: _l("不支持的操作"), 409: _l("数据已被他人修改"), 500: _l("系统出错,请稍后再试")}
 
 
 def register(app) -> None:
@@ -17,7 +18,7 @@ def register(app) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):
-        return page(400, "页面已过期(安全令牌无效),请返回刷新后重试")
+        return page(400, _l("页面已过期(安全令牌无效),请返回刷新后重试"))
 
     @app.errorhandler(500)
     def server_error(e):

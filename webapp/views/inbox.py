@@ -1,5 +1,6 @@
 """The home page of every role: its inbox, and its notifications."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import update
 
@@ -37,5 +38,5 @@ def mark_read():
         db.session.execute(update(Notification).where(Notification.id.in_(ids))
                            .values(read_at=clock.now()))
         db.session.commit()
-    flash("已全部标为已读", "ok")
+    flash(_("已全部标为已读"), "ok")
     return redirect(url_for("inbox.notifications"))

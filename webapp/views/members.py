@@ -3,6 +3,7 @@ from datetime import date
 
 from flask import (Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file,
                    url_for)
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -51,7 +52,7 @@ def new():
         except registration.DuplicateMember as exc:
             db.session.rollback()
             return render_template("member_form.html", form=form, duplicate=exc.member_id), 409
-        flash(f"已提交总部审核,临时卡号 {case.member.card_no}", "ok")
+        flash(_("已提交总部审核,临时卡号 %(card_no)s", card_no=case.member.card_no), "ok")
         return redirect(url_for("members.detail", member_id=case.member_id))
     status = 422 if request.method == "POST" else 200
     return render_template("member_form.html", form=form, duplicate=None), status
@@ -105,7 +106,7 @@ def complete(case_id: int):
             db.session.rollback()
             flash(str(exc), "error")
             return redirect(url_for("cases.detail", case_id=case.id))
-        flash("资料已补全,重新提交总部审核", "ok")
+        flash(_("资料已补全,重新提交总部审核"), "ok")
         return redirect(url_for("cases.detail", case_id=case.id))
     status = 422 if request.method == "POST" else 200
     return render_template("member_form.html", form=form, duplicate=None, case=case), status
@@ -147,7 +148,7 @@ def print_day():
         try:
             day = date.fromisoformat(request.form.get("day", ""))
         except ValueError:
-            flash("请选择有效的日期", "error")
+            flash(_("请选择有效的日期"), "error")
             return redirect(url_for("members.print_day"))
         batch = printing.start_day_batch(user=current_user, day=day)
         return redirect(url_for("members.batch", batch_id=batch.id))
