@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -44,9 +45,20 @@ def redis_url():
     shutil.rmtree(workdir, ignore_errors=True)
 
 
+def _compile_catalog() -> None:
+    """The .po is the source and the .mo is gitignored (`make` compiles it); compile it here
+    when missing or stale so that `pytest` alone works on a fresh checkout."""
+    po = ROOT / "translations" / "en" / "LC_MESSAGES" / "messages.po"
+    mo = po.with_suffix(".mo")
+    if po.exists() and (not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime):
+        subprocess.run([sys.executable, "-m", "babel.messages.frontend", "-q", "compile",
+                        "-d", str(ROOT / "translations")], check=True, cwd=ROOT)
+
+
 @pytest.fixture(scope="session")
 def app(redis_url, tmp_path_factory):
     """The app on the test database, schema built by the real migrations."""
+    _compile_catalog()
     os.environ.setdefault("INSTANCE_DIR", str(tmp_path_factory.mktemp("instance")))
     import config
 

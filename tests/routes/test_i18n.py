@@ -1,25 +1,7 @@
 """English UI: Chinese by default, English after /lang/en — navigation, forms, flashes, labels."""
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from tests.factories import form_fields, member_data, register
-
-ROOT = Path(__file__).resolve().parents[2]
-PO = ROOT / "translations" / "en" / "LC_MESSAGES" / "messages.po"
-MO = PO.with_suffix(".mo")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def compiled_catalog():
-    """The .po is the source; the .mo is gitignored (`make` compiles it). Compile it here when
-    missing or older than the .po, so `pytest` alone works on a fresh checkout."""
-    if not MO.exists() or MO.stat().st_mtime < PO.stat().st_mtime:
-        subprocess.run([sys.executable, "-m", "babel.messages.frontend", "-q", "compile",
-                        "-d", str(ROOT / "translations")], check=True, cwd=ROOT)
-
 
 def english(client):
     response = client.get("/lang/en")
@@ -109,7 +91,9 @@ def test_every_declared_label_has_an_english_translation():
     from webapp import settings, workflows  # noqa: F401  registers the processes
     from webapp.workflows.engine import REGISTRY
 
-    with PO.open("rb") as f:
+    from tests.conftest import ROOT
+
+    with (ROOT / "translations" / "en" / "LC_MESSAGES" / "messages.po").open("rb") as f:
         catalog = read_po(f)
     labels = set()
     for process in REGISTRY.values():

@@ -181,7 +181,7 @@ def update_store(*, actor: User, store: Store, code: str, name: str,
 
 def list_users(*, role: str = "", store_id: int | None = None, active: str = "") -> list[User]:
     """Users filtered by role value, store and "1"/"0" for active/deactivated."""
-    query = select(User).order_by(User.active.desc(), User.role, User.username)
+    query = select(User).order_by(User.active.desc(), User.username)
     if role in {r.value for r in Role}:
         query = query.where(User.role == Role(role))
     if store_id:
