@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from flask import Flask, session
+from flask_babel import gettext
 from flask_login import current_user
 
 from config import BASE_DIR, Config
@@ -25,6 +26,7 @@ def create_app(config_class: type = Config) -> Flask:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
+    login_manager.localize_callback = gettext
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_locale, timezone_selector=lambda: "Asia/Shanghai")
     from . import workflows  # noqa: F401  registers the declared processes
@@ -64,6 +66,7 @@ def _templates(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = formatting.local_time
     app.jinja_env.filters["yuan"] = formatting.yuan
     app.jinja_env.filters["due_time"] = formatting.due_time
+    app.jinja_env.globals["role_label"] = formatting.role_label
     app.jinja_env.filters["countdown"] = formatting.countdown
 
     @app.context_processor

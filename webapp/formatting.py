@@ -44,3 +44,12 @@ def countdown(due: datetime | None, now: datetime | None = None) -> str:
     text = (f"{days}天" if days else "") + (f"{hours}小时" if hours or days else "") + (
         f"{mins}分" if not days else "")
     return ("已超时 " if late else "剩余 ") + (text or "0分")
+
+
+def role_label(role) -> str:
+    """A role's name in the user's language; accepts a Role or its value."""
+    from flask_babel import gettext
+
+    from .models import ROLE_LABELS, Role
+
+    return gettext(ROLE_LABELS[Role(role)])

@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from . import clock
 from .crypto import Encrypted, mask_mobile
 from .extensions import db
+from .i18n_labels import N_
 
 
 class Role(str, enum.Enum):
@@ -24,6 +25,10 @@ class Role(str, enum.Enum):
     ADMIN = "admin"
 
 
+ROLE_LABELS = {Role.ASSOCIATE: N_("导购"), Role.STORE_MANAGER: N_("店长"),
+               Role.AREA_SUPERVISOR: N_("片区主管"), Role.AREA_MANAGER: N_("区域经理"),
+               Role.HQ_SPECIALIST: N_("总部客服专员"), Role.HQ_MANAGER: N_("客服经理"),
+               Role.ADMIN: N_("管理员")}
 STORE_ROLES = {Role.ASSOCIATE, Role.STORE_MANAGER}
 AREA_ROLES = {Role.AREA_SUPERVISOR, Role.AREA_MANAGER}
 COMPANY_ROLES = {Role.HQ_SPECIALIST, Role.HQ_MANAGER, Role.ADMIN}

@@ -38,7 +38,7 @@ def test_each_missing_mandatory_field_is_refused_and_nothing_saved(org, login, f
 
 @pytest.mark.parametrize("field,value,message", [
     ("mobile", "1234", "请输入有效的中国大陆手机号码"), ("email", "not-an-email", "邮箱格式不正确"),
-    ("birth_date", "2030-01-01", "出生日期应早于申请日期"), ("birth_date", "1990-13-40", "Not a valid date"),
+    ("birth_date", "2030-01-01", "出生日期应早于申请日期"), ("birth_date", "1990-13-40", "日期格式不正确"),
 ])
 def test_invalid_values_are_refused(org, login, field, value, message):
     client = login("assoc1")
@@ -46,8 +46,7 @@ def test_invalid_values_are_refused(org, login, field, value, message):
     data[field] = value
     response = client.post("/members/new", data=data)
     assert response.status_code == 422 and members_count() == 0
-    if message != "Not a valid date":
-        assert message in response.data.decode()
+    assert message in response.data.decode()
 
 
 def test_existing_mobile_links_to_that_member(org, login):

@@ -11,12 +11,10 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from .. import settings
 from ..extensions import db
+from ..models import ROLE_LABELS as ROLE_NAMES
 from ..models import Area, Role, Store
 
-ROLE_LABELS = {Role.ASSOCIATE: _l("导购"), Role.STORE_MANAGER: _l("店长"),
-               Role.AREA_SUPERVISOR: _l("片区主管"), Role.AREA_MANAGER: _l("区域经理"),
-               Role.HQ_SPECIALIST: _l("总部客服专员"), Role.HQ_MANAGER: _l("客服经理"),
-               Role.ADMIN: _l("管理员")}
+ROLE_LABELS = {role: _l(name) for role, name in ROLE_NAMES.items()}
 
 
 def optional_int(value):

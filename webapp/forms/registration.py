@@ -1,16 +1,26 @@
 """The 《入会申请表》 as a web form: fields marked * are mandatory (seed 000 §二2, SPEC §3.9)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import DateField as _DateField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
+from ..services.members import OCCUPATION
 from ..services.registration import InvalidMobile, normalise_mobile
 
-OCCUPATIONS = [("", _l("(未填)")), ("teacher", _l("教师")), ("military", _l("军人")),
-               ("civil_servant", _l("公务员")), ("business", _l("企业职员")),
-               ("self_employed", _l("个体经营")), ("other", _l("其他"))]
+OCCUPATIONS = [("", _l("(未填)"))] + [(k, _l(v)) for k, v in OCCUPATION.items() if k]
 HEARD_FROM = [("", _l("(未填)")), ("passing", _l("路过门店")), ("friend", _l("亲友介绍")),
               ("ad", _l("广告")), ("online", _l("网络")), ("other", _l("其他"))]
+
+
+class DateField(_DateField):
+    """A date field whose format error is in the user's language (WTForms' own is English)."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(_l("日期格式不正确,请按 年-月-日 填写")) from exc
 
 
 def chinese_mobile(form, field):
@@ -25,10 +35,10 @@ class RegistrationForm(FlaskForm):
     mobile = StringField(_l("手机号码"), validators=[DataRequired(_l("请填写手机号码")), chinese_mobile])
     gender = SelectField(_l("性别"), choices=[("", _l("请选择")), ("M", _l("男")), ("F", _l("女"))],
                          validators=[InputRequired(_l("请选择性别")), DataRequired(_l("请选择性别"))])
-    birth_date = DateField(_l("出生日期"), validators=[DataRequired(_l("请填写出生日期"))])
+    birth_date = DateField(_l("出生日期"), validators=[InputRequired(_l("请填写出生日期"))])
     associate_id = SelectField(_l("分管导购"), coerce=int,
                                validators=[DataRequired(_l("请选择分管导购"))])
-    applied_on = DateField(_l("申请日期"), validators=[DataRequired(_l("请填写申请日期"))])
+    applied_on = DateField(_l("申请日期"), validators=[InputRequired(_l("请填写申请日期"))])
     address = StringField(_l("家庭地址"), validators=[Optional(), Length(max=200)])
     work_address = StringField(_l("单位地址"), validators=[Optional(), Length(max=200)])
     email = StringField(_l("电子邮箱"), validators=[Optional(), Email(_l("邮箱格式不正确"))])

@@ -8,12 +8,14 @@ from sqlalchemy import func, or_, select
 from .. import clock, permissions, settings
 from ..extensions import db
 from ..formatting import TZ
+from ..i18n_labels import N_
 from ..models import AuditEvent, Case, Member, User
 from .registration import InvalidMobile, find_by_mobile
 
 GENDER = {"M": "男", "F": "女"}
-OCCUPATION = {"teacher": "教师", "military": "军人", "civil_servant": "公务员", "business": "企业职员",
-              "self_employed": "个体经营", "other": "其他", "": ""}
+# Teachers and military members get their own holiday visits (SPEC §3.4).
+OCCUPATION = {"teacher": N_("教师"), "military": N_("军人"), "civil_servant": N_("公务员"),
+              "business": N_("企业职员"), "self_employed": N_("个体经营"), "other": N_("其他"), "": ""}
 REVEALABLE = ("mobile", "address", "work_address", "email", "birth_date", "anniversary")
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..forms.cases import DecisionForm
+from ..forms.registration import RegistrationForm
 from ..models import AuditEvent, Case
 from ..services import cases as case_service
 from ..workflows import engine
@@ -21,7 +22,8 @@ def detail(case_id: int):
     case = get_visible(Case, case_id, "case.view")
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)
                                 .order_by(AuditEvent.at, AuditEvent.id)).all()
-    return render_template("case.html", case=case, events=events, form=DecisionForm(),
+    fields = {f.name: f.label.text for f in RegistrationForm(meta={"csrf": False})}
+    return render_template("case.html", case=case, events=events, form=DecisionForm(), fields=fields,
                            process=engine.get_process(case.process),
                            actions=engine.allowed_transitions(current_user, case))
 

@@ -64,6 +64,7 @@ def detail(member_id: int):
     member = get_visible(Member, member_id, "member.view")
     case = member_service.registration_case(member)
     return render_template("member.html", member=member, case=case,
+                           occupations=member_service.OCCUPATION,
                            can_reveal=permissions.can(current_user, "member.reveal", member),
                            can_print=permissions.can(current_user, "member.print", member))
 

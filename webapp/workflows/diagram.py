@@ -4,11 +4,8 @@ from __future__ import annotations
 import subprocess
 from functools import lru_cache
 
+from ..models import ROLE_LABELS
 from .engine import Process
-
-ROLE_LABELS = {"associate": "导购", "store_manager": "店长", "area_supervisor": "片区主管",
-               "area_manager": "区域经理", "hq_specialist": "总部客服专员",
-               "hq_manager": "客服经理", "admin": "管理员"}
 
 
 def to_dot(process: Process) -> str:
@@ -20,11 +17,11 @@ def to_dot(process: Process) -> str:
              f'__start -> "{process.initial}";']
     for state, label in process.states.items():
         spec = process.tasks.get(state)
-        extra = f"\\n→ {ROLE_LABELS[spec.role.value]}:{spec.label}" if spec else ""
+        extra = f"\\n→ {ROLE_LABELS[spec.role]}:{spec.label}" if spec else ""
         shape = ' peripheries=2' if state in process.final else ""
         lines.append(f'"{state}" [label="{label}{extra}"{shape}];')
     for t in process.transitions:
-        roles = "/".join(ROLE_LABELS[r.value] for r in sorted(t.roles, key=lambda r: r.value))
+        roles = "/".join(ROLE_LABELS[r] for r in sorted(t.roles, key=lambda r: r.value))
         for source in t.source:
             lines.append(f'"{source}" -> "{t.target}" [label="{t.label}\\n({roles})"];')
     lines.append("}")
