@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Build the CJK font subset used by the PDF renderer (webapp/pdf.py).
 
-Why: embedding the system Noto Sans CJK (a 65k-glyph CFF inside a 10-face TTC)
-makes WeasyPrint copy and re-subset a ~19 MB font for every document.  A subset
-limited to GB2312 (+ ASCII, Latin-1, common punctuation, CJK punctuation and
-full-width forms) is ~8x smaller and roughly halves the render time.  Characters
-outside the subset (rare name characters such as 喆 堃 镕 𠮷) are *not* lost:
-the CSS font stack falls back to the full system "Noto Sans CJK SC".
+Why: with the system Noto Sans CJK (a 65k-glyph CFF inside a 19 MB, 10-face
+TTC) WeasyPrint copies and re-subsets the whole face for every document.  A
+subset limited to GB2312 (+ ASCII, Latin-1, general/CJK punctuation, full-width
+forms, a few symbol blocks): 8.4k glyphs, 1.7 MB, cuts the CJK-specific cost of
+one form from ~40 ms to ~8 ms over the Latin/DejaVu page (bench/bench_pdf.py).
+Characters outside the subset (rare name characters such as 喆 堃 镕 𠮷) are
+*not* lost: the CSS font stack falls back to the full system "Noto Sans CJK SC"
+(fonts-noto-cjk covers U+20BB7), which is then embedded only in those PDFs.
 
 Usage:
     python scripts/build_fonts.py            # build if missing / out of date
@@ -24,10 +26,11 @@ Only depends on fontTools, so it can run outside the Flask app.
 
 Weight decision: one weight (Regular) only.  WeasyPrint has no synthetic bold
 (text is emitted with PDF text operators; fontconfig's "embolden" is ignored),
-so a bold subset would be a second ~2 MB font re-subset and embedded in every
-PDF (~+10 ms per document, measured).  The form distinguishes the title and
-section headers by size, letter-spacing and rules instead.  Pass ``--bold`` to
-also build a Bold subset (FONT_FILES["bold"]) if the design ever needs it.
+so bold needs a real Bold subset: a second 1.7 MB font loaded, re-subset and
+embedded in every PDF, measured +5..7 ms per form (zh/latin ratio 1.12 ->
+1.20).  The form marks hierarchy with size, letter-spacing and rules instead.
+Pass ``--bold`` to also build CRMSansGB-Bold.otf; webapp/pdf.py then declares
+it automatically (font-weight: 700).
 """
 from __future__ import annotations
 
@@ -44,7 +47,11 @@ from pathlib import Path
 BUILDER_VERSION = 3
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = Path(os.environ.get("PDF_FONT_DIR") or PROJECT_DIR / "instance" / "fonts")
+# Same resolution as webapp.pdf.FONT_DIR: $PDF_FONT_DIR, else $INSTANCE_DIR/fonts
+# (config.py's instance dir), else <project>/instance/fonts.
+DEFAULT_OUT = Path(os.environ.get("PDF_FONT_DIR")
+                   or Path(os.environ.get("INSTANCE_DIR") or PROJECT_DIR / "instance")
+                   / "fonts")
 
 NOTO_DIR = Path("/usr/share/fonts/opentype/noto")
 SOURCES = {

@@ -5,12 +5,11 @@ from wtforms import DateField as _DateField
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
-from ..services.members import OCCUPATION
+from ..services.members import HEARD_FROM, OCCUPATION
 from ..services.registration import InvalidMobile, normalise_mobile
 
 OCCUPATIONS = [("", _l("(未填)"))] + [(k, _l(v)) for k, v in OCCUPATION.items() if k]
-HEARD_FROM = [("", _l("(未填)")), ("passing", _l("路过门店")), ("friend", _l("亲友介绍")),
-              ("ad", _l("广告")), ("online", _l("网络")), ("other", _l("其他"))]
+HEARD_FROM_CHOICES = [("", _l("(未填)"))] + [(k, _l(v)) for k, v in HEARD_FROM.items() if k]
 
 
 class DateField(_DateField):
@@ -45,7 +44,7 @@ class RegistrationForm(FlaskForm):
     occupation = SelectField(_l("职业"), choices=OCCUPATIONS, validators=[Optional()])
     anniversary = DateField(_l("结婚纪念日或其他纪念日"), validators=[Optional()])
     preferences = TextAreaField(_l("喜好(尺码、款式、颜色)"), validators=[Optional(), Length(max=500)])
-    heard_from = SelectField(_l("了解品牌的途径"), choices=HEARD_FROM, validators=[Optional()])
+    heard_from = SelectField(_l("了解品牌的途径"), choices=HEARD_FROM_CHOICES, validators=[Optional()])
     comment = TextAreaField(_l("补充说明"), validators=[Optional(), Length(max=500)])
     version = HiddenField()
 

@@ -16,6 +16,8 @@ GENDER = {"M": "男", "F": "女"}
 # Teachers and military members get their own holiday visits (SPEC §3.4).
 OCCUPATION = {"teacher": N_("教师"), "military": N_("军人"), "civil_servant": N_("公务员"),
               "business": N_("企业职员"), "self_employed": N_("个体经营"), "other": N_("其他"), "": ""}
+HEARD_FROM = {"passing": N_("路过门店"), "friend": N_("亲友介绍"), "ad": N_("广告"),
+              "online": N_("网络"), "other": N_("其他"), "": ""}
 REVEALABLE = ("mobile", "address", "work_address", "email", "birth_date", "anniversary")
 
 
@@ -62,7 +64,7 @@ def form_context(member: Member) -> dict:
             "work_address": member.work_address or "", "email": member.email or "",
             "occupation": OCCUPATION.get(member.occupation, member.occupation),
             "anniversary": member.anniversary or "", "preferences": member.preferences or "",
-            "heard_from": member.heard_from or "", "card_no": member.card_no,
+            "heard_from": HEARD_FROM.get(member.heard_from, member.heard_from), "card_no": member.card_no,
             "hotline": settings.get("hotline"),
             "points_threshold": settings.get_int("formal_points_threshold")}
 

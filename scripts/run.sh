@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# `make run`: set up, then serve the app with its Redis, RQ worker and cron scheduler.
+#
+# Environment: PORT (default 5000), HOST (default 127.0.0.1), REDIS_URL (unset: a private
+# redis-server on a free port, data under instance/redis/), DATABASE_URL (unset: instance/crm.sqlite),
+# RQ_QUEUE (default crm). Ctrl-C (or SIGTERM) stops every process started here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd -P)
+
+bash scripts/setup.sh
+
+export PORT=${PORT:-5000} HOST=${HOST:-127.0.0.1} RQ_QUEUE=${RQ_QUEUE:-crm}
+PY=.venv/bin/python
+URL="http://$HOST:$PORT"
+
+pids=()          # web and jobs; each leads its own process group (set -m): a kill reaches its forks
+redis_pid=
+stopping=0
+alive() { local pid; for pid in "$@"; do kill -0 -- "-$pid" 2>/dev/null && return 0; done; return 1; }
+stop_groups() {  # TERM the process groups, give them 10 s, then KILL what is left
+    local pid
+    for pid in "$@"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+    for _ in $(seq 100); do alive "$@" || break; sleep 0.1; done
+    for pid in "$@"; do kill -KILL -- "-$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+}
+stop() {
+    ((stopping)) && return
+    stopping=1
+    trap '' INT TERM
+    [ -n "$redis_pid" ] || ((${#pids[@]})) || return 0
+    echo
+    echo "==> stopping"
+    ((${#pids[@]})) && stop_groups "${pids[@]}"
+    [ -n "$redis_pid" ] && stop_groups "$redis_pid"  # last: workers deregister from it on the way out
+    return 0
+}
+trap 'stop; exit 130' INT
+trap 'stop; exit 143' TERM
+trap 'stop' EXIT
+
+started=
+start() {  # start NAME CMD...: run CMD in the background in a process group of its own
+    local name=$1
+    shift
+    set -m
+    "$@" &
+    set +m
+    started=$!
+    echo "==> started $name (pid $started)"
+}
+
+port_free() { $PY -c "import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('$1', int(sys.argv[1])))" "$2" 2>/dev/null; }
+
+if ! port_free "$HOST" "$PORT"; then
+    echo "port $PORT on $HOST is in use; stop what runs there or choose another: PORT=5001 make run" >&2
+    exit 1
+fi
+
+# --- Redis -----------------------------------------------------------------------------------
+if [ -z "${REDIS_URL:-}" ]; then
+    redis_dir=$ROOT/instance/redis
+    mkdir -p "$redis_dir"
+    # a private redis-server left behind by a run that was killed with SIGKILL
+    if [ -f "$redis_dir/redis.pid" ]; then
+        old=$(cat "$redis_dir/redis.pid")
+        # only if it still runs in our directory (redis-server chdirs to --dir): never another Redis
+        if [ "$(readlink "/proc/$old/cwd" 2>/dev/null)" = "$redis_dir" ]; then
+            kill "$old" 2>/dev/null || true
+            for _ in $(seq 50); do kill -0 "$old" 2>/dev/null || break; sleep 0.1; done
+        fi
+        rm -f "$redis_dir/redis.pid"
+    fi
+    redis_port=$($PY -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+    start redis-server redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$redis_dir" \
+        --pidfile "$redis_dir/redis.pid" --save "" --appendonly no --loglevel warning
+    redis_pid=$started
+    export REDIS_URL="redis://127.0.0.1:$redis_port/0"
+    for _ in $(seq 100); do
+        $PY -c "import socket; socket.create_connection(('127.0.0.1', $redis_port), 0.2).close()" 2>/dev/null && break
+        sleep 0.1
+    done
+fi
+
+# --- demo data (after Redis: loading it schedules deadline alarms) -------------------------------
+.venv/bin/flask --app wsgi demo-data
+
+# --- web, worker, cron -----------------------------------------------------------------------
+start gunicorn .venv/bin/gunicorn -c gunicorn.conf.py wsgi:app
+pids+=("$started")
+start "rq worker" .venv/bin/rq worker --with-scheduler --url "$REDIS_URL" --path "$ROOT" "$RQ_QUEUE"
+pids+=("$started")
+start "rq cron" .venv/bin/rq cron --url "$REDIS_URL" --path "$ROOT" jobs/cron_config.py
+pids+=("$started")
+
+# ready when /healthz answers 200: database, Redis and a worker on the queue are up
+ready=0
+for _ in $(seq 120); do
+    if $PY -c "import urllib.request; urllib.request.urlopen('$URL/healthz', timeout=2)" 2>/dev/null; then
+        ready=1
+        break
+    fi
+    for pid in "${pids[@]}" $redis_pid; do
+        kill -0 "$pid" 2>/dev/null || { echo "a process exited during start-up (pid $pid); see above" >&2; exit 1; }
+    done
+    sleep 0.5
+done
+((ready)) || { echo "$URL/healthz did not answer 200 within 60 s" >&2; exit 1; }
+redis_note="REDIS_URL from the environment"
+[ -n "$redis_pid" ] && redis_note="private redis-server at $REDIS_URL"
+
+cat <<EOF
+
+  CRM is running at $URL   (Ctrl-C stops it)
+  Redis: $redis_note   queue: $RQ_QUEUE
+
+  Demo logins (password: demo; loaded only into an empty database)
+    associate     导购, 上海南京路店 (华东片区)
+    associate1b   second associate, same store
+    associate2    导购, 广州天河店 (华南片区)
+    manager       店长, 上海南京路店
+    manager3      店长, 广州天河店
+    supervisor    区域主管, 华东片区
+    area_manager  区域经理, 华东片区
+    hq            总部客服专员
+    hq_manager    总部客服经理
+    admin         系统管理员
+
+EOF
+
+# run until one process exits (then stop the others) or a signal arrives (trap)
+set +e
+wait -n "${pids[@]}" $redis_pid
+rc=$?
+echo "a process exited (status $rc); stopping the others" >&2
+exit 1
