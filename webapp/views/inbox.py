@@ -1,13 +1,13 @@
 """The home page of every role: its inbox, and its notifications."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import update
 
-from .. import clock
+from .. import clock, permissions
 from ..extensions import db
-from ..models import Notification
-from ..services import inbox
+from ..models import Notification, Task
+from ..services import inbox, tasks
 from ..workflows.engine import allowed_transitions, task_label
 
 bp = Blueprint("inbox", __name__)
@@ -40,3 +40,17 @@ def mark_read():
         db.session.commit()
     flash(_("已全部标为已读"), "ok")
     return redirect(url_for("inbox.notifications"))
+
+
+@bp.post("/tasks/<int:task_id>/<any(claim, release):verb>")
+@login_required
+def claim(task_id: int, verb: str):
+    task = db.session.get(Task, task_id)
+    if task is None or not permissions.can(current_user, "case.view", task):
+        abort(404)
+    try:
+        (tasks.claim if verb == "claim" else tasks.release)(user=current_user, task=task)
+        flash(_("已认领") if verb == "claim" else _("已退回角色待办池"), "ok")
+    except tasks.ClaimRefused as exc:
+        flash(_(str(exc)), "error")
+    return redirect(url_for("inbox.index"))
