@@ -133,6 +133,12 @@ def _clamped_day(year: int, month: int, day: int) -> date:
     return date(year, month, min(day, last))
 
 
+def add_months(d: date, months: int) -> date:
+    """The same day `months` later (clamped to the month's end: Jan 31 + 1 → Feb 28/29)."""
+    year, month = _month_start(d.year, d.month, months)
+    return _clamped_day(year, month, d.day)
+
+
 def _monthly_due(start_utc: datetime, months_ahead: int,
                  boundary: Callable[[int, int], datetime]) -> datetime:
     """First boundary(year, month) after start, from start's local month + months_ahead."""

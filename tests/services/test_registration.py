@@ -62,6 +62,7 @@ def test_approval_activates_and_puts_the_welcome_sms_in_the_outbox(org):
     fire(actor=org["hq"], case=case, transition="approve", version=case.version)
     member = db.session.get(Member, case.member_id)
     assert member.status == "active"
+    assert 365 <= (member.card_expires_on - member.applied_on).days <= 366 + 7
     [sms] = db.session.scalars(select(OutboxMessage)).all()
     assert sms.body.startswith("李先生,诚挚感谢您选择XX男装") and member.card_no in sms.body
     assert sms.recipient == member.mobile

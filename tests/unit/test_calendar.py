@@ -320,3 +320,10 @@ def test_due_is_strictly_after_start_for_monthly_rules():
             due = rule.due(start, CAL_DAYS)
             assert start < due <= start + timedelta(days=62)
         start += timedelta(hours=23)
+
+
+def test_add_months_clamps_to_month_end():
+    from webapp.calendar import add_months
+    assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
+    assert add_months(date(2024, 2, 29), 12) == date(2025, 2, 28)
+    assert add_months(date(2026, 11, 23), 12) == date(2027, 11, 23)
