@@ -67,6 +67,9 @@ def _templates(app: Flask) -> None:
     app.jinja_env.filters["yuan"] = formatting.yuan
     app.jinja_env.filters["due_time"] = formatting.due_time
     app.jinja_env.globals["role_label"] = formatting.role_label
+    app.jinja_env.globals["event_label"] = formatting.event_label
+    app.jinja_env.globals["breach_labels"] = formatting.BREACH_LABELS
+    app.jinja_env.filters["state_label"] = formatting.state_label
     app.jinja_env.filters["countdown"] = formatting.countdown
 
     @app.context_processor
@@ -77,9 +80,9 @@ def _templates(app: Flask) -> None:
 
 
 def _blueprints(app: Flask) -> None:
-    from .views import admin, auth, cases, errors, health, inbox, members, outbox
+    from .views import admin, auth, cases, complaints, errors, health, inbox, members, outbox
 
-    for module in (auth, inbox, members, cases, outbox, admin, health):
+    for module in (auth, inbox, members, cases, complaints, outbox, admin, health):
         app.register_blueprint(module.bp)
     errors.register(app)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

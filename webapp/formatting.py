@@ -4,6 +4,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from . import clock
+from .i18n_labels import N_
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -53,3 +54,24 @@ def role_label(role) -> str:
     from .models import ROLE_LABELS, Role
 
     return gettext(ROLE_LABELS[Role(role)])
+
+
+BREACH_LABELS = {"reply": N_("回复超时"), "solution": N_("方案超时"), "revisit": N_("回访超时")}
+TASK_EVENTS = {"remind": N_("期限将至提醒"), "escalate": N_("已超时,升级至"), "escalate_also": N_("已超时,同时通知"),
+               "claim": N_("认领了待办"), "release": N_("将待办退回角色待办池")}
+
+
+def event_label(event) -> str:
+    """A task event of the timeline (reminder, escalation, claim) in the user's language."""
+    from flask_babel import gettext
+
+    text = gettext(TASK_EVENTS.get(event.action, event.action))
+    role = (event.data or {}).get("to_role")
+    return f"{text} {role_label(role)}" if role and event.action.startswith("escalate") else text
+
+
+def state_label(state: str, process: str) -> str:
+    """The Chinese label of a state of a declared process (translate it with _ in templates)."""
+    from .workflows.engine import get_process
+
+    return get_process(process).states.get(state, state)

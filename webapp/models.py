@@ -171,6 +171,8 @@ class Task(db.Model):
     remind_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     reminded_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     escalate_to: Mapped[Role | None] = mapped_column(db.Enum(Role, native_enum=False, length=20))
+    # A second role told of a breach (store complaints: the area supervisor and HQ).
+    escalate_also: Mapped[Role | None] = mapped_column(db.Enum(Role, native_enum=False, length=20))
     escalated_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
     closed_at: Mapped[datetime | None] = mapped_column(TZDateTime)
@@ -182,6 +184,8 @@ class Task(db.Model):
         Index("ix_task_escalated_inbox", "status", "escalate_to", "escalated_at"),
         Index("ix_task_remind", "status", "remind_at"),
         Index("ix_task_due", "status", "due_at"),
+        # "assigned to me" part of the inbox, in deadline order (services/inbox.py)
+        Index("ix_task_assignee_inbox", "status", "assignee_id", "due_at"),
     )
 
     @property
@@ -203,7 +207,9 @@ class Notification(db.Model):
     read_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     task = relationship("Task")
     __table_args__ = (UniqueConstraint("task_id", "kind", name="uq_notification_task_kind"),
-                      Index("ix_notification_role", "role", "read_at"))
+                      Index("ix_notification_role", "role", "read_at"),
+                      # my unread notifications (nav badge) without reading the read ones
+                      Index("ix_notification_user_unread", "user_id", "read_at"))
 
 
 class AuditEvent(db.Model):
@@ -257,3 +263,7 @@ class BatchJob(db.Model):
     status: Mapped[str] = mapped_column(db.String(10), default="queued")
     file_path: Mapped[str | None] = mapped_column(db.String(300))
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
+
+
+from .complaint_models import Complaint  # noqa: E402,F401  (kept in its own module)
+from .sales_models import *  # noqa: E402,F401,F403  (sales data, in its own module)

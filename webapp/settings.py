@@ -33,6 +33,21 @@ SPECS: dict[str, Spec] = {
     "registration_review_remind_hours": Spec("2", "int", "审核期限前几小时提醒"),
     "registration_completion_due": Spec("eod:2", "rule", "门店补全资料期限"),
     "registration_completion_remind_hours": Spec("4", "int", "补全期限前几小时提醒"),
+    "complaint_reply_hours": Spec("24", "int", "投诉回复时限(小时,自受理起)"),
+    "complaint_solution_hours": Spec("48", "int", "投诉解决方案时限(小时,自受理起)"),
+    "complaint_revisit_days": Spec("7", "int", "投诉回访时限(天,自方案执行起)"),
+    "complaint_remind_hours": Spec("4", "int", "投诉回复/方案期限前几小时提醒"),
+    "complaint_revisit_remind_hours": Spec("24", "int", "投诉回访期限前几小时提醒"),
+    "complaint_survey_due": Spec("eod:1", "rule", "回访后满意度调查期限"),
+    "complaint_submit_due": Spec("eod:1", "rule", "门店提交投诉处理表期限"),
+    "analysis_spend_band_1": Spec("100", "int", "消费水平分段1(元)", "分段含下限:100 元计入 100—300 元段"),
+    "analysis_spend_band_2": Spec("300", "int", "消费水平分段2(元)"),
+    "analysis_spend_band_3": Spec("500", "int", "消费水平分段3(元)"),
+    "analysis_spend_band_4": Spec("1000", "int", "消费水平分段4(元)"),
+    "analysis_age_band_1": Spec("20", "int", "年龄分段1(岁)", "分段含下限:20 岁计入 20—30 岁段"),
+    "analysis_age_band_2": Spec("30", "int", "年龄分段2(岁)"),
+    "analysis_age_band_3": Spec("40", "int", "年龄分段3(岁)"),
+    "analysis_lapse_months": Spec("3", "int", "流失判定:连续几个月未消费"),
 }
 
 

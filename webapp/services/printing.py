@@ -1,14 +1,20 @@
-"""Printing: one form in the request, a day's forms as a batch job with progress."""
+"""Printing: one form in the request; filing batches (a day's applications, a month's complaints)
+rendered by a worker with progress recorded on the BatchJob row."""
 from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import select
 
+from .. import permissions
+from ..calendar import add_months, local_midnight_utc
 from ..extensions import db
-from ..models import BatchJob, Member, User
+from ..models import BatchJob, Case, Complaint, Member, User
 from . import members as member_service
+
+TITLES = {"application_forms": "入会申请表", "complaint_forms": "顾客投诉意见处理表"}
 
 
 def member_form_pdf(member: Member) -> bytes:
@@ -18,11 +24,29 @@ def member_form_pdf(member: Member) -> bytes:
     return render_pdf("application_form.html", forms=[member_service.form_context(member)])
 
 
-def start_day_batch(*, user: User, day: date) -> BatchJob:
-    """Queue the filing batch of a day's approved applications; the worker renders it."""
-    total = len(member_service.approved_on(user, day))
-    batch = BatchJob(kind="application_forms", requested_by_id=user.id,
-                     params={"day": day.isoformat()}, total=total)
+def _month_complaints(user: User, month: date) -> list[Complaint]:
+    start, end = local_midnight_utc(month), local_midnight_utc(add_months(month, 1))
+    return db.session.scalars(
+        select(Complaint).join(Case, Case.id == Complaint.case_id)
+        .where(permissions.case_filter(user), Complaint.received_at >= start,
+               Complaint.received_at < end).order_by(Complaint.received_at)).all()
+
+
+def _items(kind: str, user: User, params: dict) -> tuple[str, list[dict]]:
+    """The template and the per-page contexts of a batch."""
+    if kind == "application_forms":
+        members = member_service.approved_on(user, date.fromisoformat(params["day"]))
+        return "application_form.html", [member_service.form_context(m) for m in members]
+    from .complaint_forms import form_context
+
+    rows = _month_complaints(user, date.fromisoformat(params["month"]))
+    return "complaint_form.html", [form_context(c) for c in rows]
+
+
+def start_batch(*, user: User, kind: str, params: dict) -> BatchJob:
+    """Queue a filing batch; the worker renders it."""
+    total = len(_items(kind, user, params)[1])
+    batch = BatchJob(kind=kind, requested_by_id=user.id, params=params, total=total)
     db.session.add(batch)
     db.session.commit()
     from ..queue import queue
@@ -32,26 +56,34 @@ def start_day_batch(*, user: User, day: date) -> BatchJob:
     return batch
 
 
+def start_day_batch(*, user: User, day: date) -> BatchJob:
+    """The day's approved applications, for HQ filing."""
+    return start_batch(user=user, kind="application_forms", params={"day": day.isoformat()})
+
+
 def render_batch(batch_id: int) -> None:
-    """Worker side: render every form of the batch, recording progress as it goes."""
+    """Worker side: render every page of the batch, recording progress as it goes."""
     from ..pdf import render_many
 
     batch = db.session.get(BatchJob, batch_id)
     if batch is None or batch.status == "done":
         return
-    user = db.session.get(User, batch.requested_by_id)
-    members = member_service.approved_on(user, date.fromisoformat(batch.params["day"]))
-    batch.status, batch.total, batch.done = "running", len(members), 0
+    template, items = _items(batch.kind, db.session.get(User, batch.requested_by_id), batch.params)
+    batch.status, batch.total, batch.done = "running", len(items), 0
     db.session.commit()
 
     def progress(done: int, total: int) -> None:
         batch.done = done
         db.session.commit()
 
-    data = render_many("application_form.html", [member_service.form_context(m) for m in members],
-                       progress=progress)
+    data = render_many(template, items, progress=progress)
     path = Path(current_app.instance_path) / "batches" / f"batch-{batch.id}.pdf"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
-    batch.file_path, batch.status, batch.done = str(path), "done", len(members)
+    batch.file_path, batch.status, batch.done = str(path), "done", len(items)
     db.session.commit()
+
+
+def download_name(batch: BatchJob) -> str:
+    label = batch.params.get("day") or batch.params.get("month", "")
+    return f"{TITLES.get(batch.kind, batch.kind)}-{label}.pdf"

@@ -20,6 +20,8 @@ bp = Blueprint("cases", __name__)
 @login_required
 def detail(case_id: int):
     case = get_visible(Case, case_id, "case.view")
+    if case.process.startswith("complaint"):
+        return redirect(url_for("complaints.detail", case_id=case.id))
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)
                                 .order_by(AuditEvent.at, AuditEvent.id)).all()
     fields = {f.name: f.label.text for f in RegistrationForm(meta={"csrf": False})}

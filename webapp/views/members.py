@@ -175,4 +175,4 @@ def batch_download(batch_id: int):
     if job is None or job.requested_by_id != current_user.id or job.status != "done":
         abort(404)
     return send_file(job.file_path, mimetype="application/pdf", as_attachment=True,
-                     download_name=f"入会申请表-{job.params['day']}.pdf")
+                     download_name=printing.download_name(job))

@@ -42,10 +42,13 @@ class TaskSpec:
     name: str
     label: str
     role: Role
-    due_setting: str  # settings key holding the due rule, e.g. "eod:1"
+    due_setting: str | None = None  # settings key holding the due rule, e.g. "eod:1"
     remind_setting: str | None = None  # settings key: hours before the due time
     escalate_to: Role | None = None
     assignee: Assignee | None = None
+    # Alternative to due_setting when the limit runs from a moment on the record (e.g. receipt).
+    due: Callable[[Case, datetime], datetime] | None = None
+    escalate_also: Role | None = None
 
 
 @dataclass(frozen=True)
@@ -72,11 +75,13 @@ class Process:
     tasks: dict[str, TaskSpec] = field(default_factory=dict)
     final: frozenset[str] = frozenset()
 
-    def transition(self, name: str) -> Transition:
-        for t in self.transitions:
-            if t.name == name:
-                return t
-        raise WorkflowError(f"未知的操作:{name}")
+    def transition(self, name: str, state: str | None = None) -> Transition:
+        """The transition called `name` leaving `state` (a name may leave several states,
+        with different roles from each)."""
+        named = [t for t in self.transitions if t.name == name]
+        if not named:
+            raise WorkflowError(f"未知的操作:{name}")
+        return next((t for t in named if state in t.source), named[0])
 
     def available(self, state: str) -> list[Transition]:
         return [t for t in self.transitions if state in t.source]
@@ -102,8 +107,12 @@ def allowed_transitions(user: User, case: Case) -> list[Transition]:
 
 
 def start(process: Process, actor: User, *, title: str, store_id: int | None, area_id: int | None,
-          member_id: int | None = None, data: dict | None = None, now: datetime | None = None) -> Case:
-    """Create a case in the process's initial state and open its first task."""
+          member_id: int | None = None, data: dict | None = None, now: datetime | None = None,
+          attach: Callable[[Case], None] | None = None) -> Case:
+    """Create a case in the process's initial state and open its first task.
+
+    `attach` links the process's own record (e.g. the complaint) to the new case before the
+    first task is opened, so that task's due time can be read from it."""
     now = now or clock.now()
     if not actor.active or actor.role not in process.start_roles:
         raise NotAllowed("您没有权限发起此流程")
@@ -114,6 +123,8 @@ def start(process: Process, actor: User, *, title: str, store_id: int | None, ar
                 created_by_id=actor.id, created_at=now, updated_at=now, data=data or {})
     db.session.add(case)
     db.session.flush()
+    if attach:
+        attach(case)
     _audit(case, actor, "start", None, process.initial, "", data or {}, now)
     _open_task(process, case, now)
     return case
@@ -124,7 +135,7 @@ def fire(case: Case, name: str, actor: User, *, version: int, comment: str = "",
     """Apply transition `name` to `case` if `actor` may and nobody moved it since `version`."""
     now = now or clock.now()
     process = get_process(case.process)
-    transition = process.transition(name)
+    transition = process.transition(name, case.state)
     data = data or {}
     if not permissions.can_fire(actor, transition, case):
         raise NotAllowed("您没有权限执行此操作")
@@ -185,13 +196,17 @@ def _open_task(process: Process, case: Case, now: datetime) -> Task | None:
     from .. import settings
     from ..calendar import parse_rule
 
-    due_at = parse_rule(settings.get(spec.due_setting)).due(now, settings.calendar_policy())
+    if spec.due:
+        due_at = spec.due(case, now)
+    else:
+        due_at = parse_rule(settings.get(spec.due_setting)).due(now, settings.calendar_policy())
     remind_at = None
     if spec.remind_setting:
         remind_at = max(now, due_at - timedelta(hours=settings.get_int(spec.remind_setting)))
     task = Task(case_id=case.id, name=spec.name, role=spec.role, store_id=case.store_id,
                 area_id=case.area_id, assignee_id=spec.assignee(case) if spec.assignee else None,
-                due_at=due_at, remind_at=remind_at, escalate_to=spec.escalate_to, created_at=now)
+                due_at=due_at, remind_at=remind_at, escalate_to=spec.escalate_to,
+                escalate_also=spec.escalate_also, created_at=now)
     db.session.add(task)
     from ..services.deadlines import schedule_after_commit
 

@@ -1,0 +1,550 @@
+"""Sales service: validates till tickets (from the import or the API) and writes them with their
+monthly roll-ups in one transaction; sales targets; till API tokens.
+
+Validation never writes: it returns the sales ready to write and the errors per row, so a file or
+an API batch with any error changes nothing. Writing is idempotent on (store, sale number): a ticket
+already stored with the same content is skipped, one stored with other content is an error.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from .. import clock
+from ..calendar import TZ
+from ..crypto import lookup_hash
+from ..extensions import db
+from ..models import Member, Store, User
+from ..permissions import in_scope
+from ..sales_models import ApiToken, MemberMonth, Sale, SalesTarget, StoreMonth
+from .registration import InvalidMobile, normalise_mobile
+
+MAX_AMOUNT_FEN = 10_000_000_00  # ten million yuan on one ticket is a typing error
+MAX_ITEMS = 100_000
+CHUNK = 500  # IN-list size for the look-ups
+_R = aliased(Sale, name="ret")  # a return, joined to its original sale
+
+
+class SaleError(ValueError):
+    """A batch that cannot be written; `errors` lists the problems per row."""
+
+    def __init__(self, errors: list["RowError"]):
+        super().__init__(_("数据有误,未写入任何记录"))
+        self.errors = errors
+
+
+@dataclass
+class RowError:
+    line: int
+    field: str
+    message: str
+
+
+@dataclass
+class SaleIn:
+    """One validated ticket (amount, items and ticket_delta already signed)."""
+
+    line: int
+    store_id: int
+    sale_no: str
+    sold_at: datetime
+    amount_fen: int
+    items: int
+    member_id: int | None = None
+    associate_id: int | None = None
+    return_of_no: str | None = None
+    return_of_id: int | None = None
+    ticket_delta: int = 1
+    existing: bool = False
+
+    @property
+    def ym(self) -> int:
+        local = self.sold_at.astimezone(TZ)
+        return local.year * 100 + local.month
+
+
+@dataclass
+class Checked:
+    """What a batch would do: the sales to write, those already stored, and the errors."""
+
+    new: list[SaleIn] = field(default_factory=list)
+    existing: list[SaleIn] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# ------------------------------------------------------------------ parsing of one value
+
+def parse_amount(raw) -> int:
+    """Yuan (text, int or Decimal; at most two decimals) as integer fen; never through float."""
+    if isinstance(raw, float):  # openpyxl hands numeric cells over as float: keep their text
+        raw = repr(raw)
+    text_value = str(raw if raw is not None else "").strip().replace(",", "").replace("¥", "")
+    try:
+        amount = Decimal(text_value)
+    except InvalidOperation:
+        raise ValueError(_("金额“%(value)s”不是有效数字", value=text_value[:20])) from None
+    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+        raise ValueError(_("金额最多两位小数"))
+    fen = int(amount * 100)
+    if abs(fen) > MAX_AMOUNT_FEN:
+        raise ValueError(_("金额超出范围"))
+    return fen
+
+
+def parse_items(raw) -> int:
+    """A whole number of items."""
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    try:
+        items = int(str(raw if raw is not None else "").strip())
+    except ValueError:
+        raise ValueError(_("件数必须是整数")) from None
+    if abs(items) > MAX_ITEMS:
+        raise ValueError(_("件数超出范围"))
+    return items
+
+
+def parse_time(raw) -> datetime:
+    """A sale time: ISO text (offset optional; none means Asia/Shanghai) or a spreadsheet date."""
+    if isinstance(raw, datetime):
+        value = raw
+    elif isinstance(raw, date):
+        value = datetime.combine(raw, time(12))
+    else:
+        text_value = str(raw or "").strip().replace("/", "-")
+        try:
+            value = datetime.fromisoformat(text_value)
+        except ValueError:
+            raise ValueError(_("时间“%(value)s”格式不正确,应为 2026-10-05 14:30",
+                               value=text_value[:25])) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=TZ)
+    if not 2000 <= value.year <= 2100:
+        raise ValueError(_("时间超出范围"))
+    return clock.as_utc(value.astimezone(clock.now().tzinfo))
+
+
+# ------------------------------------------------------------------ validating a batch
+
+class _Lookups:
+    """Stores, members, associates and stored sales a batch refers to, fetched in bulk."""
+
+    def __init__(self, rows: list[dict]):
+        self.stores = {s.code: s for s in db.session.scalars(select(Store))}
+        cards = {str(r.get("member_card") or "").strip() for r in rows} - {""}
+        self.cards = self._fetch(Member.card_no, cards)
+        hashes = {}
+        for r in rows:
+            try:
+                mobile = str(r.get("member_mobile") or "").strip()
+                if mobile:
+                    hashes[mobile] = lookup_hash(normalise_mobile(mobile))
+            except InvalidMobile:
+                pass
+        by_hash = self._fetch(Member.mobile_hash, set(hashes.values()))
+        self.mobiles = {m: by_hash.get(h) for m, h in hashes.items()}
+        names = {str(r.get("associate") or "").strip() for r in rows} - {""}
+        self.users = {u.username: u for u in self._rows(select(User), User.username, names)}
+
+    @staticmethod
+    def _rows(query, column, values):
+        values = list(values)
+        for i in range(0, len(values), CHUNK):
+            yield from db.session.execute(query.where(column.in_(values[i:i + CHUNK]))).scalars()
+
+    @staticmethod
+    def _fetch(column, values) -> dict:
+        query = select(column, Member.id, Member.store_id)
+        out = {}
+        values = list(values)
+        for i in range(0, len(values), CHUNK):
+            for key, member_id, store_id in db.session.execute(
+                    query.where(column.in_(values[i:i + CHUNK]))):
+                out[key] = member_id
+        return out
+
+
+def check(rows: list[dict], *, actor: User | None = None, store: Store | None = None) -> Checked:
+    """Validate raw rows (dicts of text) for an importing user or a store's till token."""
+    found = _Lookups(rows)
+    result, seen = Checked(), set()
+    parsed = []
+    for number, row in enumerate(rows, start=1):
+        line = int(row.get("_line") or number)
+        errors: list[RowError] = []
+        sale = _parse_row(row, line, found, errors, actor=actor, token_store=store)
+        if sale and (sale.store_id, sale.sale_no) in seen:
+            errors.append(RowError(line, "sale_no", _("单号 %(no)s 在本批中重复", no=sale.sale_no)))
+        if sale and not errors:
+            seen.add((sale.store_id, sale.sale_no))
+            parsed.append(sale)
+        result.errors.extend(errors)
+    _against_stored(parsed, result)
+    _returns(parsed, result)
+    return result
+
+
+def _parse_row(row: dict, line: int, found: _Lookups, errors: list, *, actor, token_store):
+    def value(key):
+        raw = row.get(key)
+        return raw.strip() if isinstance(raw, str) else raw
+
+    store = _row_store(value("store_code"), line, found, errors, actor=actor, token_store=token_store)
+    sale_no = str(value("sale_no") or "").strip()
+    if not sale_no:
+        errors.append(RowError(line, "sale_no", _("缺少单号")))
+    elif len(sale_no) > 40:
+        errors.append(RowError(line, "sale_no", _("单号不能超过40个字符")))
+    parsed = {}
+    for key, parse in (("sold_at", parse_time), ("amount", parse_amount), ("items", parse_items)):
+        try:
+            parsed[key] = parse(value(key))
+        except ValueError as exc:
+            errors.append(RowError(line, key, str(exc)))
+    member_id = _row_member(value("member_card"), value("member_mobile"), line, found, errors)
+    associate_id = _row_associate(value("associate"), store, line, found, errors)
+    return_of = str(value("return_of") or "").strip() or None
+    if "amount" in parsed:
+        _check_sign(parsed, return_of, line, errors)
+    if errors or store is None:
+        return None
+    sign = -1 if return_of else 1
+    return SaleIn(line=line, store_id=store.id, sale_no=sale_no, sold_at=parsed["sold_at"],
+                  amount_fen=sign * abs(parsed["amount"]), items=sign * abs(parsed["items"]),
+                  member_id=member_id, associate_id=associate_id, return_of_no=return_of,
+                  ticket_delta=0 if return_of else 1)
+
+
+def _check_sign(parsed: dict, return_of, line: int, errors: list) -> None:
+    if not return_of and parsed["amount"] <= 0:
+        errors.append(RowError(line, "amount", _("销售金额必须大于0(退货请填写原单号)")))
+    elif return_of and parsed["amount"] == 0:
+        errors.append(RowError(line, "amount", _("退货金额不能为0")))
+
+
+def _row_store(code, line, found, errors, *, actor, token_store):
+    code = str(code or "").strip()
+    if token_store is not None:
+        if code and code != token_store.code:
+            errors.append(RowError(line, "store_code", _(
+                "该令牌只能提交本门店(%(code)s)的销售", code=token_store.code)))
+            return None
+        return token_store
+    store = found.stores.get(code)
+    if store is None:
+        errors.append(RowError(line, "store_code", _("未知门店编码“%(code)s”", code=code[:20])))
+        return None
+    if actor is not None and not in_scope(actor, store.id, store.area_id):
+        errors.append(RowError(line, "store_code", _("无权导入门店 %(code)s 的销售", code=code)))
+        return None
+    return store
+
+
+def _row_member(card, mobile, line, found, errors):
+    card, mobile = str(card or "").strip(), str(mobile or "").strip()
+    member_id = None
+    if card:
+        member_id = found.cards.get(card)
+        if member_id is None:
+            errors.append(RowError(line, "member_card", _("未知会员卡号“%(card)s”", card=card[:20])))
+            return None
+    if mobile:
+        try:
+            normalise_mobile(mobile)
+        except InvalidMobile:
+            errors.append(RowError(line, "member_mobile", _("会员手机号格式不正确")))
+            return None
+        by_mobile = found.mobiles.get(mobile)
+        if by_mobile is None:
+            errors.append(RowError(line, "member_mobile", _("该手机号不是会员")))
+        elif member_id is not None and by_mobile != member_id:
+            errors.append(RowError(line, "member_mobile", _("会员卡号与手机号不是同一会员")))
+        member_id = member_id or by_mobile
+    return member_id
+
+
+def _row_associate(username, store, line, found, errors):
+    username = str(username or "").strip()
+    if not username:
+        return None
+    user = found.users.get(username)
+    if user is None or (store is not None and user.store_id not in (None, store.id)):
+        errors.append(RowError(line, "associate", _("未知导购“%(name)s”", name=username[:20])))
+        return None
+    return user.id
+
+
+def _stored(keys: set[tuple[int, str]]) -> dict[tuple[int, str], Sale]:
+    """Sales already stored under these (store, number) keys."""
+    by_store = defaultdict(list)
+    for store_id, no in keys:
+        by_store[store_id].append(no)
+    out = {}
+    for store_id, numbers in by_store.items():
+        for i in range(0, len(numbers), CHUNK):
+            query = select(Sale).where(Sale.store_id == store_id,
+                                       Sale.sale_no.in_(numbers[i:i + CHUNK]))
+            out.update({(s.store_id, s.sale_no): s for s in db.session.scalars(query)})
+    return out
+
+
+def _same(stored: Sale, sale: SaleIn) -> bool:
+    return (stored.amount_fen, stored.items, stored.sold_at) == (
+        sale.amount_fen, sale.items, sale.sold_at) and (
+        sale.return_of_no is not None or stored.member_id == sale.member_id)
+
+
+def _against_stored(parsed: list[SaleIn], result: Checked) -> None:
+    stored = _stored({(s.store_id, s.sale_no) for s in parsed})
+    for sale in parsed:
+        old = stored.get((sale.store_id, sale.sale_no))
+        if old is None:
+            result.new.append(sale)
+        elif _same(old, sale):
+            sale.existing = True
+            result.existing.append(sale)
+        else:
+            result.errors.append(RowError(sale.line, "sale_no", _(
+                "单号 %(no)s 已导入过,但内容不同", no=sale.sale_no)))
+
+
+def _returns(parsed: list[SaleIn], result: Checked) -> None:
+    """A return must refer to a sale of the same store and not return more than is left."""
+    returns = [s for s in result.new if s.return_of_no]
+    if not returns:
+        return
+    in_batch = {(s.store_id, s.sale_no): s for s in parsed if not s.return_of_no}
+    stored = _stored({(s.store_id, s.return_of_no) for s in returns})
+    returned = _already_returned([s.id for s in stored.values()])
+    for sale in sorted(returns, key=lambda s: s.sold_at):
+        key = (sale.store_id, sale.return_of_no)
+        original = stored.get(key) or in_batch.get(key)
+        if original is None or getattr(original, "return_of_id", None) or getattr(
+                original, "return_of_no", None):
+            result.errors.append(RowError(sale.line, "return_of", _(
+                "原单号 %(no)s 不存在", no=sale.return_of_no)))
+            continue
+        left = original.amount_fen + returned[key]
+        if -sale.amount_fen > left:
+            result.errors.append(RowError(sale.line, "amount", _(
+                "退货金额超过原单剩余金额 %(left)s 元", left=Decimal(left) / 100)))
+            continue
+        returned[key] += sale.amount_fen
+        sale.member_id = original.member_id
+        sale.return_of_id = getattr(original, "id", None)
+        sale.ticket_delta = -1 if left + sale.amount_fen == 0 else 0  # the whole ticket reversed
+
+
+def _already_returned(original_ids: list[int]) -> defaultdict:
+    out = defaultdict(int)
+    if not original_ids:
+        return out
+    query = (select(Sale.store_id, Sale.sale_no, func.coalesce(func.sum(_R.amount_fen), 0))
+             .join(_R, _R.return_of_id == Sale.id).where(Sale.id.in_(original_ids))
+             .group_by(Sale.store_id, Sale.sale_no))
+    for store_id, no, amount in db.session.execute(query):
+        out[(store_id, no)] = int(amount)
+    return out
+
+
+
+# ------------------------------------------------------------------ writing
+
+def record(*, rows: list[dict], actor: User | None = None, store: Store | None = None,
+           source: str = "import") -> Checked:
+    """Validate and write a batch all-or-nothing; raises SaleError with the rows' errors."""
+    for attempt in (1, 2):
+        checked = check(rows, actor=actor, store=store)
+        if not checked.ok:
+            raise SaleError(checked.errors)
+        try:
+            _write(checked.new, source=source)
+            db.session.commit()
+            return checked
+        except IntegrityError:
+            # Another request stored some of these numbers meanwhile: look again (idempotent).
+            db.session.rollback()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _write(sales: list[SaleIn], *, source: str) -> None:
+    """Insert the sales (originals first, so returns can point at them) and bump the roll-ups."""
+    now = clock.now()
+    originals = [s for s in sales if not s.return_of_no]
+    returns = [s for s in sales if s.return_of_no]
+    _insert(originals, source, now)
+    if returns:
+        missing = {(s.store_id, s.return_of_no) for s in returns if s.return_of_id is None}
+        ids = {k: s.id for k, s in _stored(missing).items()}
+        for sale in returns:
+            sale.return_of_id = sale.return_of_id or ids[(sale.store_id, sale.return_of_no)]
+        _insert(returns, source, now)
+    bump_rollups(sales)
+
+
+def _insert(sales: list[SaleIn], source: str, now: datetime) -> None:
+    if not sales:
+        return
+    rows = [{"store_id": s.store_id, "sale_no": s.sale_no, "member_id": s.member_id,
+             "sold_at": s.sold_at, "ym": s.ym, "amount_fen": s.amount_fen, "items": s.items,
+             "ticket_delta": s.ticket_delta, "associate_id": s.associate_id,
+             "return_of_id": s.return_of_id, "source": source, "created_at": now} for s in sales]
+    for i in range(0, len(rows), 5000):
+        db.session.execute(Sale.__table__.insert(), rows[i:i + 5000])
+
+
+def bump_rollups(sales) -> None:
+    """Add these sales to the monthly roll-ups (one upsert per touched row)."""
+    members, stores = defaultdict(lambda: [0, 0, 0]), defaultdict(lambda: [0, 0, 0, 0, 0, 0])
+    for s in sales:
+        total = stores[(s.ym, s.store_id)]
+        total[0] += s.amount_fen
+        total[1] += s.ticket_delta
+        total[2] += s.items
+        if s.member_id:
+            total[3] += s.amount_fen
+            total[4] += s.ticket_delta
+            total[5] += s.items
+            mine = members[(s.ym, s.store_id, s.member_id)]
+            mine[0] += s.amount_fen
+            mine[1] += s.ticket_delta
+            mine[2] += s.items
+    _upsert(MemberMonth, ("ym", "store_id", "member_id"), ("amount_fen", "tickets", "items"),
+            [(*k, *v) for k, v in members.items()])
+    _upsert(StoreMonth, ("ym", "store_id"), ("amount_fen", "tickets", "items", "member_amount_fen",
+                                             "member_tickets", "member_items"),
+            [(*k, *v) for k, v in stores.items()])
+
+
+def _upsert(model, keys: tuple, sums: tuple, values: list[tuple]) -> None:
+    if not values:
+        return
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = model.__table__
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_={
+        name: table.c[name] + stmt.excluded[name] for name in sums})
+    rows = [dict(zip(keys + sums, v)) for v in values]
+    for i in range(0, len(rows), 5000):
+        db.session.execute(stmt, rows[i:i + 5000])
+
+
+def rebuild_rollups() -> None:
+    """Recompute both roll-ups from the sales (after a bulk load or to check them); commits."""
+    db.session.execute(MemberMonth.__table__.delete())
+    db.session.execute(StoreMonth.__table__.delete())
+    db.session.execute(text(
+        "INSERT INTO member_month (ym, store_id, member_id, amount_fen, tickets, items) "
+        "SELECT ym, store_id, member_id, SUM(amount_fen), SUM(ticket_delta), SUM(items) FROM sale "
+        "WHERE member_id IS NOT NULL GROUP BY ym, store_id, member_id"))
+    db.session.execute(text(
+        "INSERT INTO store_month (ym, store_id, amount_fen, tickets, items, member_amount_fen, "
+        "member_tickets, member_items) SELECT ym, store_id, SUM(amount_fen), SUM(ticket_delta), "
+        "SUM(items), SUM(CASE WHEN member_id IS NOT NULL THEN amount_fen ELSE 0 END), "
+        "SUM(CASE WHEN member_id IS NOT NULL THEN ticket_delta ELSE 0 END), "
+        "SUM(CASE WHEN member_id IS NOT NULL THEN items ELSE 0 END) FROM sale GROUP BY ym, store_id"))
+    db.session.commit()
+
+
+# ------------------------------------------------------------------ targets
+
+def parse_month(raw: str) -> int:
+    """'2026-10' as 202610; ValueError with a Chinese message otherwise."""
+    try:
+        year, month = (int(x) for x in str(raw).strip().split("-"))
+        if not (2000 <= year <= 2100 and 1 <= month <= 12):
+            raise ValueError
+    except ValueError:
+        raise ValueError(_("月份格式应为 2026-10")) from None
+    return year * 100 + month
+
+
+def set_target(*, actor: User, store: Store, ym: int, amount: str) -> SalesTarget:
+    """Enter or change a store's monthly sales target."""
+    fen = parse_amount(amount)
+    if fen <= 0:
+        raise ValueError(_("目标金额必须大于0"))
+    target = db.session.scalar(select(SalesTarget).where(
+        SalesTarget.store_id == store.id, SalesTarget.ym == ym)) or SalesTarget(
+        store_id=store.id, ym=ym)
+    target.amount_fen, target.updated_by_id, target.updated_at = fen, actor.id, clock.now()
+    db.session.add(target)
+    db.session.commit()
+    return target
+
+
+def targets(*, store_ids, year: int) -> dict[tuple[int, int], int]:
+    """(store_id, ym) → target fen for a year."""
+    query = select(SalesTarget.store_id, SalesTarget.ym, SalesTarget.amount_fen).where(
+        SalesTarget.store_id.in_(store_ids), SalesTarget.ym.between(year * 100 + 1, year * 100 + 12))
+    return {(s, ym): fen for s, ym, fen in db.session.execute(query)}
+
+
+# ------------------------------------------------------------------ till tokens
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(*, actor: User, store: Store, name: str) -> tuple[ApiToken, str]:
+    """A new till token for a store; the secret is returned once and only its hash is kept."""
+    name = (name or "").strip()[:60] or _("收银系统")
+    secret = f"crm_{store.code.lower()}_{secrets.token_urlsafe(24)}"
+    token = ApiToken(store_id=store.id, name=name, prefix=secret[:12], token_hash=_hash(secret),
+                     created_by_id=actor.id)
+    db.session.add(token)
+    db.session.commit()
+    return token, secret
+
+
+def revoke_token(*, actor: User, token: ApiToken) -> None:
+    """Stop a token from working (kept for the record)."""
+    token.revoked_at = token.revoked_at or clock.now()
+    db.session.commit()
+
+
+def token_store(secret: str) -> Store | None:
+    """The store a live token belongs to (None for unknown or revoked tokens)."""
+    if not secret:
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(secret)))
+    if token is None or token.revoked_at is not None:
+        return None
+    token.last_used_at = clock.now()  # committed with the batch it authorised
+    return token.store
+
+
+def list_tokens() -> list[ApiToken]:
+    return list(db.session.scalars(select(ApiToken).order_by(ApiToken.created_at.desc())))
+
+
+def recent_sales(*, user: User, limit: int = 50) -> list[Sale]:
+    """The latest sales the user may see."""
+    from ..permissions import store_area_filter
+
+    query = (select(Sale).where(store_area_filter(user, Sale.store_id))
+             .order_by(Sale.sold_at.desc(), Sale.id.desc()).limit(limit))
+    return list(db.session.scalars(query))
+
+
+__all__ = ["SaleError", "RowError", "Checked", "check", "record", "parse_amount", "parse_time",
+           "set_target", "create_token", "revoke_token", "token_store", "rebuild_rollups"]

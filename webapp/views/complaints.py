@@ -1,0 +1,198 @@
+"""Complaint pages: list, recording, the complaint with its step forms, PDFs, compliance."""
+from datetime import date, datetime, timezone
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from .. import clock, permissions
+from ..charts import bar_chart
+from ..extensions import db
+from ..formatting import TZ
+from ..forms.complaints import STEP_FIELDS, ComplaintForm, StepForm
+from ..models import COMPANY_ROLES, AuditEvent, Area, Case, Store
+from ..services import complaint_stats, complaints
+from ..workflows import engine
+from .util import get_visible, require
+
+bp = Blueprint("complaints", __name__, url_prefix="/complaints")
+
+
+def _utc(local: datetime | None) -> datetime | None:
+    """A datetime-local form value (Shanghai wall time) as UTC."""
+    return local.replace(tzinfo=TZ).astimezone(timezone.utc) if local else None
+
+
+def _stores():
+    rows = db.session.scalars(select(Store).where(permissions.store_area_filter(
+        current_user, Store.id, Store.area_id)).order_by(Store.code)).all()
+    return [(s.id, s.name) for s in rows]
+
+
+@bp.route("/")
+@login_required
+def index():
+    require("complaint.view")
+    state, kind = request.args.get("state", ""), request.args.get("kind", "")
+    rows = complaints.visible_complaints(current_user, state=state, kind=kind)
+    return render_template("complaints/index.html", complaints=rows, state=state, kind=kind,
+                           now=clock.now())
+
+
+@bp.route("/new/<any(direct, store):kind>", methods=["GET", "POST"])
+@login_required
+def new(kind: str):
+    require(f"complaint.record_{kind}")
+    form = ComplaintForm()
+    form.store_id.choices = [(0, _("请选择"))] + _stores()
+    if request.method == "GET" and current_user.store_id:
+        form.store_id.data = current_user.store_id
+    if kind == "store" and request.method == "GET":
+        form.channel.data = "in_store"
+    if form.validate_on_submit():
+        new_complaint = complaints.NewComplaint(
+            kind=kind, channel=form.channel.data, store_id=form.store_id.data,
+            customer_name=form.customer_name.data or "", contact=form.contact.data or "",
+            product=form.product.data or "", description=form.description.data or "",
+            customer_wants=form.customer_wants.data or "", received_at=_utc(form.received_at.data))
+        try:
+            case = complaints.record(actor=current_user, new=new_complaint)
+        except complaints.Invalid as exc:
+            for name, message in exc.errors.items():
+                getattr(form, name, form.description).errors.append(_(message))
+        else:
+            flash(_("投诉已受理"), "ok")
+            return redirect(url_for("complaints.detail", case_id=case.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("complaints/new.html", form=form, kind=kind), status
+
+
+@bp.route("/<int:case_id>")
+@login_required
+def detail(case_id: int):
+    case = _complaint_case(case_id)
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)
+                                .order_by(AuditEvent.at, AuditEvent.id)).all()
+    form = StepForm()
+    form.version.data = case.version
+    return render_template("complaints/detail.html", case=case, c=case.complaint, events=events,
+                           process=engine.get_process(case.process), form=form, fields=STEP_FIELDS,
+                           actions=engine.allowed_transitions(current_user, case), now=clock.now(),
+                           channels=complaints.CHANNELS, consent_how=complaints.CONSENT_HOW)
+
+
+@bp.post("/<int:case_id>/<step>")
+@login_required
+def act(case_id: int, step: str):
+    case = _complaint_case(case_id)
+    form = StepForm()
+    if not form.validate_on_submit() or not (form.version.data or "").isdigit():
+        flash(_("表单内容有误或已过期,请刷新后重试"), "error")
+        return redirect(url_for("complaints.detail", case_id=case.id))
+    data = {name: getattr(form, name).data for name in STEP_FIELDS.get(step, ()) if name != "comment"}
+    for key in ("agreed_reply_at", "consent_at"):
+        if key in data:
+            data[key] = _utc(data[key])
+    try:
+        complaints.act(actor=current_user, case=case, step=step, version=int(form.version.data),
+                       data=data, comment=form.comment.data or "")
+    except engine.NotAllowed:
+        abort(403)
+    except engine.WorkflowError as exc:
+        flash(_(str(exc)), "error")
+    else:
+        flash(_("操作成功"), "ok")
+    return redirect(url_for("complaints.detail", case_id=case.id))
+
+
+@bp.route("/<int:case_id>/form.pdf")
+@login_required
+def form_pdf(case_id: int):
+    from io import BytesIO
+
+    from ..services.complaint_forms import complaint_pdf
+
+    case = _complaint_case(case_id)
+    return send_file(BytesIO(complaint_pdf([case.complaint])), mimetype="application/pdf",
+                     download_name=f"投诉处理表-{case.id}.pdf")
+
+
+@bp.post("/batch")
+@login_required
+def batch():
+    require("complaint.stats")
+    try:
+        month = date.fromisoformat(request.form.get("month", "") + "-01")
+    except ValueError:
+        flash(_("请选择有效的月份"), "error")
+        return redirect(url_for("complaints.index"))
+    from ..services.printing import start_batch
+
+    job = start_batch(user=current_user, kind="complaint_forms", params={"month": month.isoformat()})
+    return redirect(url_for("members.batch", batch_id=job.id))
+
+
+@bp.route("/compliance")
+@login_required
+def compliance():
+    require("complaint.stats")
+    scope, scope_id, month = _scope_args()
+    try:
+        rows = complaint_stats.compliance(user=current_user, scope=scope, scope_id=scope_id, month=month)
+    except complaint_stats.ScopeRefused as exc:
+        abort(404, str(exc))
+    if request.args.get("format") == "xlsx":
+        from io import BytesIO
+
+        data = complaint_stats.xlsx(rows, f"投诉处理达标 {month:%Y-%m}")
+        return send_file(BytesIO(data), download_name=f"投诉处理达标-{month:%Y-%m}.xlsx",
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    stores = rows[:-1]
+    chart = bar_chart([r.name for r in stores], {
+        _("24小时内回复率"): [r.rates["reply"] for r in stores],
+        _("48小时内解决率"): [r.rates["solution"] for r in stores],
+        _("1周内回访率"): [r.rates["revisit"] for r in stores]})
+    return render_template("complaints/compliance.html", rows=rows, table=complaint_stats.table(rows),
+                           headers=complaint_stats.HEADERS, chart=chart, scope=scope,
+                           scope_id=scope_id, month=month, scopes=_scope_choices())
+
+
+def _scope_args():
+    scope = request.args.get("scope") or _default_scope()
+    scope_id = request.args.get("scope_id", type=int)
+    if scope not in ("store", "area", "company"):
+        abort(404)
+    if scope_id is None:
+        scope_id = current_user.store_id if scope == "store" else current_user.area_id
+    try:
+        month = date.fromisoformat((request.args.get("month") or clock.now().astimezone(TZ)
+                                    .strftime("%Y-%m")) + "-01")
+    except ValueError:
+        abort(404)
+    return scope, scope_id, month
+
+
+def _default_scope() -> str:
+    if current_user.role in COMPANY_ROLES:
+        return "company"
+    return "area" if current_user.area_id else "store"
+
+
+def _scope_choices():
+    options = []
+    if current_user.role in COMPANY_ROLES:
+        options.append(("company", None, _("全公司")))
+        for area in db.session.scalars(select(Area).order_by(Area.name)):
+            options.append(("area", area.id, area.name))
+    elif current_user.area_id:
+        options.append(("area", current_user.area_id, current_user.area.name))
+    options += [("store", sid, name) for sid, name in _stores()]
+    return options
+
+
+def _complaint_case(case_id: int) -> Case:
+    case = get_visible(Case, case_id, "case.view")
+    if not case.process.startswith("complaint") or case.complaint is None:
+        abort(404)
+    return case
