@@ -89,6 +89,9 @@ def main() -> None:
     ap.add_argument("--refill", action="store_true")
     ap.add_argument("--profile", choices=("inbox", "floor", "approve"))
     ap.add_argument("--explain", action="store_true")
+    ap.add_argument("--gc-freeze", action="store_true",
+                    help="gc.freeze() after warm-up (what a preforking server can do): shows the "
+                         "share of garbage-collection pauses in the tail")
     args = ap.parse_args()
 
     from sqlalchemy import func, select
@@ -171,6 +174,11 @@ def main() -> None:
         inbox()
     for _ in range(20):
         approve()
+    if args.gc_freeze:
+        import gc
+
+        gc.collect()
+        gc.freeze()
     queries = {"floor": per_request_queries(floor), "inbox": per_request_queries(inbox),
                "approve": per_request_queries(approve)}
     floor_ms, inbox_ms = [], []
@@ -186,11 +194,48 @@ def main() -> None:
                              ("inbox  GET /", inbox_ms, queries["inbox"]),
                              ("approve POST", approve_ms, queries["approve"])):
         print(f"{label:<22}{percentile(values, 50):>9.1f}{percentile(values, 95):>9.1f}{q:>9}")
+    parts = breakdown(app)
+    print(f"\nwhere GET / goes (in-process medians, ms):  " + "  ".join(
+        f"{k} {v:.1f}" for k, v in parts.items()))
     f95, i95, a95 = (percentile(v, 95) for v in (floor_ms, inbox_ms, approve_ms))
     print(f"\ninbox p95 / floor p95 = {i95 / f95:.2f}")
     for name, ok in ((f"inbox p95 <= 2 x floor p95 ({2 * f95:.1f} ms)", i95 <= 2 * f95),
                      ("inbox p95 <= 30 ms", i95 <= 30), ("approve p95 <= 40 ms", a95 <= 40)):
         print(f"  {name:<40}{'MET' if ok else 'MISSED'}")
+
+
+def breakdown(app, username: str = "hq", n: int = 60) -> dict[str, float]:
+    """The inbox view's steps timed one by one, as views/inbox.index runs them."""
+    from flask import render_template
+    from flask_login import current_user, login_user
+    from sqlalchemy import select
+
+    from webapp import clock
+    from webapp.extensions import db
+    from webapp.models import User
+    from webapp.services import inbox
+    from webapp.workflows.engine import allowed_transitions, task_label
+
+    samples: dict[str, list[float]] = {}
+    for _ in range(n):
+        with app.test_request_context("/"):
+            t0 = time.perf_counter()
+            login_user(db.session.scalar(select(User).where(User.username == username)))
+            t1 = time.perf_counter()
+            tasks = inbox.inbox_tasks(current_user, limit=50)
+            t2 = time.perf_counter()
+            actions = {t.id: allowed_transitions(current_user, t.case) for t in tasks}
+            t3 = time.perf_counter()
+            inbox.nav_counts(current_user)
+            t4 = time.perf_counter()
+            render_template("inbox.html", tasks=tasks, actions=actions, label=task_label, page=1,
+                            now=clock.now())  # calls nav_counts again (context processor)
+            t5 = time.perf_counter()
+            db.session.remove()
+        for key, value in (("user", t1 - t0), ("inbox_tasks", t2 - t1), ("actions", t3 - t2),
+                           ("nav_counts", t4 - t3), ("template", (t5 - t4) - (t4 - t3))):
+            samples.setdefault(key, []).append(value * 1000)
+    return {k: percentile(v[10:], 50) for k, v in samples.items()}
 
 
 def explain(engine, counter, inbox) -> None:

@@ -5,6 +5,7 @@ Each setting has a default, a type and a Chinese label; the settings page is gen
 from dataclasses import dataclass
 
 from .extensions import db
+from .i18n_labels import N_
 from .models import Setting
 
 
@@ -17,37 +18,37 @@ class Spec:
 
 
 SPECS: dict[str, Spec] = {
-    "brand_name": Spec("XX男装", "str", "品牌名称"),
-    "company_name": Spec("XX服饰有限公司", "str", "公司名称"),
-    "hotline": Spec("400-000-0000", "str", "客服热线"),
-    "formal_points_threshold": Spec("1000", "int", "成为正式会员所需积分"),
-    "points_per_yuan": Spec("1", "int", "每消费1元积分"),
-    "cashback_points": Spec("500", "int", "积分返现:每满多少分"),
-    "cashback_yuan": Spec("10", "int", "积分返现:返多少元"),
-    "renewal_fee_yuan": Spec("0", "int", "续卡年费(元)"),
-    "card_validity_months": Spec("12", "int", "会员卡有效期(月)"),
-    "working_days": Spec("1", "bool", "期限按工作日计算(法定节假日与调休)"),
-    "extra_holidays": Spec("", "dates", "额外节假日(日历库未覆盖的年份)", "每行一个日期,如 2031-01-01"),
-    "extra_workdays": Spec("", "dates", "额外调休工作日", "每行一个日期"),
-    "registration_review_due": Spec("eod:1", "rule", "新会员资料审核期限", "eod:1 = 次个工作日结束前"),
-    "registration_review_remind_hours": Spec("2", "int", "审核期限前几小时提醒"),
-    "registration_completion_due": Spec("eod:2", "rule", "门店补全资料期限"),
-    "registration_completion_remind_hours": Spec("4", "int", "补全期限前几小时提醒"),
-    "complaint_reply_hours": Spec("24", "int", "投诉回复时限(小时,自受理起)"),
-    "complaint_solution_hours": Spec("48", "int", "投诉解决方案时限(小时,自受理起)"),
-    "complaint_revisit_days": Spec("7", "int", "投诉回访时限(天,自方案执行起)"),
-    "complaint_remind_hours": Spec("4", "int", "投诉回复/方案期限前几小时提醒"),
-    "complaint_revisit_remind_hours": Spec("24", "int", "投诉回访期限前几小时提醒"),
-    "complaint_survey_due": Spec("eod:1", "rule", "回访后满意度调查期限"),
-    "complaint_submit_due": Spec("eod:1", "rule", "门店提交投诉处理表期限"),
-    "analysis_spend_band_1": Spec("100", "int", "消费水平分段1(元)", "分段含下限:100 元计入 100—300 元段"),
-    "analysis_spend_band_2": Spec("300", "int", "消费水平分段2(元)"),
-    "analysis_spend_band_3": Spec("500", "int", "消费水平分段3(元)"),
-    "analysis_spend_band_4": Spec("1000", "int", "消费水平分段4(元)"),
-    "analysis_age_band_1": Spec("20", "int", "年龄分段1(岁)", "分段含下限:20 岁计入 20—30 岁段"),
-    "analysis_age_band_2": Spec("30", "int", "年龄分段2(岁)"),
-    "analysis_age_band_3": Spec("40", "int", "年龄分段3(岁)"),
-    "analysis_lapse_months": Spec("3", "int", "流失判定:连续几个月未消费"),
+    "brand_name": Spec("XX男装", "str", N_("品牌名称")),
+    "company_name": Spec("XX服饰有限公司", "str", N_("公司名称")),
+    "hotline": Spec("400-000-0000", "str", N_("客服热线")),
+    "formal_points_threshold": Spec("1000", "int", N_("成为正式会员所需积分")),
+    "points_per_yuan": Spec("1", "int", N_("每消费1元积分")),
+    "cashback_points": Spec("500", "int", N_("积分返现:每满多少分")),
+    "cashback_yuan": Spec("10", "int", N_("积分返现:返多少元")),
+    "renewal_fee_yuan": Spec("0", "int", N_("续卡年费(元)")),
+    "card_validity_months": Spec("12", "int", N_("会员卡有效期(月)")),
+    "working_days": Spec("1", "bool", N_("期限按工作日计算(法定节假日与调休)")),
+    "extra_holidays": Spec("", "dates", N_("额外节假日(日历库未覆盖的年份)"), N_("每行一个日期,如 2031-01-01")),
+    "extra_workdays": Spec("", "dates", N_("额外调休工作日"), N_("每行一个日期")),
+    "registration_review_due": Spec("eod:1", "rule", N_("新会员资料审核期限"), N_("eod:1 = 次个工作日结束前")),
+    "registration_review_remind_hours": Spec("2", "int", N_("审核期限前几小时提醒")),
+    "registration_completion_due": Spec("eod:2", "rule", N_("门店补全资料期限")),
+    "registration_completion_remind_hours": Spec("4", "int", N_("补全期限前几小时提醒")),
+    "complaint_reply_hours": Spec("24", "int", N_("投诉回复时限(小时,自受理起)")),
+    "complaint_solution_hours": Spec("48", "int", N_("投诉解决方案时限(小时,自受理起)")),
+    "complaint_revisit_days": Spec("7", "int", N_("投诉回访时限(天,自方案执行起)")),
+    "complaint_remind_hours": Spec("4", "int", N_("投诉回复/方案期限前几小时提醒")),
+    "complaint_revisit_remind_hours": Spec("24", "int", N_("投诉回访期限前几小时提醒")),
+    "complaint_survey_due": Spec("eod:1", "rule", N_("回访后满意度调查期限")),
+    "complaint_submit_due": Spec("eod:1", "rule", N_("门店提交投诉处理表期限")),
+    "analysis_spend_band_1": Spec("100", "int", N_("消费水平分段1(元)"), N_("分段含下限:100 元计入 100—300 元段")),
+    "analysis_spend_band_2": Spec("300", "int", N_("消费水平分段2(元)")),
+    "analysis_spend_band_3": Spec("500", "int", N_("消费水平分段3(元)")),
+    "analysis_spend_band_4": Spec("1000", "int", N_("消费水平分段4(元)")),
+    "analysis_age_band_1": Spec("20", "int", N_("年龄分段1(岁)"), N_("分段含下限:20 岁计入 20—30 岁段")),
+    "analysis_age_band_2": Spec("30", "int", N_("年龄分段2(岁)")),
+    "analysis_age_band_3": Spec("40", "int", N_("年龄分段3(岁)")),
+    "analysis_lapse_months": Spec("3", "int", N_("流失判定:连续几个月未消费")),
 }
 
 
