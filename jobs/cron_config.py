@@ -3,8 +3,10 @@ import os
 
 from rq import cron
 
-from jobs.deadlines import sweep
+from jobs.deadlines import daily, sweep
 
 QUEUE = os.environ.get("RQ_QUEUE", "crm")
 
 cron.register(sweep, queue_name=QUEUE, interval=60)
+# Every 10 minutes rather than at midnight: a missed run (worker down at 00:00) costs minutes, not a day.
+cron.register(daily, queue_name=QUEUE, interval=600)

@@ -14,3 +14,10 @@ def sweep():
     from webapp.services.deadlines import process_due
 
     return run(process_due)
+
+
+def daily():
+    """Open today's recurring tasks (the complaint-mailbox check); idempotent."""
+    from webapp.services.daily import ensure_mailbox_check
+
+    return run(lambda: ensure_mailbox_check().id)

@@ -150,6 +150,8 @@ class Case(db.Model):
     updated_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
     closed_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Set for cases the system opens on a schedule ("mailbox_check:2026-11-23"): one per key.
+    dedupe_key: Mapped[str | None] = mapped_column(db.String(80), unique=True)
     member = relationship("Member")
     store = relationship("Store")
     created_by = relationship("User")

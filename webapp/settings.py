@@ -41,6 +41,8 @@ SPECS: dict[str, Spec] = {
     "complaint_revisit_remind_hours": Spec("24", "int", N_("投诉回访期限前几小时提醒")),
     "complaint_survey_due": Spec("eod:1", "rule", N_("回访后满意度调查期限")),
     "complaint_submit_due": Spec("eod:1", "rule", N_("门店提交投诉处理表期限")),
+    "mailbox_check_due": Spec("eod:0", "rule", N_("每日查看投诉邮箱期限"), N_("eod:0 = 当天结束前")),
+    "mailbox_check_remind_hours": Spec("3", "int", N_("查看投诉邮箱期限前几小时提醒")),
     "analysis_spend_band_1": Spec("100", "int", N_("消费水平分段1(元)"), N_("分段含下限:100 元计入 100—300 元段")),
     "analysis_spend_band_2": Spec("300", "int", N_("消费水平分段2(元)")),
     "analysis_spend_band_3": Spec("500", "int", N_("消费水平分段3(元)")),

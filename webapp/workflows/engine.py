@@ -106,21 +106,23 @@ def allowed_transitions(user: User, case: Case) -> list[Transition]:
     return [t for t in process.available(case.state) if permissions.can_fire(user, t, case)]
 
 
-def start(process: Process, actor: User, *, title: str, store_id: int | None, area_id: int | None,
+def start(process: Process, actor: User | None, *, title: str, store_id: int | None, area_id: int | None,
           member_id: int | None = None, data: dict | None = None, now: datetime | None = None,
-          attach: Callable[[Case], None] | None = None) -> Case:
+          attach: Callable[[Case], None] | None = None, dedupe_key: str | None = None) -> Case:
     """Create a case in the process's initial state and open its first task.
 
     `attach` links the process's own record (e.g. the complaint) to the new case before the
     first task is opened, so that task's due time can be read from it."""
     now = now or clock.now()
-    if not actor.active or actor.role not in process.start_roles:
-        raise NotAllowed("您没有权限发起此流程")
-    if not permissions.in_scope(actor, store_id, area_id):
-        raise NotAllowed("该门店不在您的权限范围内")
+    if actor is not None:  # None: the system opens a scheduled case
+        if not actor.active or actor.role not in process.start_roles:
+            raise NotAllowed("您没有权限发起此流程")
+        if not permissions.in_scope(actor, store_id, area_id):
+            raise NotAllowed("该门店不在您的权限范围内")
     case = Case(process=process.name, state=process.initial, version=1, title=title,
-                store_id=store_id, area_id=area_id, member_id=member_id,
-                created_by_id=actor.id, created_at=now, updated_at=now, data=data or {})
+                store_id=store_id, area_id=area_id, member_id=member_id, dedupe_key=dedupe_key,
+                created_by_id=actor.id if actor else None, created_at=now, updated_at=now,
+                data=data or {})
     db.session.add(case)
     db.session.flush()
     if attach:

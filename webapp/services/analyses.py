@@ -1,0 +1,625 @@
+"""The four member analyses of seed 004 §5 (SPEC §4), computed set-based in SQL on the roll-ups.
+
+Every analysis takes a scope (a store, an area, the company) and a period (a month or a year) and
+returns a Report: the seed's table (numbered indicators with formula, inputs and result), the
+exported figures it was computed from, and a chart series. Pages, PDF, xlsx and the JSON API all
+render the same Report.
+
+Conventions (SPEC §4; the seed is silent): a band includes its lower edge; spend is a member's net
+spend (returns deducted) over the period; in a store's or area's analyses the members are those whose
+home store lies in the scope and the sales those made in the scope (4.3's consuming members: any
+member with a ticket there); "total members" are the valid members at the period's last day (active,
+card not expired); age is the calendar year of the period's last day minus the birth year (only the
+birth year is stored in clear); lapsed = a member who could have bought (joined before the window)
+and has no purchase in the last `analysis_lapse_months` calendar months. Results are rounded half up:
+percentages to one decimal, ratios to two, money to the fen. A division by zero gives no value and
+the reason instead.
+"""
+from __future__ import annotations
+
+import calendar as _cal
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, case, func, select, true
+
+from .. import clock, settings
+from ..calendar import local_date
+from ..extensions import db
+from ..i18n_labels import N_
+from ..models import AREA_ROLES, COMPANY_ROLES, Area, Member, Store, User
+from ..permissions import in_scope
+from ..sales_models import MemberMonth, SalesTarget, StoreMonth
+
+KINDS = {"consumption": N_("会员消费水平分析表"), "demographics": N_("消费会员性别年龄分析表"),
+         "spending-power": N_("会员消费力分析表"), "churn": N_("会员流失分析表")}
+SETTING_LABELS = (N_("消费水平分段1(元)"), N_("分段含下限:100 元计入 100—300 元段"),
+                  N_("消费水平分段2(元)"), N_("消费水平分段3(元)"), N_("消费水平分段4(元)"),
+                  N_("年龄分段1(岁)"), N_("分段含下限:20 岁计入 20—30 岁段"), N_("年龄分段2(岁)"),
+                  N_("年龄分段3(岁)"), N_("流失判定:连续几个月未消费"))
+DASH = "—"
+
+
+class OutOfScope(LookupError):
+    """The scope does not exist or lies outside the user's."""
+
+
+# ------------------------------------------------------------------ scope and period
+
+@dataclass(frozen=True)
+class Scope:
+    kind: str  # store | area | company
+    id: int | None
+    label: str
+
+    @property
+    def code(self) -> str:
+        return self.kind if self.id is None else f"{self.kind}:{self.id}"
+
+    def stores(self, column):
+        """SQL condition on a store id column."""
+        if self.kind == "company":
+            return true()
+        if self.kind == "area":
+            return column.in_(select(Store.id).where(Store.area_id == self.id))
+        return column == self.id
+
+    def store_ids(self) -> list[int]:
+        return list(db.session.scalars(select(Store.id).where(self.stores(Store.id))))
+
+
+@dataclass(frozen=True)
+class Period:
+    year: int
+    month: int | None = None
+
+    @property
+    def code(self) -> str:
+        return f"{self.year}-{self.month:02d}" if self.month else str(self.year)
+
+    @property
+    def label(self) -> str:
+        return _("%(y)s年%(m)s月", y=self.year, m=self.month) if self.month else _(
+            "%(y)s年", y=self.year)
+
+    @property
+    def first_ym(self) -> int:
+        return self.year * 100 + (self.month or 1)
+
+    @property
+    def last_ym(self) -> int:
+        return self.year * 100 + (self.month or 12)
+
+    @property
+    def last_day(self) -> date:
+        return month_end(self.last_ym)
+
+    def previous(self) -> "Period | None":
+        """The month before (MoM); a year has none."""
+        if not self.month:
+            return None
+        return Period(self.year - 1, 12) if self.month == 1 else Period(self.year, self.month - 1)
+
+    def last_year(self) -> "Period":
+        return Period(self.year - 1, self.month)
+
+
+def add_ym(ym: int, months: int) -> int:
+    index = (ym // 100) * 12 + ym % 100 - 1 + months
+    return (index // 12) * 100 + index % 12 + 1
+
+
+def month_end(ym: int) -> date:
+    year, month = divmod(ym, 100)
+    return date(year, month, _cal.monthrange(year, month)[1])
+
+
+def parse_period(raw: str) -> Period:
+    """'2026-10' (a month) or '2026' (a year); the last complete month when empty."""
+    raw = (raw or "").strip()
+    if not raw:
+        today = local_date(clock.now())
+        ym = add_ym(today.year * 100 + today.month, -1)
+        return Period(ym // 100, ym % 100)
+    try:
+        parts = [int(x) for x in raw.split("-")]
+        period = Period(parts[0], parts[1] if len(parts) == 2 else None)
+        if len(parts) > 2 or not 2000 <= period.year <= 2100 or (
+                period.month is not None and not 1 <= period.month <= 12):
+            raise ValueError
+    except ValueError:
+        raise ValueError(_("期间格式应为 2026-10(月)或 2026(年)")) from None
+    return period
+
+
+def default_scope_code(user: User) -> str:
+    if user.role in COMPANY_ROLES:
+        return "company"
+    if user.role in AREA_ROLES:
+        return f"area:{user.area_id}"
+    return f"store:{user.store_id}"
+
+
+def parse_scope(user: User, raw: str) -> Scope:
+    """'store:3', 'area:1' or 'company' as the user may see it; OutOfScope otherwise."""
+    raw = (raw or "").strip() or default_scope_code(user)
+    kind, _sep, number = raw.partition(":")
+    if kind == "company" and not number:
+        if user.role not in COMPANY_ROLES:
+            raise OutOfScope(raw)
+        return Scope("company", None, settings.get("company_name"))
+    if kind not in ("store", "area") or not number.isdigit():
+        raise ValueError(_("范围格式应为 store:门店编号、area:区域编号 或 company"))
+    if kind == "area":
+        area = db.session.get(Area, int(number))
+        if area is None or not (user.role in COMPANY_ROLES or (
+                user.role in AREA_ROLES and user.area_id == area.id)):
+            raise OutOfScope(raw)
+        return Scope("area", area.id, area.name)
+    store = db.session.get(Store, int(number))
+    if store is None or not in_scope(user, store.id, store.area_id):
+        raise OutOfScope(raw)
+    return Scope("store", store.id, store.name)
+
+
+def scope_choices(user: User) -> list[tuple[str, str]]:
+    """The scopes the user may pick on the analysis pages, widest first."""
+    out = []
+    if user.role in COMPANY_ROLES:
+        out.append(("company", _("全公司")))
+        out += [(f"area:{a.id}", a.name) for a in db.session.scalars(select(Area).order_by(Area.name))]
+    elif user.role in AREA_ROLES and user.area_id:
+        out.append((f"area:{user.area_id}", db.session.get(Area, user.area_id).name))
+    stores = select(Store).order_by(Store.code)
+    for store in db.session.scalars(stores):
+        if in_scope(user, store.id, store.area_id):
+            out.append((f"store:{store.id}", f"{store.code} {store.name}"))
+    return out
+
+
+# ------------------------------------------------------------------ results
+
+@dataclass
+class Figure:
+    """One row of an analysis table: a value, or no value and the reason why."""
+
+    no: str
+    key: str
+    label: str
+    formula: str
+    inputs: str
+    value: Decimal | None
+    unit: str  # "%" | "yuan" | "ratio" | "count"
+    reason: str = ""
+
+    @property
+    def display(self) -> str:
+        if self.value is None:
+            return DASH
+        if self.unit == "%":
+            text = f"{self.value}"
+            return (text[:-2] if text.endswith(".0") else text) + "%"  # 20%, 42.9%, as the seed
+        if self.unit == "yuan":
+            return f"{self.value}"
+        return f"{self.value}"
+
+    def as_json(self) -> dict:
+        return {"no": self.no, "key": self.key, "label": self.label, "formula": self.formula,
+                "inputs": self.inputs, "unit": self.unit, "display": self.display,
+                "value": None if self.value is None else str(self.value), "reason": self.reason}
+
+
+@dataclass
+class Chart:
+    title: str
+    labels: list[str]
+    values: list[Decimal | None]
+    unit: str = "%"
+    kind: str = "bar"  # bar | line
+
+
+@dataclass
+class Report:
+    kind: str
+    title: str
+    scope: Scope
+    period: Period
+    figures: list[Figure]
+    inputs: list[tuple[str, str]]
+    chart: Chart
+    trend: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {"kind": self.kind, "title": self.title,
+                "scope": {"code": self.scope.code, "kind": self.scope.kind, "id": self.scope.id,
+                          "label": self.scope.label},
+                "period": {"code": self.period.code, "label": self.period.label},
+                "inputs": [{"label": k, "value": v} for k, v in self.inputs],
+                "figures": [f.as_json() for f in self.figures],
+                "chart": {"title": self.chart.title, "unit": self.chart.unit,
+                          "labels": self.chart.labels,
+                          "values": [None if v is None else str(v) for v in self.chart.values]},
+                "trend": [{k: (str(v) if isinstance(v, Decimal) else v) for k, v in row.items()}
+                          for row in self.trend],
+                "notes": self.notes}
+
+
+def _round(value: Fraction, places: str) -> Decimal:
+    """Half-up rounding of an exact fraction (no float anywhere)."""
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(
+        Decimal(places), rounding=ROUND_HALF_UP)
+
+
+def share(num, den, reason: str) -> tuple[Decimal | None, str]:
+    """num / den as a percentage, or the reason when den is zero."""
+    if not den:
+        return None, reason
+    return _round(Fraction(num) / Fraction(den) * 100, "0.1"), ""
+
+
+def growth(cur, prev, reason: str) -> tuple[Decimal | None, str]:
+    """(cur - prev) / prev as a percentage, or the reason when prev is zero or missing."""
+    if prev is None or not prev:
+        return None, reason
+    return _round((Fraction(cur) - Fraction(prev)) / Fraction(prev) * 100, "0.1"), ""
+
+
+def ratio(num, den, reason: str, places: str = "0.01") -> tuple[Decimal | None, str]:
+    if not den:
+        return None, reason
+    return _round(Fraction(num) / Fraction(den), places), ""
+
+
+def yuan_text(fen: int | Fraction | None) -> str:
+    if fen is None:
+        return DASH
+    return f"{_round(Fraction(fen) / 100, '0.01')}"
+
+
+# ------------------------------------------------------------------ shared queries
+
+def _edges(keys: tuple[str, ...], what: str) -> list[int]:
+    edges = [settings.get_int(k) for k in keys]
+    if any(b <= a for a, b in zip(edges, edges[1:])):
+        raise ValueError(_("%(what)s分段设置不正确:界限必须由小到大", what=what))
+    return edges
+
+
+def spend_edges() -> list[int]:
+    return _edges(tuple(f"analysis_spend_band_{i}" for i in range(1, 5)), _("消费水平"))
+
+
+def age_edges() -> list[int]:
+    return _edges(tuple(f"analysis_age_band_{i}" for i in range(1, 4)), _("年龄"))
+
+
+def band_labels(edges: list[int], unit: str) -> list[str]:
+    """'100元以下', '100—300元', …, '1000元以上'."""
+    out = [_("%(a)s%(u)s以下", a=edges[0], u=unit)]
+    out += [f"{a}—{b}{unit}" for a, b in zip(edges, edges[1:])]
+    out.append(_("%(a)s%(u)s以上", a=edges[-1], u=unit))
+    return out
+
+
+def _band_cases(column, edges: list[int]) -> list:
+    """One COUNT per band: below the first edge, each [edge, next), at or above the last."""
+    bounds = [None, *edges, None]
+    out = []
+    for low, high in zip(bounds, bounds[1:]):
+        cond = [c for c in (low is not None and column >= low, high is not None and column < high)
+                if c is not False]
+        out.append(func.sum(case((and_(*cond), 1), else_=0)))
+    return out
+
+
+def valid_members(scope: Scope, day: date) -> int:
+    """Members of the scope whose card is valid on that day (SPEC §4 "total members")."""
+    return db.session.scalar(select(func.count()).select_from(Member).where(
+        _valid(day), scope.stores(Member.store_id))) or 0
+
+
+def _valid(day: date):
+    return and_(Member.status == "active", Member.card_expires_on >= day, Member.applied_on <= day)
+
+
+def _spend(scope: Scope, period: Period):
+    """Subquery: consuming members of the scope (net spend > 0 in the scope) and their spend."""
+    mm = MemberMonth
+    query = (select(mm.member_id.label("member_id"), func.sum(mm.amount_fen).label("spend"))
+             .where(mm.ym.between(period.first_ym, period.last_ym), scope.stores(mm.store_id)))
+    if scope.kind != "company":
+        query = query.join(Member, Member.id == mm.member_id).where(scope.stores(Member.store_id))
+    return query.group_by(mm.member_id).having(func.sum(mm.amount_fen) > 0).subquery()
+
+
+# ------------------------------------------------------------------ 4.1 consumption level
+
+def consumption(scope: Scope, period: Period) -> Report:
+    """4.1 会员消费水平分析: consuming share and the spend bands."""
+    edges = spend_edges()
+    spend = _spend(scope, period)
+    row = db.session.execute(select(func.count(), *_band_cases(spend.c.spend, [e * 100 for e in edges]))
+                             ).one()
+    consuming, bands = row[0], [int(x or 0) for x in row[1:]]
+    total = valid_members(scope, period.last_day)
+    labels = band_labels(edges, _("元"))
+    value, reason = share(consuming, total, _("没有有效会员"))
+    figures = [Figure("1", "consuming_share", _("消费会员占比"), _("消费会员数 / 有效会员总数"),
+                      f"{consuming} / {total}", value, "%", reason)]
+    for i, (label, count) in enumerate(zip(labels, bands)):
+        value, reason = share(count, consuming, _("本期没有消费会员"))
+        figures.append(Figure(f"2.{i + 1}", f"band_{i + 1}", _("%(band)s消费段占比", band=label),
+                              _("该消费段会员数 / 消费会员数"), f"{count} / {consuming}", value, "%",
+                              reason))
+    inputs = [(_("有效会员总数"), str(total)), (_("消费会员数"), str(consuming))]
+    inputs += [(_("%(band)s消费会员数", band=label), str(n)) for label, n in zip(labels, bands)]
+    chart = Chart(_("各消费水平段占比"), labels, [f.value for f in figures[1:]])
+    return Report("consumption", _(KINDS["consumption"]), scope, period, figures, inputs, chart)
+
+
+# ------------------------------------------------------------------ 4.2 gender and age
+
+def demographics(scope: Scope, period: Period) -> Report:
+    """4.2 消费会员性别年龄分析: gender shares and age bands of the consuming members."""
+    edges = age_edges()
+    spend = _spend(scope, period)
+    age = period.last_day.year - Member.birth_year
+    row = db.session.execute(
+        select(func.count(), func.sum(case((Member.gender == "M", 1), else_=0)),
+               func.sum(case((Member.gender == "F", 1), else_=0)),
+               func.sum(case((Member.birth_year.is_(None), 1), else_=0)), *_band_cases(age, edges))
+        .select_from(spend).join(Member, Member.id == spend.c.member_id)).one()
+    consuming, male, female, unknown = (int(x or 0) for x in row[:4])
+    bands = [int(x or 0) for x in row[4:]]
+    labels = band_labels(edges, _("岁"))
+    figures = []
+    for key, label, count in (("male", _("男性"), male), ("female", _("女性"), female)):
+        value, reason = share(count, consuming, _("本期没有消费会员"))
+        figures.append(Figure("1", key, _("%(g)s消费会员占比", g=label), _("该性别消费会员数 / 消费会员数"),
+                              f"{count} / {consuming}", value, "%", reason))
+    for i, (label, count) in enumerate(zip(labels, bands)):
+        value, reason = share(count, consuming, _("本期没有消费会员"))
+        figures.append(Figure("2", f"age_{i + 1}", _("%(band)s消费会员占比", band=label),
+                              _("该年龄段消费会员数 / 消费会员数"), f"{count} / {consuming}", value,
+                              "%", reason))
+    inputs = [(_("消费会员数"), str(consuming)), (_("男性"), str(male)), (_("女性"), str(female))]
+    inputs += [(label, str(n)) for label, n in zip(labels, bands)]
+    notes = [_("%(n)s 名消费会员没有出生年份,未计入年龄段", n=unknown)] if unknown else []
+    chart = Chart(_("消费会员性别与年龄段占比"), [_("男性"), _("女性"), *labels],
+                  [f.value for f in figures])
+    return Report("demographics", _(KINDS["demographics"]), scope, period, figures, inputs, chart,
+                  notes=notes)
+
+
+# ------------------------------------------------------------------ 4.3 spending power
+
+@dataclass
+class Totals:
+    """A scope's sales in a period, from the store roll-up."""
+
+    sales: int = 0
+    tickets: int = 0
+    member_sales: int = 0
+    member_tickets: int = 0
+    member_items: int = 0
+    any_rows: bool = False
+
+    @property
+    def member_ticket(self) -> Fraction | None:
+        """Average member ticket in fen (exact), None without member tickets."""
+        return Fraction(self.member_sales, self.member_tickets) if self.member_tickets else None
+
+
+def totals(scope: Scope, period: Period) -> Totals:
+    sm = StoreMonth
+    row = db.session.execute(select(
+        func.sum(sm.amount_fen), func.sum(sm.tickets), func.sum(sm.member_amount_fen),
+        func.sum(sm.member_tickets), func.sum(sm.member_items), func.count())
+        .where(sm.ym.between(period.first_ym, period.last_ym), scope.stores(sm.store_id))).one()
+    return Totals(*(int(x or 0) for x in row[:5]), any_rows=bool(row[5]))
+
+
+def consuming_members(scope: Scope, period: Period) -> int:
+    """4.3's consuming members: distinct members with a ticket in the scope in the period."""
+    mm = MemberMonth
+    inner = (select(mm.member_id).where(mm.ym.between(period.first_ym, period.last_ym),
+                                        scope.stores(mm.store_id))
+             .group_by(mm.member_id).having(func.sum(mm.tickets) > 0).subquery())
+    return db.session.scalar(select(func.count()).select_from(inner)) or 0
+
+
+def target(scope: Scope, period: Period) -> tuple[int | None, str]:
+    """The scope's target (sum over its stores and months), or the reason there is none."""
+    stores = scope.store_ids()
+    months = period.last_ym - period.first_ym + 1
+    row = db.session.execute(select(func.sum(SalesTarget.amount_fen), func.count()).where(
+        SalesTarget.ym.between(period.first_ym, period.last_ym),
+        SalesTarget.store_id.in_(stores))).one()
+    if not row[1]:
+        return None, _("未设定销售目标")
+    if row[1] < len(stores) * months:
+        return None, _("部分门店或月份未设定销售目标")
+    return int(row[0]), ""
+
+
+def spending_power(scope: Scope, period: Period) -> Report:
+    """4.3 会员消费力分析: the 14 indicators."""
+    cur, ly = totals(scope, period), totals(scope, period.last_year())
+    prev_period = period.previous()
+    prev = totals(scope, prev_period) if prev_period else None
+    buyers = consuming_members(scope, period)
+    goal, goal_reason = target(scope, period)
+    no_ly, no_prev = _("去年同期没有销售"), _("上月没有销售") if prev_period else _("年度分析不计算环比")
+    no_ly_m, no_prev_m = _("去年同期没有会员销售"), _("上月没有会员销售") if prev_period else no_prev
+    p = prev or Totals()
+    rows = [
+        ("completion", _("销售完成率"), _("销售额 / 目标销售额"),
+         f"{yuan_text(cur.sales)} / {yuan_text(goal)}",
+         share(cur.sales, goal, goal_reason) if goal else (None, goal_reason), "%"),
+        ("sales_yoy", _("销售额同比增长率"), _("(本期销售额 − 去年同期销售额) / 去年同期销售额"),
+         _pair(cur.sales, ly.sales), growth(cur.sales, ly.sales, no_ly), "%"),
+        ("sales_mom", _("销售额环比增长率"), _("(本期销售额 − 上期销售额) / 上期销售额"),
+         _pair(cur.sales, p.sales, prev), growth(cur.sales, prev and p.sales, no_prev), "%"),
+        ("member_sales_share", _("会员销售额占比"), _("会员销售额 / 销售额"),
+         f"{yuan_text(cur.member_sales)} / {yuan_text(cur.sales)}",
+         share(cur.member_sales, cur.sales, _("本期没有销售")), "%"),
+        ("member_sales_yoy", _("会员销售额同比增长率"), _("(本期会员销售额 − 去年同期) / 去年同期"),
+         _pair(cur.member_sales, ly.member_sales),
+         growth(cur.member_sales, ly.member_sales, no_ly_m), "%"),
+        ("member_sales_mom", _("会员销售额环比增长率"), _("(本期会员销售额 − 上期) / 上期"),
+         _pair(cur.member_sales, p.member_sales, prev),
+         growth(cur.member_sales, prev and p.member_sales, no_prev_m), "%"),
+        ("member_ticket", _("会员销售客单价(元)"), _("会员销售额 / 会员客单数"),
+         f"{yuan_text(cur.member_sales)} / {cur.member_tickets}",
+         ratio(Fraction(cur.member_sales, 100), cur.member_tickets, _("本期没有会员客单")), "yuan"),
+        ("member_ticket_yoy", _("会员客单价同比增长率"), _("(本期会员客单价 − 去年同期) / 去年同期"),
+         _pair(cur.member_ticket, ly.member_ticket),
+         _ticket_growth(cur, ly, _("去年同期没有会员客单")), "%"),
+        ("member_ticket_mom", _("会员客单价环比增长率"), _("(本期会员客单价 − 上期) / 上期"),
+         _pair(cur.member_ticket, p.member_ticket, prev),
+         _ticket_growth(cur, prev, _("上月没有会员客单") if prev_period else no_prev), "%"),
+        ("member_tickets_share", _("会员客单数占比"), _("会员客单数 / 总客单数"),
+         f"{cur.member_tickets} / {cur.tickets}",
+         share(cur.member_tickets, cur.tickets, _("本期没有客单")), "%"),
+        ("member_tickets_yoy", _("会员客单数同比增长率"), _("(本期会员客单数 − 去年同期) / 去年同期"),
+         f"{cur.member_tickets} / {ly.member_tickets}",
+         growth(cur.member_tickets, ly.member_tickets, _("去年同期没有会员客单")), "%"),
+        ("member_tickets_mom", _("会员客单数环比增长率"), _("(本期会员客单数 − 上期) / 上期"),
+         f"{cur.member_tickets} / {p.member_tickets if prev else DASH}",
+         growth(cur.member_tickets, prev and p.member_tickets,
+                _("上月没有会员客单") if prev_period else no_prev), "%"),
+        ("frequency", _("会员消费频率"), _("会员客单数 / 消费会员数"),
+         f"{cur.member_tickets} / {buyers}", ratio(cur.member_tickets, buyers, _("本期没有消费会员")),
+         "ratio"),
+        ("attach_rate", _("会员连带销售率"), _("会员购买商品数量 / 会员客单数"),
+         f"{cur.member_items} / {cur.member_tickets}",
+         ratio(cur.member_items, cur.member_tickets, _("本期没有会员客单")), "ratio"),
+    ]
+    figures = [Figure(str(i), key, label, formula, inputs, res[0], unit, res[1])
+               for i, (key, label, formula, inputs, res, unit) in enumerate(rows, start=1)]
+    inputs = _power_inputs(cur, ly, prev, buyers, goal)
+    growth_keys = ("sales_yoy", "sales_mom", "member_sales_yoy", "member_sales_mom",
+                   "member_ticket_yoy", "member_ticket_mom", "member_tickets_yoy",
+                   "member_tickets_mom")
+    shown = [f for f in figures if f.unit == "%" and f.key not in growth_keys]
+    shown += [f for f in figures if f.key in growth_keys]
+    chart = Chart(_("会员消费力指标(%)"), [f.label for f in shown], [f.value for f in shown])
+    return Report("spending-power", _(KINDS["spending-power"]), scope, period, figures, inputs, chart)
+
+
+def _pair(cur, other, present=True) -> str:
+    if not present:
+        return DASH
+    if isinstance(cur, Fraction) or isinstance(other, Fraction) or cur is None or other is None:
+        return f"{yuan_text(cur)} / {yuan_text(other)}"
+    return f"{yuan_text(cur)} / {yuan_text(other)}"
+
+
+def _ticket_growth(cur: Totals, other: Totals | None, reason: str):
+    if other is None or other.member_ticket is None or cur.member_ticket is None:
+        return None, reason
+    return growth(cur.member_ticket, other.member_ticket, reason)
+
+
+def _power_inputs(cur: Totals, ly: Totals, prev: Totals | None, buyers: int, goal) -> list:
+    out = [(_("销售额(元)"), yuan_text(cur.sales)), (_("会员销售额(元)"), yuan_text(cur.member_sales)),
+           (_("会员客单数"), str(cur.member_tickets)), (_("总客单数"), str(cur.tickets)),
+           (_("消费会员数"), str(buyers)), (_("会员购买商品数量"), str(cur.member_items)),
+           (_("目标销售额(元)"), yuan_text(goal)),
+           (_("去年同期销售额(元)"), yuan_text(ly.sales)),
+           (_("去年同期会员销售额(元)"), yuan_text(ly.member_sales)),
+           (_("去年同期会员客单价(元)"), yuan_text(ly.member_ticket)),
+           (_("去年同期会员客单数"), str(ly.member_tickets))]
+    if prev is not None:
+        out += [(_("上期销售额(元)"), yuan_text(prev.sales)),
+                (_("上期会员销售额(元)"), yuan_text(prev.member_sales)),
+                (_("上期会员客单价(元)"), yuan_text(prev.member_ticket)),
+                (_("上期会员客单数"), str(prev.member_tickets))]
+    return out
+
+
+# ------------------------------------------------------------------ 4.4 churn
+
+def lapsed_series(scope: Scope, ends: list[int], lapse: int) -> list[dict]:
+    """Per month end: valid members, members who could have lapsed, and the lapsed among them.
+
+    Two set-based queries whatever the number of month ends: one pass over the scope's members
+    (a conditional count per month end) and one over the member roll-up of the months involved
+    (per member: did they buy in each month end's window?).
+    """
+    def window_start(ym):
+        return add_ym(ym, -(lapse - 1))
+
+    def first_day(ym):
+        return date(ym // 100, ym % 100, 1)
+
+    member_cols = []
+    for ym in ends:
+        day, joined = month_end(ym), first_day(window_start(ym))
+        valid = _valid(day)
+        member_cols += [func.sum(case((valid, 1), else_=0)),
+                        func.sum(case((and_(valid, Member.applied_on < joined), 1), else_=0))]
+    counts = db.session.execute(select(*member_cols).where(scope.stores(Member.store_id))).one()
+    mm = MemberMonth
+    bought = (select(mm.member_id.label("member_id"), *[
+        func.max(case((mm.ym.between(window_start(ym), ym), 1), else_=0)).label(f"b{i}")
+        for i, ym in enumerate(ends)])
+        .where(mm.ym.between(window_start(min(ends)), max(ends)), scope.stores(mm.store_id),
+               mm.tickets > 0)
+        .group_by(mm.member_id).subquery())
+    active_cols = []
+    for i, ym in enumerate(ends):
+        eligible = and_(_valid(month_end(ym)), Member.applied_on < first_day(window_start(ym)))
+        active_cols.append(func.sum(case((and_(bought.c[f"b{i}"] == 1, eligible), 1), else_=0)))
+    active = db.session.execute(select(*active_cols).select_from(bought).join(
+        Member, Member.id == bought.c.member_id).where(scope.stores(Member.store_id))).one()
+    return [{"ym": ym, "members": int(counts[2 * i] or 0),
+             "lapsed": int(counts[2 * i + 1] or 0) - int(active[i] or 0)}
+            for i, ym in enumerate(ends)]
+
+
+def churn(scope: Scope, period: Period) -> Report:
+    """4.4 会员流失分析: monthly churn count and rate (12 months shown, the period's figures first)."""
+    lapse = settings.get_int("analysis_lapse_months")
+    if lapse < 1:
+        raise ValueError(_("流失判定月数必须至少为1"))
+    ends = [add_ym(period.last_ym, -i) for i in range(12, -1, -1)]
+    series = lapsed_series(scope, ends, lapse)
+    trend = []
+    for before, now in zip(series, series[1:]):
+        count = now["lapsed"] - before["lapsed"]
+        rate, reason = share(count, now["members"], _("没有有效会员"))
+        trend.append({"month": f"{now['ym'] // 100}-{now['ym'] % 100:02d}",
+                      "members": now["members"], "lapsed_start": before["lapsed"],
+                      "lapsed_end": now["lapsed"], "churn": count, "rate": rate, "reason": reason})
+    start = series[0] if period.month is None else series[-2]
+    end = series[-1]
+    count = end["lapsed"] - start["lapsed"]
+    rate, reason = share(count, end["members"], _("没有有效会员"))
+    unit = _("月") if period.month else _("年")
+    figures = [
+        Figure("1", "churn", _("%(u)s会员流失数", u=unit), _("期末流失会员数 − 期初流失会员数"),
+               f"{end['lapsed']} − {start['lapsed']}", Decimal(count), "count"),
+        Figure("2", "churn_rate", _("%(u)s会员流失率", u=unit), _("会员流失数 / 期末有效会员总数"),
+               f"{count} / {end['members']}", rate, "%", reason)]
+    inputs = [(_("期末有效会员总数"), str(end["members"])),
+              (_("期末流失会员总数(%(n)s个月以上未消费)", n=lapse), str(end["lapsed"])),
+              (_("期初流失会员总数"), str(start["lapsed"]))]
+    chart = Chart(_("近12个月会员流失率"), [row["month"] for row in trend],
+                  [row["rate"] for row in trend], "%", "line")
+    return Report("churn", _(KINDS["churn"]), scope, period, figures, inputs, chart, trend=trend)
+
+
+RUNNERS = {"consumption": consumption, "demographics": demographics,
+           "spending-power": spending_power, "churn": churn}
+
+
+def run(*, user: User, kind: str, scope: str, period: str) -> Report:
+    """Parse and check the scope and period for this user, then compute one analysis."""
+    if kind not in RUNNERS:
+        raise ValueError(_("没有这种分析"))
+    return RUNNERS[kind](parse_scope(user, scope), parse_period(period))
