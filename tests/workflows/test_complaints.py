@@ -159,3 +159,10 @@ def test_declarations_are_consistent():
         for t in process.transitions:
             assert set(t.source) <= states and t.target in states, t.name
         assert set(process.tasks) <= states
+
+
+def test_escalated_after_reply_the_manager_has_until_the_solution_limit(org):
+    case = record(org)
+    step(org, case, "reply", reply_text="收到")
+    step(org, case, "escalate")
+    assert open_task(case).due_at == case.complaint.solution_due_at

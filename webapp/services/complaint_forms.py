@@ -35,7 +35,7 @@ def form_context(c: Complaint) -> dict:
             "survey_score": f"{c.survey_score} / 5" if c.survey_score else "",
             "survey_comment": c.survey_comment, "filed_at": t(c.filed_at),
             "signer_label": "客服经理签字" if c.kind == "direct" else "区域主管签字",
-            "copy": "客服部存档" if c.kind == "direct" else "门店/区域填写,提交客服部"}
+            "copy_note": "客服部存档" if c.kind == "direct" else "门店/区域填写,提交客服部"}
 
 
 def complaint_pdf(complaints: list[Complaint]) -> bytes:

@@ -46,6 +46,12 @@ def solution_due(case, now):
     return case.complaint.solution_due_at
 
 
+def decision_due(case, now):
+    """The manager decides by the agreed reply time, or by the solution limit once replied."""
+    c = case.complaint
+    return c.reply_due_at if c.replied_at is None else c.solution_due_at
+
+
 def revisit_due(case, now):
     return case.complaint.revisit_due_at
 
@@ -113,7 +119,7 @@ direct = register(Process(
         step("propose", N_("提出解决方案"), ("escalated",), "proposed", frozenset({M})),
     ) + _direct_closing,
     tasks={**_direct_tasks, **_direct_closing_tasks,
-           "escalated": TaskSpec("decide", N_("处理上报的投诉"), M, due=reply_due,
+           "escalated": TaskSpec("decide", N_("处理上报的投诉"), M, due=decision_due,
                                  remind_setting="complaint_remind_hours")},
     final=frozenset({"filed"}),
 ))

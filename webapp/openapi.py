@@ -1,0 +1,106 @@
+"""The OpenAPI 3.1 document of /api/v1, served as JSON at /api/v1/openapi.json."""
+from __future__ import annotations
+
+_ERROR = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
+
+_SALE = {
+    "type": "object",
+    "required": ["sale_no", "sold_at", "amount", "items"],
+    "properties": {
+        "sale_no": {"type": "string", "maxLength": 40,
+                    "description": "Ticket number, unique per store; re-sending it is harmless."},
+        "sold_at": {"type": "string", "examples": ["2026-10-05T14:30:00+08:00", "2026-10-05 14:30"],
+                    "description": "ISO 8601; without an offset the time is Asia/Shanghai."},
+        "amount": {"type": ["string", "number"], "examples": ["399.00"],
+                   "description": "Yuan with at most two decimals (a string avoids binary floats). "
+                                  "A return's amount may be given positive or negative."},
+        "items": {"type": "integer", "description": "Number of items on the ticket."},
+        "member_card": {"type": "string", "description": "Member card number (optional)."},
+        "member_mobile": {"type": "string",
+                          "description": "Member mobile (optional; matched by a keyed hash)."},
+        "associate": {"type": "string", "description": "Username of the associate (optional)."},
+        "return_of": {"type": "string",
+                      "description": "For a return: the sale number it reverses (same store)."},
+        "store_code": {"type": "string",
+                       "description": "Optional; when given it must be the token's own store."},
+    },
+}
+
+_FIGURE = {"type": "object", "properties": {
+    "no": {"type": "string"}, "key": {"type": "string"}, "label": {"type": "string"},
+    "formula": {"type": "string"}, "inputs": {"type": "string"},
+    "value": {"type": ["string", "null"], "description": "Decimal as text; null when undefined."},
+    "display": {"type": "string"}, "unit": {"enum": ["%", "yuan", "ratio", "count"]},
+    "reason": {"type": "string", "description": "Why there is no value (e.g. no sales last year)."}}}
+
+
+def _analysis_path(kind: str, summary: str) -> dict:
+    return {"get": {
+        "summary": summary, "tags": ["analyses"], "security": [{"session": []}],
+        "parameters": [
+            {"name": "scope", "in": "query", "schema": {"type": "string"},
+             "description": "store:<id>, area:<id> or company; default: the user's own scope.",
+             "examples": {"store": {"value": "store:1"}, "company": {"value": "company"}}},
+            {"name": "period", "in": "query", "schema": {"type": "string"},
+             "description": "YYYY-MM (a month) or YYYY (a year); default: last month."}],
+        "responses": {
+            "200": {"description": f"The {kind} analysis", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Analysis"}}}},
+            "400": {"description": "Malformed scope or period", "content": {
+                "application/json": {"schema": _ERROR}}},
+            "401": {"description": "Not logged in"},
+            "403": {"description": "The role may not read analyses"},
+            "404": {"description": "The scope does not exist or is outside the user's"}}}}
+
+
+def document() -> dict:
+    """The API description (kept beside the routes in webapp/views/api.py)."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "门店客户关系工作台 API", "version": "1",
+                 "description": "Sales from till systems and the four member analyses (seed 004 §5)."},
+        "servers": [{"url": "/api/v1"}],
+        "paths": {
+            "/sales": {"post": {
+                "summary": "Record a batch of till sales (idempotent on the sale number)",
+                "tags": ["sales"], "security": [{"tillToken": []}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["sales"], "properties": {"sales": {
+                        "type": "array", "minItems": 1, "maxItems": 1000,
+                        "items": {"$ref": "#/components/schemas/Sale"}}}}}}},
+                "responses": {
+                    "200": {"description": "All written (or already there)", "content": {
+                        "application/json": {"schema": {"type": "object", "properties": {
+                            "created": {"type": "integer"}, "existing": {"type": "integer"},
+                            "results": {"type": "array", "items": {"type": "object", "properties": {
+                                "index": {"type": "integer"}, "sale_no": {"type": "string"},
+                                "status": {"enum": ["created", "existing"]}}}}}}}}},
+                    "400": {"description": "Body is not JSON"},
+                    "401": {"description": "Missing, unknown or revoked token"},
+                    "422": {"description": "Errors per item; nothing was written", "content": {
+                        "application/json": {"schema": {"type": "object", "properties": {
+                            "error": {"type": "string"}, "created": {"const": 0},
+                            "errors": {"type": "array", "items": {"type": "object", "properties": {
+                                "index": {"type": "integer"}, "field": {"type": "string"},
+                                "message": {"type": "string"}}}}}}}}}}}},
+            "/analyses/consumption": _analysis_path("consumption", "4.1 会员消费水平分析"),
+            "/analyses/demographics": _analysis_path("demographics", "4.2 消费会员性别年龄分析"),
+            "/analyses/spending-power": _analysis_path("spending-power", "4.3 会员消费力分析"),
+            "/analyses/churn": _analysis_path("churn", "4.4 会员流失分析"),
+        },
+        "components": {
+            "securitySchemes": {
+                "tillToken": {"type": "http", "scheme": "bearer",
+                              "description": "A store's till token, created by an administrator."},
+                "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                            "description": "A logged-in user's session; same permissions as the pages."}},
+            "schemas": {
+                "Sale": _SALE,
+                "Analysis": {"type": "object", "properties": {
+                    "kind": {"type": "string"}, "title": {"type": "string"},
+                    "scope": {"type": "object"}, "period": {"type": "object"},
+                    "inputs": {"type": "array", "items": {"type": "object"}},
+                    "figures": {"type": "array", "items": _FIGURE},
+                    "chart": {"type": "object"}, "trend": {"type": "array"},
+                    "notes": {"type": "array", "items": {"type": "string"}}}}}},
+    }
