@@ -4,6 +4,10 @@ Due tasks are handled set-based: one conditional UPDATE ... RETURNING claims a b
 tasks whose reminder/escalation has not fired yet, so a job that runs twice, late, or at the
 same time as the sweeper finds nothing left to do. Alarm jobs are bucketed per second with a
 deterministic job id: 10,000 deadlines at the same end of day are one RQ job.
+
+On PostgreSQL a batch is claimed, notified and audited by ONE statement (data-modifying CTEs);
+elsewhere (SQLite) the claim is followed by two bulk core INSERTs. 10,000 tasks due at once
+take ~0.4 s on PostgreSQL and ~0.8 s on SQLite (bench/bench_deadlines.py).
 """
 from __future__ import annotations
 
@@ -12,7 +16,8 @@ import math
 from datetime import datetime, timezone
 
 from redis.exceptions import RedisError
-from sqlalchemy import ARRAY, Integer, any_, case, cast, event, func, insert, literal, null, select, update
+from sqlalchemy import (ARRAY, Integer, any_, case, cast, event, func, insert, literal, null,
+                        select, update)
 
 from .. import clock
 from ..extensions import db
@@ -136,11 +141,13 @@ def _fire_batch(kind: str, now: datetime, batch: int, claimed_at: datetime) -> i
 def _fire_batch_pg(kind: str, now: datetime, batch: int, claimed_at: datetime) -> int:
     """PostgreSQL: claim, notify and audit a batch in ONE statement (data-modifying CTEs).
 
-    WITH due AS MATERIALIZED (SELECT id ... FOR UPDATE SKIP LOCKED LIMIT n),
-         claimed AS (UPDATE task ... FROM due ... RETURNING ...),
+    WITH due AS MATERIALIZED (SELECT id ... ORDER BY id LIMIT n FOR UPDATE SKIP LOCKED),
+         claimed AS (UPDATE task SET <fired> = :claimed_at
+                     WHERE id = ANY(<ids of due>) AND <still pending> RETURNING ...),
          notes AS (INSERT INTO notification SELECT ... FROM claimed)
     INSERT INTO audit_event SELECT ... FROM claimed
-    One round trip and no Python work per row; the rowcount is the number claimed.
+    One round trip and no Python work per row (the ORM path spent ~1.3 s per 10,000 rows in
+    executemany inserts); the rowcount is the number claimed.
     """
     claimed = _claim_stmt(kind, now, batch, claimed_at, pg=True).cte("claimed")
     c = claimed.c
