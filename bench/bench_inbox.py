@@ -28,7 +28,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DEFAULT_PG, DEFAULT_REDIS, dialect, ensure_database, make_app, percentile, reset_schema  # noqa: E402
+from _common import (DEFAULT_PG, DEFAULT_REDIS, dialect, ensure_database, make_app,  # noqa: E402
+                     percentile, reset_schema)
 
 
 def instance_dir(db_url: str) -> str:
@@ -250,7 +251,8 @@ def explain(engine, counter, inbox) -> None:
             print(statement)
             if not statement.lstrip().upper().startswith(("SELECT", "WITH")):
                 continue
-            prefix = "EXPLAIN (ANALYZE, BUFFERS) " if engine.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN "
+            prefix = ("EXPLAIN (ANALYZE, BUFFERS) " if engine.dialect.name == "postgresql"
+                      else "EXPLAIN QUERY PLAN ")
             cur = raw.cursor()
             cur.execute(prefix + statement, params)
             for row in cur.fetchall():

@@ -109,9 +109,10 @@ def fill(members: int, *, pending_share: float = 0.02, log=print) -> dict:
     db.session.flush()
     users = []
     for s in stores:
-        users += [User(username=f"assoc{s.id}a", display_name=f"导购{s.id}a", role=Role.ASSOCIATE, store_id=s.id),
-                  User(username=f"assoc{s.id}b", display_name=f"导购{s.id}b", role=Role.ASSOCIATE, store_id=s.id),
-                  User(username=f"manager{s.id}", display_name=f"店长{s.id}", role=Role.STORE_MANAGER, store_id=s.id)]
+        users += [User(username=f"assoc{s.id}{x}", display_name=f"导购{s.id}{x}", role=Role.ASSOCIATE,
+                       store_id=s.id) for x in "ab"]
+        users.append(User(username=f"manager{s.id}", display_name=f"店长{s.id}",
+                          role=Role.STORE_MANAGER, store_id=s.id))
     users += [User(username=f"supervisor{a.id}", display_name=f"督导{a.id}", role=Role.AREA_SUPERVISOR,
                    area_id=a.id) for a in areas]
     hq = [User(username=n, display_name=f"{n}名", role=r) for n, r in (

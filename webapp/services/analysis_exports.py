@@ -193,28 +193,18 @@ def _bar_chart(sheet, report: Report, first: int, last: int) -> None:
 
 
 def _trend_sheet(book, report: Report, h: dict) -> None:
-    from openpyxl.chart import LineChart, Reference
-
+    """The monthly churn on its own sheet; its line chart goes there and beside the table."""
     sheet = book.create_sheet(h["trend"])
     sheet.append([h["month"], h["members"], h["lapsed_start"], h["lapsed_end"], h["churn"], h["rate"]])
     for row in report.trend:
         sheet.append([row["month"], row["members"], row["lapsed_start"], row["lapsed_end"],
                       row["churn"], _cell(row["rate"], "%")])
         _number_format(sheet.cell(row=sheet.max_row, column=6), "%")
-    chart = LineChart()
-    chart.title = report.chart.title
-    chart.y_axis.numFmt = "0.0%"
-    chart.legend = None
-    chart.add_data(Reference(sheet, min_col=6, min_row=1, max_row=sheet.max_row),
-                   titles_from_data=True)
-    chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=sheet.max_row))
-    chart.width = 20
-    sheet.add_chart(chart, "H2")
-    book.active.add_chart(_copy_line(sheet, report), "H4")
+    sheet.add_chart(_trend_chart(sheet, report), "H2")
+    book.active.add_chart(_trend_chart(sheet, report), "H4")
 
 
-def _copy_line(sheet, report: Report):
-    """The same trend chart on the first sheet, next to the table it belongs to."""
+def _trend_chart(sheet, report: Report):
     from openpyxl.chart import LineChart, Reference
 
     chart = LineChart()

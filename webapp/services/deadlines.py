@@ -97,9 +97,10 @@ def _pending(kind: str, now: datetime):
 def _claim_stmt(kind: str, now: datetime, batch: int, claimed_at: datetime, *, pg: bool = False):
     """UPDATE task SET <fired> = :claimed_at WHERE id among (a batch of due ids) AND <still pending>.
 
-    The re-check of the pending conditions in the UPDATE keeps it exactly-once; on PostgreSQL
-    the batch is also locked with FOR UPDATE SKIP LOCKED, so two runs at the same moment split
-    the work instead of queueing behind each other's row locks.
+    The re-check of the pending conditions in the UPDATE keeps it exactly-once: of two runs at
+    the same moment, the second waits for the first's row locks, re-reads the rows and finds
+    them fired (no SKIP LOCKED on purpose: a row briefly locked by a user's claim or approval
+    must not be skipped until the next sweep).
     On PostgreSQL the ids are handed over as one array computed once (`id = ANY(CAST((SELECT
     array_agg(id) FROM due) AS INTEGER[]))`), never as `id IN (subquery)`: on a table not analysed since a
     burst of inserts the planner took the IN-subquery for one row and rescanned it per task
@@ -107,7 +108,7 @@ def _claim_stmt(kind: str, now: datetime, batch: int, claimed_at: datetime, *, p
     """
     fired, pending = _pending(kind, now)
     due = (select(Task.id).where(*pending).order_by(Task.id).limit(batch)
-           .with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED"))
+           .cte("due").prefix_with("MATERIALIZED"))
     if pg:
         ids = select(func.array_agg(due.c.id)).scalar_subquery()
         picked = Task.id == any_(cast(ids, ARRAY(Integer)))  # ANY(array), not ANY(subquery)
@@ -141,7 +142,7 @@ def _fire_batch(kind: str, now: datetime, batch: int, claimed_at: datetime) -> i
 def _fire_batch_pg(kind: str, now: datetime, batch: int, claimed_at: datetime) -> int:
     """PostgreSQL: claim, notify and audit a batch in ONE statement (data-modifying CTEs).
 
-    WITH due AS MATERIALIZED (SELECT id ... ORDER BY id LIMIT n FOR UPDATE SKIP LOCKED),
+    WITH due AS MATERIALIZED (SELECT id ... ORDER BY id LIMIT n),
          claimed AS (UPDATE task SET <fired> = :claimed_at
                      WHERE id = ANY(<ids of due>) AND <still pending> RETURNING ...),
          notes AS (INSERT INTO notification SELECT ... FROM claimed)
