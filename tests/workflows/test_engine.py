@@ -100,3 +100,12 @@ def test_diagram_is_drawn_from_the_declaration():
     dot = to_dot(registration)
     assert "待总部审核" in dot and "退回补全" in dot
     assert process_svg(registration).lstrip().startswith("<?xml") or "<svg" in process_svg(registration)
+
+
+def test_every_process_has_a_page_with_its_diagram(org, login):
+    client = login("hq")
+    index = client.get("/processes/").data.decode()
+    for name in engine.REGISTRY:
+        assert f"/processes/{name}" in index
+        assert client.get(f"/processes/{name}").status_code == 200
+        assert b"<svg" in client.get(f"/processes/{name}.svg").data

@@ -68,6 +68,12 @@ def bulk_approve():
     return redirect(url_for("inbox.index"))
 
 
+@bp.route("/processes/")
+@login_required
+def processes():
+    return render_template("processes.html", processes=list(engine.REGISTRY.values()))
+
+
 @bp.route("/processes/<name>")
 @login_required
 def process(name: str):
