@@ -84,5 +84,10 @@ def _blueprints(app: Flask) -> None:
 
     for module in (auth, inbox, members, cases, complaints, outbox, admin, health):
         app.register_blueprint(module.bp)
+    from .views import analyses, api, sales  # sales data, member analyses, JSON API
+
+    csrf.exempt(api.bp)  # till systems authenticate with a bearer token, not a session
+    for module in (sales, analyses, api):
+        app.register_blueprint(module.bp)
     errors.register(app)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -56,6 +56,7 @@ def load(members_per_store: int = 12, seed: int = 7) -> None:
     db.session.add_all(users.values())
     db.session.commit()
     _members(rng, stores, users)
+    from .demo_sales import load as load_sales; load_sales()  # noqa: E702  two years of sales
 
 
 def _members(rng: random.Random, stores, users) -> None:

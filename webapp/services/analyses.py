@@ -23,7 +23,6 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, select, true
 
 from .. import clock, settings
@@ -33,6 +32,7 @@ from ..i18n_labels import N_
 from ..models import AREA_ROLES, COMPANY_ROLES, Area, Member, Store, User
 from ..permissions import in_scope
 from ..sales_models import MemberMonth, SalesTarget, StoreMonth
+from .sales import _
 
 KINDS = {"consumption": N_("会员消费水平分析表"), "demographics": N_("消费会员性别年龄分析表"),
          "spending-power": N_("会员消费力分析表"), "churn": N_("会员流失分析表")}

@@ -4,12 +4,12 @@ from __future__ import annotations
 import io
 from decimal import Decimal
 
-from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from .. import clock, settings
 from ..formatting import local_time
 from .analyses import Report
+from .sales import _
 
 COLORS = ("#1f5fbf", "#c77700")
 
@@ -122,7 +122,13 @@ def pdf(report: Report) -> bytes:
 
     return render_pdf("analysis_report.html", report=report, svg=chart_svg(report, 640),
                       h=headings(), company=settings.get("company_name"),
-                      printed=local_time(clock.now()), lang=_("zh-CN"))
+                      printed=local_time(clock.now()), lang=_lang())
+
+
+def _lang() -> str:
+    from flask_babel import get_locale
+
+    return "en" if str(get_locale()) == "en" else "zh-CN"
 
 
 # ------------------------------------------------------------------ xlsx

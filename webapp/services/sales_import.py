@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import gettext as _
 
 from ..models import User
 from . import sales
+from .sales import _
 
 # (key, Chinese header as the tills export it, English header also accepted, required)
 COLUMNS = (

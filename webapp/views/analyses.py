@@ -6,9 +6,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..services import analyses, analysis_exports
+from .sales import template_helpers
 from .util import require
 
 bp = Blueprint("analyses", __name__, url_prefix="/analyses")
+bp.context_processor(template_helpers)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

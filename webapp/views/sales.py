@@ -18,6 +18,15 @@ from .util import require
 bp = Blueprint("sales", __name__, url_prefix="/sales")
 
 
+def template_helpers() -> dict:
+    """`can(action)` for the sales/analysis sub-navigation, and the import's column names."""
+    return {"can": lambda action: permissions.can(current_user, action),
+            "column_names": {key: zh for key, zh, _en, _req in sales_import.COLUMNS}}
+
+
+bp.context_processor(template_helpers)
+
+
 def _stores(action: str) -> list[Store]:
     return [s for s in db.session.scalars(select(Store).order_by(Store.code))
             if permissions.can(current_user, action, s)]

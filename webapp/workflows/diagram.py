@@ -10,7 +10,9 @@ from .engine import Process
 
 def to_dot(process: Process) -> str:
     """DOT source: states as boxes (final ones doubled), transitions labelled with who may fire them."""
-    lines = ['digraph G {', 'rankdir=LR; bgcolor="transparent";',
+    # Short processes read left to right; long ones top-down so the page needs no sideways scroll.
+    direction = "LR" if len(process.states) <= 4 else "TB"
+    lines = ['digraph G {', f'rankdir={direction}; bgcolor="transparent";',
              'node [shape=box style="rounded,filled" fillcolor="#f4f6fa" fontname="Noto Sans CJK SC"];',
              'edge [fontname="Noto Sans CJK SC" fontsize=10];',
              '__start [shape=point width=0.15 label=""];',
