@@ -200,7 +200,7 @@ class Notification(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(db.ForeignKey("task.id"))
-    kind: Mapped[str] = mapped_column(db.String(10))
+    kind: Mapped[str] = mapped_column(db.String(20))  # remind | escalate | escalate_also
     role: Mapped[Role] = mapped_column(db.Enum(Role, native_enum=False, length=20))
     user_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"), index=True)
     store_id: Mapped[int | None] = mapped_column()

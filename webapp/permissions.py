@@ -120,7 +120,8 @@ def inbox_filter(user: User, *, parts: bool = False):
     mine = Task.assignee_id == user.id
     watches_assigned = true() if user.role == Role.STORE_MANAGER else false()
     role_pool = and_(Task.role.in_(roles), scope, or_(Task.assignee_id.is_(None), watches_assigned))
-    escalated = and_(Task.escalated_at.is_not(None), Task.escalate_to == user.role, scope)
+    escalated = and_(Task.escalated_at.is_not(None),
+                     or_(Task.escalate_to == user.role, Task.escalate_also == user.role), scope)
     if parts:
         return and_(is_open, mine), and_(is_open, role_pool), and_(is_open, escalated)
     return and_(is_open, or_(mine, role_pool, escalated))

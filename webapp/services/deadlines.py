@@ -116,7 +116,7 @@ def _claim_stmt(kind: str, now: datetime, batch: int, claimed_at: datetime, *, p
         picked = Task.id.in_(select(due.c.id))
     return (update(Task).where(picked, *pending).values({fired: claimed_at})
             .returning(Task.id, Task.case_id, Task.role, Task.assignee_id, Task.store_id,
-                       Task.area_id, Task.escalate_to))
+                       Task.area_id, Task.escalate_to, Task.escalate_also))
 
 
 def _fire_batch(kind: str, now: datetime, batch: int, claimed_at: datetime) -> int:
@@ -134,6 +134,10 @@ def _fire_batch(kind: str, now: datetime, batch: int, claimed_at: datetime) -> i
         events.append({"case_id": r.case_id, "object_type": "task", "object_id": r.id,
                        "actor_id": None, "at": claimed_at, "action": kind, "from_state": None,
                        "to_state": None, "comment": "", "data": {"to_role": to_role.value}})
+        if kind == "escalate" and r.escalate_also:  # store complaints: HQ hears of it too
+            notes.append({"task_id": r.id, "kind": "escalate_also", "role": r.escalate_also,
+                          "created_at": claimed_at, "user_id": None, "store_id": r.store_id,
+                          "area_id": r.area_id, "read_at": None})
     conn.execute(insert(Notification.__table__), notes)
     conn.execute(insert(AuditEvent.__table__), events)
     return len(rows)
@@ -158,11 +162,16 @@ def _fire_batch_pg(kind: str, now: datetime, batch: int, claimed_at: datetime) -
         ["task_id", "kind", "role", "user_id", "store_id", "area_id", "created_at"],
         select(c.id, literal(kind), to_role, case((to_role == c.role, c.assignee_id)),
                c.store_id, c.area_id, literal(claimed_at, TZDateTime))).cte("notes")
+    also = insert(Notification.__table__).from_select(
+        ["task_id", "kind", "role", "user_id", "store_id", "area_id", "created_at"],
+        select(c.id, literal("escalate_also"), c.escalate_also, null(), c.store_id, c.area_id,
+               literal(claimed_at, TZDateTime)).where(c.escalate_also.is_not(None))
+        .where(literal(kind == "escalate"))).cte("also")
     stmt = insert(AuditEvent.__table__).from_select(
         ["case_id", "object_type", "object_id", "actor_id", "at", "action", "comment", "data"],
         select(c.case_id, literal("task"), c.id, null(), literal(claimed_at, TZDateTime),
                literal(kind), literal(""),
                func.json_build_object("to_role", role_value).cast(AuditEvent.data.type))
-    ).add_cte(notes)
+    ).add_cte(notes).add_cte(also)
     result = db.session.connection().execute(stmt, execution_options={"preserve_rowcount": True})
     return result.rowcount

@@ -1,0 +1,55 @@
+"""Complaint limits remind and escalate at the right moment, once, on the right path."""
+from datetime import datetime, timedelta, timezone
+
+import time_machine
+from sqlalchemy import select
+
+from tests.complaint_helpers import record, step
+from webapp.extensions import db
+from webapp.models import Notification, Role
+from webapp.services import inbox
+from webapp.services.deadlines import process_due
+
+T0 = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+
+
+def notes():
+    return sorted((n.kind, n.role) for n in db.session.scalars(select(Notification)))
+
+
+def run_at(moment):
+    with time_machine.travel(moment, tick=False):
+        return process_due(now=moment)
+
+
+def test_direct_complaint_reminds_then_escalates_to_the_cs_manager(org):
+    case = record(org, now=T0, received_at=T0)
+    run_at(T0 + timedelta(hours=19))
+    assert notes() == []  # the reminder is 4 h before the 24 h limit
+    run_at(T0 + timedelta(hours=20, minutes=1))
+    assert notes() == [("remind", Role.HQ_SPECIALIST)]
+    run_at(T0 + timedelta(hours=24, minutes=1))
+    run_at(T0 + timedelta(hours=25))  # running again changes nothing
+    assert notes() == [("escalate", Role.HQ_MANAGER), ("remind", Role.HQ_SPECIALIST)]
+    titles = [t.case.title for t in inbox.inbox_tasks(org["hq_manager"])]
+    assert case.title in titles
+
+
+def test_store_complaint_breach_goes_to_the_supervisor_and_hq(org):
+    case = record(org, username="assoc1", kind="store", now=T0, received_at=T0)
+    run_at(T0 + timedelta(hours=24, minutes=1))
+    assert notes() == [("escalate", Role.AREA_SUPERVISOR), ("escalate_also", Role.HQ_SPECIALIST),
+                       ("remind", Role.STORE_MANAGER)]
+    for username in ("supervisor1", "hq"):
+        assert case.title in [t.case.title for t in inbox.inbox_tasks(org[username])], username
+    assert case.title not in [t.case.title for t in inbox.inbox_tasks(org["supervisor2"])]
+
+
+def test_solution_limit_runs_from_receipt_not_from_the_reply(org):
+    case = record(org, now=T0, received_at=T0)
+    with time_machine.travel(T0 + timedelta(hours=40), tick=False):
+        step(org, case, "reply", reply_text="抱歉")  # late: the reply limit was 24 h
+    run_at(T0 + timedelta(hours=48, minutes=1))
+    escalations = [n for n in db.session.scalars(select(Notification)) if n.kind == "escalate"]
+    assert len(escalations) == 1 and escalations[0].task.name == "propose"
+    assert case.complaint.breaches(T0 + timedelta(hours=49)) == ["reply", "solution"]
