@@ -43,6 +43,10 @@ SETTING_LABELS = (N_("消费水平分段1(元)"), N_("分段含下限:100 元计
 DASH = "—"
 
 
+def _title(kind: str) -> str:
+    return _(KINDS[kind])
+
+
 class OutOfScope(LookupError):
     """The scope does not exist or lies outside the user's."""
 
@@ -202,8 +206,6 @@ class Figure:
         if self.unit == "%":
             text = f"{self.value}"
             return (text[:-2] if text.endswith(".0") else text) + "%"  # 20%, 42.9%, as the seed
-        if self.unit == "yuan":
-            return f"{self.value}"
         return f"{self.value}"
 
     def as_json(self) -> dict:
@@ -358,7 +360,7 @@ def consumption(scope: Scope, period: Period) -> Report:
     inputs = [(_("有效会员总数"), str(total)), (_("消费会员数"), str(consuming))]
     inputs += [(_("%(band)s消费会员数", band=label), str(n)) for label, n in zip(labels, bands)]
     chart = Chart(_("各消费水平段占比"), labels, [f.value for f in figures[1:]])
-    return Report("consumption", _(KINDS["consumption"]), scope, period, figures, inputs, chart)
+    return Report("consumption", _title("consumption"), scope, period, figures, inputs, chart)
 
 
 # ------------------------------------------------------------------ 4.2 gender and age
@@ -391,7 +393,7 @@ def demographics(scope: Scope, period: Period) -> Report:
     notes = [_("%(n)s 名消费会员没有出生年份,未计入年龄段", n=unknown)] if unknown else []
     chart = Chart(_("消费会员性别与年龄段占比"), [_("男性"), _("女性"), *labels],
                   [f.value for f in figures])
-    return Report("demographics", _(KINDS["demographics"]), scope, period, figures, inputs, chart,
+    return Report("demographics", _title("demographics"), scope, period, figures, inputs, chart,
                   notes=notes)
 
 
@@ -508,15 +510,12 @@ def spending_power(scope: Scope, period: Period) -> Report:
     shown = [f for f in figures if f.unit == "%" and f.key not in growth_keys]
     shown += [f for f in figures if f.key in growth_keys]
     chart = Chart(_("会员消费力指标(%)"), [f.label for f in shown], [f.value for f in shown])
-    return Report("spending-power", _(KINDS["spending-power"]), scope, period, figures, inputs, chart)
+    return Report("spending-power", _title("spending-power"), scope, period, figures, inputs, chart)
 
 
 def _pair(cur, other, present=True) -> str:
-    if not present:
-        return DASH
-    if isinstance(cur, Fraction) or isinstance(other, Fraction) or cur is None or other is None:
-        return f"{yuan_text(cur)} / {yuan_text(other)}"
-    return f"{yuan_text(cur)} / {yuan_text(other)}"
+    """'current / comparison' in yuan, for the data column of a growth rate."""
+    return f"{yuan_text(cur)} / {yuan_text(other)}" if present else DASH
 
 
 def _ticket_growth(cur: Totals, other: Totals | None, reason: str):
@@ -611,7 +610,7 @@ def churn(scope: Scope, period: Period) -> Report:
               (_("期初流失会员总数"), str(start["lapsed"]))]
     chart = Chart(_("近12个月会员流失率"), [row["month"] for row in trend],
                   [row["rate"] for row in trend], "%", "line")
-    return Report("churn", _(KINDS["churn"]), scope, period, figures, inputs, chart, trend=trend)
+    return Report("churn", _title("churn"), scope, period, figures, inputs, chart, trend=trend)
 
 
 RUNNERS = {"consumption": consumption, "demographics": demographics,

@@ -101,10 +101,10 @@ def _claim_stmt(kind: str, now: datetime, batch: int, claimed_at: datetime, *, p
     the same moment, the second waits for the first's row locks, re-reads the rows and finds
     them fired (no SKIP LOCKED on purpose: a row briefly locked by a user's claim or approval
     must not be skipped until the next sweep).
-    On PostgreSQL the ids are handed over as one array computed once (`id = ANY(CAST((SELECT
-    array_agg(id) FROM due) AS INTEGER[]))`), never as `id IN (subquery)`: on a table not analysed since a
-    burst of inserts the planner took the IN-subquery for one row and rescanned it per task
-    row (5 s for a batch of 2,000).
+    On PostgreSQL the ids are handed over as one array computed once
+    (`id = ANY(CAST((SELECT array_agg(id) FROM due) AS INTEGER[]))`), never as
+    `id IN (subquery)`: on a table not analysed since a burst of inserts the planner took the
+    IN-subquery for one row and rescanned it per task row (5 s for a batch of 2,000).
     """
     fired, pending = _pending(kind, now)
     due = (select(Task.id).where(*pending).order_by(Task.id).limit(batch)

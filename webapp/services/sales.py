@@ -175,13 +175,11 @@ class _Lookups:
 
     @staticmethod
     def _fetch(column, values) -> dict:
-        query = select(column, Member.id, Member.store_id)
-        out = {}
-        values = list(values)
+        """value of `column` → member id, for the members having one of these values."""
+        out, values = {}, list(values)
         for i in range(0, len(values), CHUNK):
-            for key, member_id, store_id in db.session.execute(
-                    query.where(column.in_(values[i:i + CHUNK]))):
-                out[key] = member_id
+            out.update(db.session.execute(select(column, Member.id).where(
+                column.in_(values[i:i + CHUNK]))).all())
         return out
 
 
@@ -295,21 +293,25 @@ def _row_associate(username, store, line, found, errors):
     return user.id
 
 
-def _stored(keys: set[tuple[int, str]]) -> dict[tuple[int, str], Sale]:
-    """Sales already stored under these (store, number) keys."""
+_STORED_COLUMNS = (Sale.id, Sale.store_id, Sale.sale_no, Sale.amount_fen, Sale.items, Sale.sold_at,
+                   Sale.member_id, Sale.return_of_id)
+
+
+def _stored(keys: set[tuple[int, str]]) -> dict:
+    """Sales already stored under these (store, number) keys, as light rows (no ORM objects)."""
     by_store = defaultdict(list)
     for store_id, no in keys:
         by_store[store_id].append(no)
     out = {}
     for store_id, numbers in by_store.items():
         for i in range(0, len(numbers), CHUNK):
-            query = select(Sale).where(Sale.store_id == store_id,
-                                       Sale.sale_no.in_(numbers[i:i + CHUNK]))
-            out.update({(s.store_id, s.sale_no): s for s in db.session.scalars(query)})
+            query = select(*_STORED_COLUMNS).where(Sale.store_id == store_id,
+                                                   Sale.sale_no.in_(numbers[i:i + CHUNK]))
+            out.update({(s.store_id, s.sale_no): s for s in db.session.execute(query)})
     return out
 
 
-def _same(stored: Sale, sale: SaleIn) -> bool:
+def _same(stored, sale: SaleIn) -> bool:
     return (stored.amount_fen, stored.items, stored.sold_at) == (
         sale.amount_fen, sale.items, sale.sold_at) and (
         sale.return_of_no is not None or stored.member_id == sale.member_id)

@@ -1,0 +1,308 @@
+"""Benchmark the four member analyses at 1 M members / 10 M sales lines on PostgreSQL.
+
+    .venv/bin/python bench/bench_analyses.py [--url postgresql://postgres@127.0.0.1:5432/bench_sales]
+                                             [--members 1000000] [--sales 10000000] [--refill]
+
+Fills its own database once (schema by the real migrations; rows generated set-based in SQL with
+generate_series, seeded, so a fill takes minutes; the roll-ups rebuilt from the sales by
+webapp.services.sales.rebuild_rollups), then times each analysis as the app computes it (the
+service, on the roll-ups) for a store-month, an area-month, a company-month and a company-year,
+next to the same figures computed by ONE hand-written SQL query on the raw `sale` table, and checks
+that both agree. Targets: store-month ≤ 1 s, company-year ≤ 5 s.
+
+The bench data has no returns (every line is a sale), so "a purchase" is the same thing for the
+roll-ups (tickets > 0 in a month) and the raw lines (a line in that month).
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import DEFAULT_REDIS, ensure_database, make_app, reset_schema  # noqa: E402
+
+from sqlalchemy import text  # noqa: E402
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bench_sales"
+STORES, AREAS = 200, 20
+FIRST_DAY, DAYS = date(2025, 1, 1), 730  # two years of sales: 2025 and 2026
+
+
+def fill(app, members: int, lines: int) -> dict:
+    """Areas, stores, members and sales generated in SQL; roll-ups rebuilt; statistics updated."""
+    from webapp.extensions import db
+    from webapp.services import sales
+
+    timings = {}
+    with app.app_context():
+        reset_schema(app)
+        session = db.session
+        session.execute(text("SET synchronous_commit = off"))
+        session.execute(text("SELECT setseed(0.42)"))
+        start = time.perf_counter()
+        session.execute(text(
+            f"INSERT INTO area (id, name) SELECT g, '片区' || g FROM generate_series(1, {AREAS}) g"))
+        session.execute(text(
+            f"INSERT INTO store (id, code, name, area_id) SELECT g, 'B' || lpad(g::text, 3, '0'), "
+            f"'门店' || g, 1 + (g - 1) % {AREAS} FROM generate_series(1, {STORES}) g"))
+        # Member g belongs to store 1 + g % STORES; 2 % still pending; cards valid 1–3 years.
+        session.execute(text(f"""
+            INSERT INTO member (id, card_no, card_type, status, store_id, name, gender, birth_year,
+                                mobile_hash, occupation, preferences, heard_from, applied_on,
+                                points, tier, card_expires_on, created_at)
+            SELECT g, 'M' || g, 'temporary', CASE WHEN g % 50 = 0 THEN 'pending' ELSE 'active' END,
+                   1 + g % {STORES}, '会员', CASE WHEN g % 3 = 0 THEN 'F' ELSE 'M' END,
+                   1955 + (g::bigint * 7919) % 52, md5(g::text) || md5('m' || g), '', '', '', a.day, 0, 'C',
+                   a.day + (365 * (1 + g % 3)), now()
+            FROM generate_series(1, {members}) g
+            CROSS JOIN LATERAL (SELECT date '2022-06-01' + ((g::bigint * 104729) % 1400)::int AS day) a"""))
+        session.execute(text(f"SELECT setval(pg_get_serial_sequence('member', 'id'), {members})"))
+        session.commit()
+        timings["members"] = time.perf_counter() - start
+        start = time.perf_counter()
+        # 70 % member lines, 90 % of them at the member's home store.
+        session.execute(text(f"""
+            INSERT INTO sale (store_id, sale_no, member_id, sold_at, ym, amount_fen, items,
+                              ticket_delta, source, created_at)
+            SELECT st, 'N' || g, mid,
+                   (day + make_interval(hours => 10 + (g % 12), mins => g % 60))
+                       AT TIME ZONE 'Asia/Shanghai',
+                   extract(year FROM day)::int * 100 + extract(month FROM day)::int,
+                   (50 + floor(random() * 1500)::int) * 100, 1 + g % 3, 1, 'bench', now()
+            FROM (
+              SELECT g, x.mid, x.day,
+                     CASE WHEN x.mid IS NOT NULL AND random() < 0.9 THEN 1 + x.mid % {STORES}
+                          ELSE 1 + floor(random() * {STORES})::int END AS st
+              FROM generate_series(1, {lines}) g
+              CROSS JOIN LATERAL (
+                SELECT CASE WHEN random() < 0.7 THEN 1 + floor(random() * {members})::int END AS mid,
+                       date '{FIRST_DAY}' + floor(random() * {DAYS})::int AS day, g AS dummy) x
+            ) s"""))
+        session.commit()
+        timings["sales"] = time.perf_counter() - start
+        start = time.perf_counter()
+        sales.rebuild_rollups()
+        timings["rollups"] = time.perf_counter() - start
+        db.session.remove()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            start = time.perf_counter()
+            conn.execute(text("VACUUM ANALYZE"))
+            timings["vacuum_analyze"] = time.perf_counter() - start
+    return timings
+
+
+# ------------------------------------------------------------------ the hand-written SQL
+
+def _stores_sql(scope) -> str:
+    if scope.kind == "company":
+        return "TRUE", "TRUE"
+    if scope.kind == "area":
+        inner = f"(SELECT id FROM store WHERE area_id = {scope.id})"
+        return f"s.store_id IN {inner}", f"m.store_id IN {inner}"
+    return f"s.store_id = {scope.id}", f"m.store_id = {scope.id}"
+
+
+def hand_consumption(conn, scope, period, edges=(100, 300, 500, 1000)):
+    sale_in, member_in = _stores_sql(scope)
+    e = [x * 100 for x in edges]
+    row = conn.execute(text(f"""
+        WITH spend AS (
+          SELECT s.member_id, SUM(s.amount_fen) AS fen FROM sale s JOIN member m ON m.id = s.member_id
+          WHERE s.ym BETWEEN {period.first_ym} AND {period.last_ym} AND {sale_in} AND {member_in}
+          GROUP BY s.member_id HAVING SUM(s.amount_fen) > 0)
+        SELECT (SELECT count(*) FROM member m WHERE m.status = 'active'
+                  AND m.card_expires_on >= :d AND m.applied_on <= :d AND {member_in}),
+               count(*), count(*) FILTER (WHERE fen < {e[0]}),
+               count(*) FILTER (WHERE fen >= {e[0]} AND fen < {e[1]}),
+               count(*) FILTER (WHERE fen >= {e[1]} AND fen < {e[2]}),
+               count(*) FILTER (WHERE fen >= {e[2]} AND fen < {e[3]}),
+               count(*) FILTER (WHERE fen >= {e[3]}) FROM spend"""), {"d": period.last_day}).one()
+    total, consuming, *bands = row
+    return [_pct(consuming, total)] + [_pct(b, consuming) for b in bands]
+
+
+def hand_demographics(conn, scope, period, edges=(20, 30, 40)):
+    sale_in, member_in = _stores_sql(scope)
+    y = period.last_day.year
+    row = conn.execute(text(f"""
+        WITH spend AS (
+          SELECT s.member_id FROM sale s JOIN member m ON m.id = s.member_id
+          WHERE s.ym BETWEEN {period.first_ym} AND {period.last_ym} AND {sale_in} AND {member_in}
+          GROUP BY s.member_id HAVING SUM(s.amount_fen) > 0)
+        SELECT count(*), count(*) FILTER (WHERE m.gender = 'M'), count(*) FILTER (WHERE m.gender = 'F'),
+               count(*) FILTER (WHERE {y} - m.birth_year < {edges[0]}),
+               count(*) FILTER (WHERE {y} - m.birth_year >= {edges[0]} AND {y} - m.birth_year < {edges[1]}),
+               count(*) FILTER (WHERE {y} - m.birth_year >= {edges[1]} AND {y} - m.birth_year < {edges[2]}),
+               count(*) FILTER (WHERE {y} - m.birth_year >= {edges[2]})
+        FROM spend JOIN member m ON m.id = spend.member_id""")).one()
+    consuming, *parts = row
+    return [_pct(p, consuming) for p in parts]
+
+
+def hand_spending_power(conn, scope, period):
+    """Current, last-year and previous-month totals plus consuming members, from raw lines."""
+    sale_in, _member_in = _stores_sql(scope)
+    ly, prev = period.last_year(), period.previous()
+    prev_range = f"s.ym BETWEEN {prev.first_ym} AND {prev.last_ym}" if prev else "FALSE"
+    cur, lyr = (f"s.ym BETWEEN {p.first_ym} AND {p.last_ym}" for p in (period, ly))
+    row = conn.execute(text(f"""
+        SELECT SUM(amount_fen) FILTER (WHERE {cur}), SUM(ticket_delta) FILTER (WHERE {cur}),
+               SUM(amount_fen) FILTER (WHERE {cur} AND member_id IS NOT NULL),
+               SUM(ticket_delta) FILTER (WHERE {cur} AND member_id IS NOT NULL),
+               SUM(items) FILTER (WHERE {cur} AND member_id IS NOT NULL),
+               COUNT(DISTINCT member_id) FILTER (WHERE {cur}),
+               SUM(amount_fen) FILTER (WHERE {lyr}),
+               SUM(amount_fen) FILTER (WHERE {lyr} AND member_id IS NOT NULL),
+               SUM(ticket_delta) FILTER (WHERE {lyr} AND member_id IS NOT NULL),
+               SUM(amount_fen) FILTER (WHERE {prev_range})
+        FROM sale s WHERE {sale_in} AND (({cur}) OR ({lyr}) OR ({prev_range}))""")).one()
+    sales_, tickets, msales, mtickets, mitems, buyers, ly_sales, ly_msales, ly_mtickets, prev_sales = (
+        int(x or 0) for x in row)
+    return [_growth(sales_, ly_sales), _growth(sales_, prev_sales) if prev else None,
+            _pct(msales, sales_), _growth(msales, ly_msales), _pct(mtickets, tickets),
+            _growth(mtickets, ly_mtickets), _ratio(mtickets, buyers), _ratio(mitems, mtickets)]
+
+
+def hand_churn(conn, scope, period, lapse=3):
+    """Lapsed members at the period's end and at its start (the month/year before), from raw lines."""
+    from webapp.services.analyses import add_ym, month_end
+
+    sale_in, member_in = _stores_sql(scope)
+    end = period.last_ym
+    start = add_ym(period.first_ym, -1)
+
+    def eligible(ym):
+        ws = add_ym(ym, -(lapse - 1))
+        return (f"m.status = 'active' AND m.card_expires_on >= '{month_end(ym)}' "
+                f"AND m.applied_on < '{ws // 100}-{ws % 100:02d}-01'", ws)
+
+    (el_end, ws_end), (el_start, ws_start) = eligible(end), eligible(start)
+    row = conn.execute(text(f"""
+        WITH last AS (
+          SELECT s.member_id, MAX(s.ym) FILTER (WHERE s.ym <= {end}) AS l_end,
+                 MAX(s.ym) FILTER (WHERE s.ym <= {start}) AS l_start
+          FROM sale s WHERE {sale_in} AND s.member_id IS NOT NULL AND s.ym BETWEEN {ws_start} AND {end}
+          GROUP BY s.member_id)
+        SELECT count(*) FILTER (WHERE m.status = 'active' AND m.card_expires_on >= '{month_end(end)}'
+                                  AND m.applied_on <= '{month_end(end)}'),
+               count(*) FILTER (WHERE {el_end} AND (l.l_end IS NULL OR l.l_end < {ws_end})),
+               count(*) FILTER (WHERE {el_start} AND (l.l_start IS NULL OR l.l_start < {ws_start}))
+        FROM member m LEFT JOIN last l ON l.member_id = m.id WHERE {member_in}""")).one()
+    members, lapsed_end, lapsed_start = row
+    return [lapsed_end - lapsed_start, _pct(lapsed_end - lapsed_start, members)]
+
+
+def _pct(a, b):
+    from fractions import Fraction
+
+    from webapp.services.analyses import _round
+
+    return None if not b else _round(Fraction(int(a or 0), int(b)) * 100, "0.1")
+
+
+def _growth(cur, prev):
+    return None if not prev else _pct(cur - prev, prev)
+
+
+def _ratio(a, b):
+    from fractions import Fraction
+
+    from webapp.services.analyses import _round
+
+    return None if not b else _round(Fraction(int(a), int(b)), "0.01")
+
+
+HAND = {"consumption": hand_consumption, "demographics": hand_demographics,
+        "spending-power": hand_spending_power, "churn": hand_churn}
+
+
+def app_values(report) -> list:
+    """The figures the hand-written query also computes, in its order."""
+    keys = {"spending-power": ["sales_yoy", "sales_mom", "member_sales_share", "member_sales_yoy",
+                               "member_tickets_share", "member_tickets_yoy", "frequency",
+                               "attach_rate"]}.get(report.kind)
+    figures = {f.key: f.value for f in report.figures}
+    return [figures[k] for k in keys] if keys else [f.value for f in report.figures]
+
+
+def timed(fn, repeat: int) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def run(app, repeat: int) -> list[dict]:
+    from webapp.extensions import db
+    from webapp.services import analyses
+    from webapp.services.analyses import Period, Scope
+
+    cases = [("store-month", Scope("store", 7, "门店7"), Period(2026, 10)),
+             ("area-month", Scope("area", 3, "片区3"), Period(2026, 10)),
+             ("company-month", Scope("company", None, "公司"), Period(2026, 10)),
+             ("store-year", Scope("store", 7, "门店7"), Period(2026)),
+             ("company-year", Scope("company", None, "公司"), Period(2026))]
+    out = []
+    with app.test_request_context():
+        for label, scope, period in cases:
+            for kind, runner in analyses.RUNNERS.items():
+                t_app, report = timed(lambda: runner(scope, period), repeat)
+                db.session.rollback()
+                conn = db.session.connection()
+                t_sql, hand = timed(lambda: HAND[kind](conn, scope, period), repeat)
+                db.session.rollback()
+                values = app_values(report)
+                agree = values == hand
+                out.append({"case": label, "kind": kind, "app_s": t_app, "sql_s": t_sql,
+                            "agree": agree})
+                print(f"{label:14} {kind:15} app {t_app:6.3f} s   hand SQL {t_sql:6.3f} s   "
+                      f"{'same figures' if agree else 'DIFFER: ' + repr((values, hand))}", flush=True)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default=DEFAULT_URL)
+    parser.add_argument("--members", type=int, default=1_000_000)
+    parser.add_argument("--sales", type=int, default=10_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--refill", action="store_true", help="rebuild the data even if present")
+    parser.add_argument("--work-mem", default="", help="e.g. 64MB: SET work_mem for the timings")
+    args = parser.parse_args()
+    ensure_database(args.url)
+    extra = {}
+    if args.work_mem:
+        extra["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"options": f"-c work_mem={args.work_mem}"}}
+    app = make_app(args.url, DEFAULT_REDIS, **extra)
+    from webapp.extensions import db
+
+    with app.app_context():
+        try:
+            have = db.session.execute(text("SELECT count(*) FROM sale")).scalar()
+        except Exception:  # noqa: BLE001 - no schema yet
+            db.session.rollback()
+            have = 0
+    if args.refill or have != args.sales:
+        print(f"filling {args.members:,} members and {args.sales:,} sales lines …", flush=True)
+        for step, seconds in fill(app, args.members, args.sales).items():
+            print(f"  {step:15} {seconds:7.1f} s", flush=True)
+    with app.app_context():
+        print("work_mem =", db.session.execute(text("SHOW work_mem")).scalar(),
+              "| rows: member", db.session.execute(text("SELECT count(*) FROM member")).scalar(),
+              "sale", db.session.execute(text("SELECT count(*) FROM sale")).scalar(),
+              "member_month", db.session.execute(text("SELECT count(*) FROM member_month")).scalar())
+    results = run(app, args.repeat)
+    worst = {k: max(r["app_s"] for r in results if r["case"] == k) for k in ("store-month", "company-year")}
+    print(f"\nslowest store-month analysis {worst['store-month']:.3f} s (target ≤ 1 s); "
+          f"slowest company-year analysis {worst['company-year']:.3f} s (target ≤ 5 s); "
+          f"all figures agree with the hand-written SQL: {all(r['agree'] for r in results)}")
+
+
+if __name__ == "__main__":
+    main()
