@@ -155,10 +155,6 @@ def check_escalate(case, data):
     return None
 
 
-def check_hand_back(case, data):
-    return None
-
-
 def check_propose(case, data):
     return None if data.get("solution_text") else "请填写解决方案"
 
@@ -174,18 +170,10 @@ def check_consent(case, data):
     return None
 
 
-def check_reject(case, data):
-    return None
-
-
 def check_carry_out(case, data):
     complaint = case.complaint
     if not complaint.consent_at:
         return "顾客尚未同意解决方案,不能执行"
-    return None
-
-
-def check_submit(case, data):
     return None
 
 
@@ -197,10 +185,6 @@ def check_survey(case, data):
     score = data.get("survey_score")
     if not isinstance(score, int) or not 1 <= score <= 5:
         return "请选择1-5分的满意度"
-    return None
-
-
-def check_reopen(case, data):
     return None
 
 
@@ -220,10 +204,6 @@ def on_escalate(case, actor, data, now):
         c.agreed_reply_at = agreed
         if c.replied_at is None:  # "与顾客协商回复时间": the agreed time is the reply deadline
             c.reply_due_at = agreed
-
-
-def on_hand_back(case, actor, data, now):
-    pass
 
 
 def on_propose(case, actor, data, now):

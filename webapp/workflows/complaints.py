@@ -26,7 +26,9 @@ def _effect(name):
     def run(case, actor, data, now):
         from ..services import complaints
 
-        getattr(complaints, f"on_{name}")(case, actor, data, now)
+        effect = getattr(complaints, f"on_{name}", None)
+        if effect:
+            effect(case, actor, data, now)
     return run
 
 
@@ -34,7 +36,8 @@ def _guard(name):
     def check(case, data):
         from ..services import complaints
 
-        return getattr(complaints, f"check_{name}")(case, data)
+        guard = getattr(complaints, f"check_{name}", None)
+        return guard(case, data) if guard else None
     return check
 
 
@@ -57,7 +60,8 @@ def revisit_due(case, now):
 
 
 def step(name, label, source, target, roles, **kw):
-    """A transition whose guard and effect live in services/complaints.py as check_/on_<name>."""
+    """A transition whose guard and effect, where it has them, live in services/complaints.py
+    as check_<name> / on_<name>."""
     return Transition(name, label, source, target, roles, guard=_guard(name), effect=_effect(name), **kw)
 
 
