@@ -107,8 +107,11 @@ def main() -> None:
     with app.app_context():
         have = fill.member_count()
         readable = have > 0 and db.session.scalar(select(Member).limit(1)).mobile is not None
+        # every run approves (warm-up + measured) registrations; refill when they run out
+        left = have > 0 and db.session.scalar(select(func.count(Case.id))
+                                              .where(Case.state == "review"))
         db.session.remove()
-    if args.refill or have != args.members or not readable:
+    if args.refill or have != args.members or not readable or left < args.approves + 25:
         print(f"filling {args.members:,} members ({dialect(args.db)}) ...")
         reset_schema(app)
         with app.app_context():

@@ -188,6 +188,8 @@ class Task(db.Model):
         Index("ix_task_due", "status", "due_at"),
         # "assigned to me" part of the inbox, in deadline order (services/inbox.py)
         Index("ix_task_assignee_inbox", "status", "assignee_id", "due_at"),
+        # "escalated to me as the second role" part of the inbox (escalate_also)
+        Index("ix_task_escalated_also_inbox", "status", "escalate_also", "escalated_at"),
     )
 
     @property

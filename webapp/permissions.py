@@ -110,9 +110,10 @@ def inbox_roles(user: User) -> set[Role]:
 def inbox_filter(user: User, *, parts: bool = False):
     """SQL condition: open tasks waiting for this user or their role in their scope.
 
-    With parts=True: the same set as three conditions (assigned to me / my role's pool /
-    escalated to my role), each one index-friendly on its own, for a UNION of three small
-    ordered queries instead of one OR that no single index can serve.
+    With parts=True: the same set as four conditions (assigned to me / my role's pool /
+    escalated to my role / escalated to my role as the second role), each one served by an
+    index on its own, for a UNION of small ordered queries instead of one OR that no single
+    index can serve (services/inbox.py).
     """
     scope = store_area_filter(user, Task.store_id, Task.area_id)
     roles = list(inbox_roles(user))
@@ -120,11 +121,11 @@ def inbox_filter(user: User, *, parts: bool = False):
     mine = Task.assignee_id == user.id
     watches_assigned = true() if user.role == Role.STORE_MANAGER else false()
     role_pool = and_(Task.role.in_(roles), scope, or_(Task.assignee_id.is_(None), watches_assigned))
-    escalated = and_(Task.escalated_at.is_not(None),
-                     or_(Task.escalate_to == user.role, Task.escalate_also == user.role), scope)
+    escalated_to = and_(Task.escalated_at.is_not(None), Task.escalate_to == user.role, scope)
+    escalated_also = and_(Task.escalated_at.is_not(None), Task.escalate_also == user.role, scope)
     if parts:
-        return and_(is_open, mine), and_(is_open, role_pool), and_(is_open, escalated)
-    return and_(is_open, or_(mine, role_pool, escalated))
+        return tuple(and_(is_open, part) for part in (mine, role_pool, escalated_to, escalated_also))
+    return and_(is_open, or_(mine, role_pool, escalated_to, escalated_also))
 
 
 def notification_scope(user: User):

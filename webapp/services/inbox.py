@@ -1,8 +1,8 @@
 """Inbox queries: what waits for me and for my role in my scope, most urgent first.
 
-The inbox is the union of three sets (assigned to me, my role's pool in my scope, escalated
-to my role; see permissions.inbox_filter). One OR over the three defeats the indexes once the
-task table is large, so each set is read on its own, in deadline order, only as far as the
+The inbox is the union of four sets (assigned to me, my role's pool in my scope, escalated
+to my role, escalated to my role as the second role; see permissions.inbox_filter). One OR
+over them defeats the indexes once the task table is large, so each set is read on its own, in deadline order, only as far as the
 page needs (an index range scan that stops after `offset + limit` rows), and the small union
 is sorted again. The navigation badges, computed on every page, are counted only up to
 NAV_CAP: "99+" costs the same with 100 open tasks as with 100,000.
