@@ -1,15 +1,2 @@
-"""Settings module for `rq worker -c bench.rq_preload`: build the app once in the worker parent.
-
-`rq worker` forks a work horse per job; without this, every horse imports webapp and runs
-create_app() again (~0.7 s on the bench machine) before the job body starts. Importing here
-makes the forked horses inherit the built app. No database or Redis connection is opened
-here, so nothing shared crosses the fork.
-"""
-import os
-
-import jobs
-import jobs.deadlines  # noqa: F401
-
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-
-jobs.app()
+"""Kept for the bench's command lines: the worker settings now live in jobs/worker_settings.py."""
+from jobs.worker_settings import *  # noqa: F401,F403

@@ -88,7 +88,7 @@ fi
 # --- web, worker, cron -----------------------------------------------------------------------
 start gunicorn .venv/bin/gunicorn -c gunicorn.conf.py wsgi:app
 pids+=("$started")
-start "rq worker" .venv/bin/rq worker --with-scheduler --url "$REDIS_URL" --path "$ROOT" "$RQ_QUEUE"
+start "rq worker" .venv/bin/rq worker --with-scheduler -c jobs.worker_settings --url "$REDIS_URL" --path "$ROOT" "$RQ_QUEUE"
 pids+=("$started")
 start "rq cron" .venv/bin/rq cron --url "$REDIS_URL" --path "$ROOT" jobs/cron_config.py
 pids+=("$started")
