@@ -57,3 +57,11 @@ def test_claim_outside_role_or_scope(org, login):
     response = login("assoc1").post(f"/tasks/{task_id}/claim", follow_redirects=True)
     assert "此待办不属于您的角色或范围" in response.data.decode()
     assert review_task(case).assignee_id is None
+
+
+def test_complaint_steps_that_ask_for_text_link_to_their_form(org, login):
+    from tests.complaint_helpers import record
+    case = record(org)
+    page = login("hq").get("/").data.decode()
+    assert f'href="/cases/{case.id}#act-reply"' in page
+    assert f'action="/cases/{case.id}/reply"' not in page

@@ -59,10 +59,15 @@ def revisit_due(case, now):
     return case.complaint.revisit_due_at
 
 
+# Steps whose form asks for something (the reply, the solution, who agreed…).
+ASKING = {"reply", "escalate", "propose", "consent", "revisit", "survey"}
+
+
 def step(name, label, source, target, roles, **kw):
     """A transition whose guard and effect, where it has them, live in services/complaints.py
     as check_<name> / on_<name>."""
-    return Transition(name, label, source, target, roles, guard=_guard(name), effect=_effect(name), **kw)
+    return Transition(name, label, source, target, roles, guard=_guard(name), effect=_effect(name),
+                      asks=name in ASKING, **kw)
 
 
 def _handling(roles, *, escalate_to, escalate_also=None, handler=S):

@@ -62,6 +62,7 @@ class Transition:
     guard: Guard | None = None
     effect: Effect | None = None
     style: str = "primary"  # how the button looks: primary, danger, plain
+    asks: bool = False  # the step needs a form (text, a time…): no one-click button in inboxes
 
 
 @dataclass(frozen=True)
