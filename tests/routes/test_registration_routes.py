@@ -126,3 +126,10 @@ def test_store_cannot_approve_its_own_registration(org, login):
     assert response.status_code == 403
     db.session.refresh(case)
     assert case.state == "review"
+
+
+def test_member_page_masks_address_and_email_until_revealed(org, login):
+    case = register(org, address="上海市静安区愚园路88号", email="wang.xiaoming@example.com")
+    page = login("assoc1").get(f"/members/{case.member_id}").data.decode()
+    assert "上海市***" in page and "愚园路" not in page
+    assert "w***" in page and "example.com" not in page

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from .. import clock, permissions, settings
 from ..extensions import db
@@ -78,7 +78,3 @@ def approved_on(user: User, day: date) -> list[Member]:
                     Case.closed_at >= start, Case.closed_at < end, permissions.member_filter(user))
              .order_by(Member.id))
     return db.session.scalars(query).all()
-
-
-def count_visible(user: User) -> int:
-    return db.session.scalar(select(func.count(Member.id)).where(permissions.member_filter(user)))
