@@ -9,9 +9,10 @@
 The database is (re)filled when it does not hold exactly --members members (see fill.py):
 2 % pending registrations = open HQ review tasks, closed tasks for everyone else. Then, with
 the Flask test client logged in as the hq_specialist `hq` (CSRF off through the config):
-  floor    GET /_bench/floor: a bare route in the same app running the indexed SQL alone
-           (the 50 most urgent open unassigned HQ_SPECIALIST tasks joined to case and member)
-           and returning plain text - no login, no template, no badges;
+  floor    GET /_bench/floor: a bare route in the same app running the inbox page's SQL alone
+           (services.inbox.page_statement for `hq`: the 50 most urgent tasks of its inbox with
+           their case and store, and the badge counts) and returning plain text - no login
+           check, no ORM objects, no template;
   inbox    GET / : the real HQ inbox page;
   approve  POST /cases/<id>/approve (version, next=/) on the oldest pending registrations.
 Floor and inbox requests alternate, so both see the same machine state.
@@ -40,22 +41,22 @@ def instance_dir(db_url: str) -> str:
     return str(path)
 
 
-def register_floor(app) -> None:
+def register_floor(app, username: str = "hq") -> None:
+    """The floor: the inbox page's own SQL statement, for the same user, with nothing around it."""
     from sqlalchemy import select
 
     from webapp.extensions import db
-    from webapp.models import Case, Member, Role, Task
+    from webapp.models import User
+    from webapp.services import inbox
 
-    query = (select(Task.id, Task.due_at, Case.id, Case.title, Case.version, Member.name)
-             .join(Case, Case.id == Task.case_id).outerjoin(Member, Member.id == Case.member_id)
-             .where(Task.status == "open", Task.role == Role.HQ_SPECIALIST,
-                    Task.assignee_id.is_(None))
-             .order_by(Task.due_at.asc().nulls_last(), Task.id).limit(50))
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == username))
+        db.session.expunge(user)
 
     @app.route("/_bench/floor")
     def bench_floor():
-        rows = db.session.execute(query).all()
-        return "\n".join(f"{r[0]}\t{r[3]}\t{r[4]}\t{r[1]:%Y-%m-%d %H:%M}" for r in rows)
+        rows = db.session.execute(inbox.page_statement(user, limit=50)).all()
+        return "\n".join(f"{r[0]}\t{r[9]}\t{r[10]}\t{r[5]:%Y-%m-%d %H:%M}" for r in rows)
 
 
 class QueryCounter:
@@ -210,7 +211,10 @@ def main() -> None:
 
 def breakdown(app, username: str = "hq", n: int = 60) -> dict[str, float]:
     """The inbox view's steps timed one by one, as views/inbox.index runs them."""
-    from flask import render_template
+    import functools
+
+    from flask import g, render_template
+    from flask_babel import gettext
     from flask_login import current_user, login_user
     from sqlalchemy import select
 
@@ -225,19 +229,19 @@ def breakdown(app, username: str = "hq", n: int = 60) -> dict[str, float]:
         with app.test_request_context("/"):
             t0 = time.perf_counter()
             login_user(db.session.scalar(select(User).where(User.username == username)))
+            user = current_user._get_current_object()
             t1 = time.perf_counter()
-            tasks = inbox.inbox_tasks(current_user, limit=50)
+            result = inbox.inbox_page(user, limit=50)
+            g.nav = result.nav
             t2 = time.perf_counter()
-            actions = {t.id: allowed_transitions(current_user, t.case) for t in tasks}
+            actions = {t.id: allowed_transitions(user, t) for t in result.rows}
             t3 = time.perf_counter()
-            inbox.nav_counts(current_user)
+            render_template("inbox.html", tasks=result.rows, actions=actions, label=task_label,
+                            tr=functools.cache(gettext), page=1, now=clock.now())
             t4 = time.perf_counter()
-            render_template("inbox.html", tasks=tasks, actions=actions, label=task_label, page=1,
-                            now=clock.now())  # calls nav_counts again (context processor)
-            t5 = time.perf_counter()
             db.session.remove()
-        for key, value in (("user", t1 - t0), ("inbox_tasks", t2 - t1), ("actions", t3 - t2),
-                           ("nav_counts", t4 - t3), ("template", (t5 - t4) - (t4 - t3))):
+        for key, value in (("user", t1 - t0), ("inbox_page", t2 - t1), ("actions", t3 - t2),
+                           ("template", t4 - t3)):
             samples.setdefault(key, []).append(value * 1000)
     return {k: percentile(v[10:], 50) for k, v in samples.items()}
 

@@ -5,7 +5,7 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, session
+from flask import Flask, g, session
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -75,9 +75,12 @@ def _templates(app: Flask) -> None:
 
     @app.context_processor
     def nav_counts():
+        """Badges of the navigation; a page that already read them (the inbox) leaves them in g."""
         from .services.inbox import nav_counts as counts
 
-        return {"nav": counts(current_user) if current_user.is_authenticated else {}}
+        if not current_user.is_authenticated:
+            return {"nav": {}}
+        return {"nav": g.get("nav") or counts(current_user._get_current_object())}
 
 
 def _blueprints(app: Flask) -> None:

@@ -102,7 +102,8 @@ def get_process(name: str) -> Process:
 
 
 def allowed_transitions(user: User, case: Case) -> list[Transition]:
-    """The buttons this user may press on this case now."""
+    """The buttons this user may press on this case now (`case`: a Case, or anything with its
+    process, state, store_id and area_id, such as an inbox row)."""
     process = get_process(case.process)
     return [t for t in process.available(case.state) if permissions.can_fire(user, t, case)]
 
@@ -217,7 +218,7 @@ def _open_task(process: Process, case: Case, now: datetime) -> Task | None:
     return task
 
 
-def task_label(task: Task) -> str:
-    """The Chinese label of a task, from its process declaration."""
-    process = get_process(task.case.process)
+def task_label(task) -> str:
+    """The Chinese label of a task (a Task, or an inbox row), from its process declaration."""
+    process = get_process(task.process if hasattr(task, "process") else task.case.process)
     return next((s.label for s in process.tasks.values() if s.name == task.name), task.name)
