@@ -34,17 +34,24 @@ def yuan(fen: int | None) -> str:
 
 
 def countdown(due: datetime | None, now: datetime | None = None) -> str:
-    """'剩余 3小时20分' or '已超时 1天2小时' for inbox rows."""
+    """'剩余 3小时20分' or '已超时 1天2小时' for inbox rows, in the user's language."""
+    from flask_babel import gettext
+
     if due is None:
         return ""
     delta = clock.as_utc(due) - (now or clock.now())
-    late = delta.total_seconds() < 0
     minutes = int(abs(delta.total_seconds()) // 60)
     days, rest = divmod(minutes, 1440)
     hours, mins = divmod(rest, 60)
-    text = (f"{days}天" if days else "") + (f"{hours}小时" if hours or days else "") + (
-        f"{mins}分" if not days else "")
-    return ("已超时 " if late else "剩余 ") + (text or "0分")
+    if days:
+        text = gettext("%(d)d天%(h)d小时", d=days, h=hours)
+    elif hours:
+        text = gettext("%(h)d小时%(m)d分", h=hours, m=mins)
+    else:
+        text = gettext("%(m)d分", m=mins)
+    if delta.total_seconds() < 0:
+        return gettext("已超时 %(t)s", t=text)
+    return gettext("剩余 %(t)s", t=text)
 
 
 def role_label(role) -> str:

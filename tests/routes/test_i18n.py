@@ -1,4 +1,6 @@
 """English UI: Chinese by default, English after /lang/en — navigation, forms, flashes, labels."""
+import re
+
 import pytest
 
 from tests.factories import form_fields, member_data, register
@@ -24,6 +26,8 @@ def test_hq_inbox_in_english(org, login):
     assert "Review new member details" in page and "Approve" in page
     assert "Send back for completion" in page
     assert "待办" not in page and "退出" not in page and "审核通过" not in page
+    assert re.search(r'"muted">\d+(d \d+h|h \d+min|min) left<', page)  # the countdown
+    assert "剩余" not in page and "小时" not in page
     assert '<html lang="en">' in page
 
 
