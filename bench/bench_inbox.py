@@ -237,7 +237,7 @@ def breakdown(app, username: str = "hq", n: int = 60) -> dict[str, float]:
             actions = {t.id: allowed_transitions(user, t) for t in result.rows}
             t3 = time.perf_counter()
             render_template("inbox.html", tasks=result.rows, actions=actions, label=task_label,
-                            tr=functools.cache(gettext), page=1, now=clock.now())
+                            tr=functools.cache(gettext), bulk=True, page=1, now=clock.now())
             t4 = time.perf_counter()
             db.session.remove()
         for key, value in (("user", t1 - t0), ("inbox_page", t2 - t1), ("actions", t3 - t2),

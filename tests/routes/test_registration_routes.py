@@ -97,6 +97,7 @@ def test_hq_sends_back_and_store_sees_it_in_its_inbox(org, login, client):
     for username in ("assoc1", "manager1"):
         page = login(username).get("/").data.decode()
         assert "孙悟空" in page and "补全会员资料" in page, username
+        assert "批量通过所选" not in page, username  # nothing here the store may approve
         client.post("/logout")
     assert "孙悟空" not in login("assoc3").get("/").data.decode()
 
@@ -114,6 +115,8 @@ def test_second_approval_reads_already_handled(org, login, client):
 def test_bulk_approve_from_the_inbox(org, login):
     cases = [register(org, name=f"批量{i}") for i in range(3)]
     items = [f"{c.id}:{c.version}" for c in cases]
+    page = login("hq").get("/").data.decode()
+    assert "批量通过所选" in page and all(f'value="{item}"' in page for item in items)
     response = login("hq").post("/cases/bulk-approve", data={"item": items}, follow_redirects=True)
     assert "已批量通过 3 项" in response.data.decode()
     states = db.session.scalars(select(Case.state)).all()

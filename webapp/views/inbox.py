@@ -23,8 +23,9 @@ def index():
     result = inbox.inbox_page(user, limit=50, offset=(page - 1) * 50)
     g.nav = result.nav
     actions = {t.id: allowed_transitions(user, t) for t in result.rows}
+    bulk = any(a.name == "approve" for acts in actions.values() for a in acts)  # bulk approve shown
     return render_template("inbox.html", tasks=result.rows, actions=actions, label=task_label,
-                           tr=functools.cache(_), page=page, now=clock.now())
+                           tr=functools.cache(_), bulk=bulk, page=page, now=clock.now())
 
 
 @bp.route("/notifications")
