@@ -5,7 +5,7 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, g, session
+from flask import Flask, g, has_request_context, session
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -57,7 +57,10 @@ def _secrets(app: Flask) -> None:
 
 
 def _locale() -> str:
-    """Chinese unless the user switched to English (the browser's language is not asked)."""
+    """Chinese unless the user switched to English (the browser's language is not asked);
+    Chinese outside a request (jobs, the CLI)."""
+    if not has_request_context():
+        return "zh_CN"
     chosen = session.get("lang") or (current_user.is_authenticated and current_user.locale)
     return chosen if chosen in ("zh_CN", "en") else "zh_CN"
 

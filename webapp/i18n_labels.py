@@ -64,3 +64,25 @@ SETTINGS = (
     N_("门店补全资料期限"),
     N_("补全期限前几小时提醒"),
 )
+
+
+class Label(str):
+    """A declared label (N_-marked) used as a value in a Refusal: translated with it."""
+
+
+class Refusal(Exception):
+    """Something refused, in words for the user: an N_-marked Chinese message and its values.
+
+    str(exc) translates when it is read, so a view can show it as it is: in a request it speaks
+    the user's language; in a job, a test or a log, Chinese. Values that are Labels (a state's
+    name, "系统") are translated too; names, times and numbers are shown as they are."""
+
+    def __init__(self, message: str, **values):
+        super().__init__(message)
+        self.message, self.values = message, values
+
+    def __str__(self) -> str:
+        from flask_babel import gettext
+
+        values = {k: gettext(v) if isinstance(v, Label) else v for k, v in self.values.items()}
+        return gettext(self.message, **values)

@@ -9,12 +9,13 @@ from sqlalchemy import select, update
 
 from .. import clock
 from ..extensions import db
+from ..i18n_labels import N_, Refusal
 from ..models import AuditEvent, LoginAttempt, Task, User
 
 log = logging.getLogger("crm.auth")
 
 
-class LoginRefused(Exception):
+class LoginRefused(Refusal):
     pass
 
 
@@ -24,13 +25,13 @@ def authenticate(*, username: str, password: str, ip: str, now: datetime | None 
     user = db.session.scalars(select(User).where(User.username == username.strip())).first()
     if user and user.locked_until and user.locked_until > now:
         _record(username, ip, False, now)
-        raise LoginRefused("登录失败次数过多,账户已临时锁定,请稍后再试")
+        raise LoginRefused(N_("登录失败次数过多,账户已临时锁定,请稍后再试"))
     if user is None or not user.active or not user.check_password(password):
         if user:
             _fail(user, now)
         _record(username, ip, False, now)
         log.warning("failed login for %r from %s", username, ip)
-        raise LoginRefused("用户名或密码错误")
+        raise LoginRefused(N_("用户名或密码错误"))
     user.failed_logins, user.locked_until = 0, None
     _record(username, ip, True, now)
     return user

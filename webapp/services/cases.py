@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..extensions import db
+from ..i18n_labels import N_
 from ..models import Case, User
 from ..workflows import engine
 
@@ -24,7 +25,7 @@ def bulk_fire(*, actor: User, transition: str, items: list[tuple[int, int]]) -> 
         case = db.session.get(Case, case_id)
         try:
             if case is None:
-                raise engine.WorkflowError("事项不存在")
+                raise engine.WorkflowError(N_("事项不存在"))
             fire(actor=actor, case=case, transition=transition, version=version)
             done += 1
         except engine.WorkflowError as exc:

@@ -15,11 +15,11 @@ from sqlalchemy import and_, case, func, or_, select
 from .. import clock, permissions
 from ..calendar import add_months, local_midnight_utc
 from ..extensions import db
-from ..i18n_labels import N_
+from ..i18n_labels import N_, Refusal
 from ..models import COMPANY_ROLES, Area, Complaint, Store, User
 
 
-class ScopeRefused(Exception):
+class ScopeRefused(Refusal):
     pass
 
 
@@ -47,16 +47,16 @@ def scope_filter(user: User, scope: str, scope_id: int | None):
     """SQL condition for the chosen scope, refused when outside the user's own."""
     if scope == "company":
         if user.role not in COMPANY_ROLES:
-            raise ScopeRefused("您只能查看自己范围内的统计")
+            raise ScopeRefused(N_("您只能查看自己范围内的统计"))
         return Complaint.store_id.is_not(None)
     if scope == "area":
         area = db.session.get(Area, scope_id) if scope_id else None
         if area is None or not (user.role in COMPANY_ROLES or user.area_id == area.id):
-            raise ScopeRefused("片区不存在或不在您的范围内")
+            raise ScopeRefused(N_("片区不存在或不在您的范围内"))
         return Complaint.store_id.in_(select(Store.id).where(Store.area_id == area.id))
     store = db.session.get(Store, scope_id) if scope_id else None
     if store is None or not permissions.in_scope(user, store.id, store.area_id):
-        raise ScopeRefused("门店不存在或不在您的范围内")
+        raise ScopeRefused(N_("门店不存在或不在您的范围内"))
     return Complaint.store_id == store.id
 
 

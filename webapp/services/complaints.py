@@ -82,23 +82,23 @@ def record(*, actor: User, new: NewComplaint, now: datetime | None = None) -> Ca
 def _validate(actor: User, new: NewComplaint, now: datetime):
     errors: dict[str, str] = {}
     if new.kind not in ("direct", "store"):
-        errors["kind"] = "投诉类型无效"
+        errors["kind"] = N_("投诉类型无效")
     if new.channel not in CHANNELS:
-        errors["channel"] = "请选择投诉渠道"
+        errors["channel"] = N_("请选择投诉渠道")
     store = db.session.get(Store, new.store_id) if new.store_id else None
     if store is None:
-        errors["store_id"] = "请选择被投诉的门店(门店不存在)"
+        errors["store_id"] = N_("请选择被投诉的门店(门店不存在)")
     elif not permissions.in_scope(actor, store.id, store.area_id):
-        errors["store_id"] = "该门店不在您的权限范围内"
+        errors["store_id"] = N_("该门店不在您的权限范围内")
     if not new.description.strip():
-        errors["description"] = "请填写投诉内容"
+        errors["description"] = N_("请填写投诉内容")
     member = _member_for(new.contact)
     if not new.contact.strip():
-        errors["contact"] = "请填写顾客联系方式(手机或邮箱)"
+        errors["contact"] = N_("请填写顾客联系方式(手机或邮箱)")
     elif member is None and not new.customer_name.strip():
-        errors["customer_name"] = "非会员顾客请填写姓名"
+        errors["customer_name"] = N_("非会员顾客请填写姓名")
     if new.received_at and new.received_at > now + timedelta(minutes=5):
-        errors["received_at"] = "受理时间不能晚于现在"
+        errors["received_at"] = N_("受理时间不能晚于现在")
     return store, member, errors
 
 
@@ -143,48 +143,48 @@ def _when(value) -> datetime | None:
 
 # --- guards: a message refuses the step ---------------------------------------------------------
 def check_reply(case, data):
-    return None if data.get("reply_text") else "请填写回复顾客的内容"
+    return None if data.get("reply_text") else N_("请填写回复顾客的内容")
 
 
 def check_escalate(case, data):
     agreed = _when(data.get("agreed_reply_at"))
     if case.complaint.replied_at is None and agreed is None:
-        return "请填写与顾客约定的回复时间"
+        return N_("请填写与顾客约定的回复时间")
     if agreed and agreed <= clock.now():
-        return "约定回复时间应晚于现在"
+        return N_("约定回复时间应晚于现在")
     return None
 
 
 def check_propose(case, data):
-    return None if data.get("solution_text") else "请填写解决方案"
+    return None if data.get("solution_text") else N_("请填写解决方案")
 
 
 def check_consent(case, data):
     if not data.get("consent_by"):
-        return "请填写同意方案的顾客姓名"
+        return N_("请填写同意方案的顾客姓名")
     if data.get("consent_how") not in CONSENT_HOW:
-        return "请选择顾客同意的方式"
+        return N_("请选择顾客同意的方式")
     at = _when(data.get("consent_at"))
     if at and at > clock.now() + timedelta(minutes=5):
-        return "同意时间不能晚于现在"
+        return N_("同意时间不能晚于现在")
     return None
 
 
 def check_carry_out(case, data):
     complaint = case.complaint
     if not complaint.consent_at:
-        return "顾客尚未同意解决方案,不能执行"
+        return N_("顾客尚未同意解决方案,不能执行")
     return None
 
 
 def check_revisit(case, data):
-    return None if data.get("revisit_note") else "请填写回访记录"
+    return None if data.get("revisit_note") else N_("请填写回访记录")
 
 
 def check_survey(case, data):
     score = data.get("survey_score")
     if not isinstance(score, int) or not 1 <= score <= 5:
-        return "请选择1-5分的满意度"
+        return N_("请选择1-5分的满意度")
     return None
 
 

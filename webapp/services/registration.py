@@ -10,6 +10,7 @@ from sqlalchemy import select
 from .. import clock
 from ..crypto import lookup_hash
 from ..extensions import db
+from ..i18n_labels import N_, Refusal
 from ..models import Case, Member, Store, User
 from ..workflows import engine
 from ..workflows.registration import registration
@@ -19,15 +20,15 @@ PERSONAL_FIELDS = ("name", "gender", "birth_date", "mobile", "address", "work_ad
                    "associate_id")
 
 
-class InvalidMobile(ValueError):
+class InvalidMobile(Refusal, ValueError):
     pass
 
 
-class DuplicateMember(ValueError):
+class DuplicateMember(Refusal, ValueError):
     """The mobile already belongs to a member; carries that member's id for a link."""
 
     def __init__(self, member_id: int):
-        super().__init__("该手机号已登记为会员")
+        super().__init__(N_("该手机号已登记为会员"))
         self.member_id = member_id
 
 
@@ -36,11 +37,11 @@ def normalise_mobile(raw: str) -> str:
     try:
         number = phonenumbers.parse(raw.strip(), "CN")
     except phonenumbers.NumberParseException as exc:
-        raise InvalidMobile("手机号码格式不正确") from exc
+        raise InvalidMobile(N_("手机号码格式不正确")) from exc
     is_mobile = phonenumbers.number_type(number) in (phonenumbers.PhoneNumberType.MOBILE,
                                                      phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
     if number.country_code != 86 or not phonenumbers.is_valid_number(number) or not is_mobile:
-        raise InvalidMobile("请输入有效的中国大陆手机号码")
+        raise InvalidMobile(N_("请输入有效的中国大陆手机号码"))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -100,7 +100,7 @@ def act(case_id: int, step: str):
     except engine.NotAllowed:
         abort(403)
     except engine.WorkflowError as exc:
-        flash(_(str(exc)), "error")
+        flash(str(exc), "error")
     else:
         flash(_("操作成功"), "ok")
     return redirect(url_for("complaints.detail", case_id=case.id))

@@ -57,5 +57,5 @@ def claim(task_id: int, verb: str):
         (tasks.claim if verb == "claim" else tasks.release)(user=current_user, task=task)
         flash(_("已认领") if verb == "claim" else _("已退回角色待办池"), "ok")
     except tasks.ClaimRefused as exc:
-        flash(_(str(exc)), "error")
+        flash(str(exc), "error")
     return redirect(url_for("inbox.index"))

@@ -16,15 +16,16 @@ from sqlalchemy import select, update
 
 from .. import clock, permissions
 from ..extensions import db
+from ..i18n_labels import N_, Label, Refusal
 from ..models import AuditEvent, Case, Role, Task, User
 
-Guard = Callable[[Case, dict], "str | None"]  # returns a refusal message, or None to allow
+Guard = Callable[[Case, dict], "str | None"]  # an N_-marked refusal message, or None to allow
 Effect = Callable[[Case, User, dict, datetime], None]
 Assignee = Callable[[Case], "int | None"]
 
 
-class WorkflowError(Exception):
-    """A transition was refused; the message is shown to the user as it is."""
+class WorkflowError(Refusal):
+    """A transition was refused; str() is the message in the user's language."""
 
 
 class NotAllowed(WorkflowError):
@@ -81,7 +82,7 @@ class Process:
         with different roles from each)."""
         named = [t for t in self.transitions if t.name == name]
         if not named:
-            raise WorkflowError(f"未知的操作:{name}")
+            raise WorkflowError(N_("未知的操作:%(name)s"), name=name)
         return next((t for t in named if state in t.source), named[0])
 
     def available(self, state: str) -> list[Transition]:
@@ -118,9 +119,9 @@ def start(process: Process, actor: User | None, *, title: str, store_id: int | N
     now = now or clock.now()
     if actor is not None:  # None: the system opens a scheduled case
         if not actor.active or actor.role not in process.start_roles:
-            raise NotAllowed("您没有权限发起此流程")
+            raise NotAllowed(N_("您没有权限发起此流程"))
         if not permissions.in_scope(actor, store_id, area_id):
-            raise NotAllowed("该门店不在您的权限范围内")
+            raise NotAllowed(N_("该门店不在您的权限范围内"))
     case = Case(process=process.name, state=process.initial, version=1, title=title,
                 store_id=store_id, area_id=area_id, member_id=member_id, dedupe_key=dedupe_key,
                 created_by_id=actor.id if actor else None, created_at=now, updated_at=now,
@@ -142,11 +143,11 @@ def fire(case: Case, name: str, actor: User, *, version: int, comment: str = "",
     transition = process.transition(name, case.state)
     data = data or {}
     if not permissions.can_fire(actor, transition, case):
-        raise NotAllowed("您没有权限执行此操作")
+        raise NotAllowed(N_("您没有权限执行此操作"))
     if case.version != version or case.state not in transition.source:
-        raise Conflict(conflict_message(case))
+        raise conflict(case)
     if transition.comment_required and not comment.strip():
-        raise WorkflowError("请填写意见说明")
+        raise WorkflowError(N_("请填写意见说明"))
     refusal = transition.guard(case, data) if transition.guard else None
     if refusal:
         raise WorkflowError(refusal)
@@ -157,7 +158,7 @@ def fire(case: Case, name: str, actor: User, *, version: int, comment: str = "",
         .execution_options(synchronize_session=False))
     if moved.rowcount != 1:
         db.session.refresh(case)
-        raise Conflict(conflict_message(case))
+        raise conflict(case)
     from_state = case.state
     db.session.refresh(case)
     _audit(case, actor, name, from_state, transition.target, comment, data, now)
@@ -168,16 +169,17 @@ def fire(case: Case, name: str, actor: User, *, version: int, comment: str = "",
     return case
 
 
-def conflict_message(case: Case) -> str:
+def conflict(case: Case) -> Conflict:
     """'Already handled by X at T' — what the slower of two clickers reads."""
     from ..formatting import local_time
 
     last = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)
                               .order_by(AuditEvent.id.desc()).limit(1)).first()
     if last is None:
-        return "该事项状态已变化,请刷新后重试"
-    who = last.actor.display_name if last.actor else "系统"
-    return f"该事项已由{who}于{local_time(last.at)}处理,当前状态:{get_process(case.process).states[case.state]}"
+        return Conflict(N_("该事项状态已变化,请刷新后重试"))
+    who = last.actor.display_name if last.actor else Label(N_("系统"))
+    return Conflict(N_("该事项已由%(who)s于%(at)s处理,当前状态:%(state)s"), who=who,
+                    at=local_time(last.at), state=Label(get_process(case.process).states[case.state]))
 
 
 def _audit(case, actor, action, from_state, to_state, comment, data, now) -> None:
