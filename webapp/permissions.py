@@ -21,6 +21,8 @@ ACTIONS = {
     "member.create": REGISTER_ROLES,
     "member.reveal": REVEAL_ROLES,
     "member.print": STORE_ROLES | {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
+    # the review list of new registrations: the roles that approve them (workflows/registration.py)
+    "registration.review": {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
     "case.view": set(Role),
     "outbox.view": STORE_ROLES | COMPANY_ROLES,
     "admin.manage": {Role.ADMIN},

@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 import phonenumbers
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
-from .. import clock
-from ..crypto import lookup_hash
+from .. import clock, permissions
+from ..calendar import local_midnight_utc
+from ..crypto import lookup_hash, mask_mobile
 from ..extensions import db
 from ..i18n_labels import N_, Refusal
-from ..models import Case, Member, Store, User
+from ..models import Case, Member, Store, Task, User
 from ..workflows import engine
 from ..workflows.registration import registration
 
@@ -123,3 +126,57 @@ def _changed_fields(member: Member, data: dict) -> list[str]:
 
 def _text(value) -> str:
     return value.isoformat() if isinstance(value, date) else str(value or "")
+
+
+@dataclass(frozen=True, slots=True)
+class PendingReview:
+    """A registration waiting for HQ review, as the review list shows it."""
+    case_id: int
+    version: int
+    member_id: int
+    name: str
+    gender: str
+    occupation: str
+    mobile: str | None  # decrypted here, shown masked
+    card_no: str
+    store_name: str
+    associate_name: str | None
+    entered_at: datetime  # when it (re-)entered review: the open review task's creation
+    due_at: datetime | None
+
+    @property
+    def resubmitted(self) -> bool:
+        return self.version > 1  # sent back once at least, then completed by the store
+
+    @property
+    def masked_mobile(self) -> str:
+        return mask_mobile(self.mobile)
+
+
+def _pending_query(user: User, day: date | None):
+    """Registrations in review in the user's scope; with `day`, those entered that local day."""
+    query = (select(Case.id).join(Task, (Task.case_id == Case.id) & (Task.status == "open"))
+             .where(Case.process == registration.name, Case.state == "review",
+                    permissions.case_filter(user)))
+    if day is not None:
+        start = local_midnight_utc(day)
+        query = query.where(Task.created_at >= start, Task.created_at < start + timedelta(days=1))
+    return query
+
+
+def pending_review(user: User, *, day: date | None = None, limit: int = 100,
+                   offset: int = 0) -> list[PendingReview]:
+    """The review list: first come, first served (the order HQ works through the day's entries)."""
+    associate = aliased(User)
+    query = (_pending_query(user, day)
+             .add_columns(Case.version, Member.id, Member.name, Member.gender, Member.occupation,
+                          Member.mobile, Member.card_no, Store.name, associate.display_name,
+                          Task.created_at, Task.due_at)
+             .join(Member, Member.id == Case.member_id).join(Store, Store.id == Member.store_id)
+             .outerjoin(associate, associate.id == Member.associate_id)
+             .order_by(Task.created_at, Case.id).limit(limit).offset(offset))
+    return [PendingReview(*row) for row in db.session.execute(query)]
+
+
+def pending_count(user: User, *, day: date | None = None) -> int:
+    return db.session.scalar(select(func.count()).select_from(_pending_query(user, day).subquery()))

@@ -11,7 +11,7 @@ from ..models import AuditEvent, Case
 from ..services import cases as case_service
 from ..workflows import engine
 from ..workflows.diagram import process_svg
-from .util import get_visible
+from .util import get_visible, local_next
 
 bp = Blueprint("cases", __name__)
 
@@ -47,7 +47,7 @@ def fire(case_id: int, transition: str):
         flash(str(exc), "error")
         return redirect(url_for("cases.detail", case_id=case.id))
     flash(gettext("操作成功"), "ok")
-    return redirect(request.form.get("next") or url_for("cases.detail", case_id=case.id))
+    return redirect(local_next(url_for("cases.detail", case_id=case.id)))
 
 
 @bp.post("/cases/bulk-approve")
@@ -58,14 +58,15 @@ def bulk_approve():
         case_id, _, version = raw.partition(":")
         if case_id.isdigit() and version.isdigit():
             pairs.append((int(case_id), int(version)))
+    back = local_next(url_for("inbox.index"))
     if not pairs:
         flash(gettext("请先勾选要批量通过的事项"), "error")
-        return redirect(url_for("inbox.index"))
+        return redirect(back)
     done, problems = case_service.bulk_fire(actor=current_user, transition="approve", items=pairs)
     flash(gettext("已批量通过 %(n)s 项", n=done), "ok")
     for problem in problems:
         flash(problem, "error")
-    return redirect(url_for("inbox.index"))
+    return redirect(back)
 
 
 @bp.route("/processes/")

@@ -1,7 +1,7 @@
 """The home page of every role: its inbox, and its notifications."""
 import functools
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import update
@@ -11,6 +11,7 @@ from ..extensions import db
 from ..models import Notification, Task
 from ..services import inbox, tasks
 from ..workflows.engine import allowed_transitions, task_label
+from .util import page_arg
 
 bp = Blueprint("inbox", __name__)
 
@@ -18,7 +19,7 @@ bp = Blueprint("inbox", __name__)
 @bp.route("/")
 @login_required
 def index():
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     user = current_user._get_current_object()  # not the proxy: read once per row below
     result = inbox.inbox_page(user, limit=50, offset=(page - 1) * 50)
     g.nav = result.nav

@@ -15,7 +15,7 @@ from ..models import BatchJob, Case, Member, Role, User
 from ..services import members as member_service
 from ..services import printing, registration
 from ..workflows import engine
-from .util import get_visible, require
+from .util import get_visible, page_arg, require
 
 bp = Blueprint("members", __name__)
 
@@ -139,6 +139,31 @@ def _pdf_response(data: bytes, filename: str):
 
     return send_file(BytesIO(data), mimetype="application/pdf", download_name=filename,
                      as_attachment=request.args.get("download") == "1")
+
+
+@bp.route("/registrations/review")
+@login_required
+def review():
+    """Today's new members (or another day's, or all pending), for HQ to review one by one or
+    in bulk."""
+    require("registration.review")
+    today = clock.now().astimezone(TZ).date()
+    day = today
+    if request.args.get("all") == "1":
+        day = None
+    elif request.args.get("day"):
+        try:
+            day = date.fromisoformat(request.args["day"])
+        except ValueError:
+            flash(_("请选择有效的日期"), "error")
+    page = page_arg()
+    rows = registration.pending_review(current_user, day=day, limit=100, offset=(page - 1) * 100)
+    counts = {"today": registration.pending_count(current_user, day=today),
+              "all": registration.pending_count(current_user)}
+    counts["shown"] = counts["all"] if day is None else (
+        counts["today"] if day == today else registration.pending_count(current_user, day=day))
+    return render_template("review.html", rows=rows, day=day, today=today, counts=counts, page=page,
+                           occupations=member_service.OCCUPATION, now=clock.now())
 
 
 @bp.route("/registrations/print", methods=["GET", "POST"])

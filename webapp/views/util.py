@@ -1,5 +1,5 @@
 """Small helpers shared by the blueprints."""
-from flask import abort
+from flask import abort, request
 from flask_login import current_user
 
 from .. import permissions
@@ -12,6 +12,19 @@ def get_visible(model, object_id: int, action: str):
     if obj is None or not permissions.can(current_user, action, obj):
         abort(404)
     return obj
+
+
+def local_next(default: str) -> str:
+    """The form's `next` when it is a path on this site, else `default` (no open redirect)."""
+    target = request.form.get("next") or ""
+    if target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return default
+
+
+def page_arg(limit: int = 100_000) -> int:
+    """?page=N as a page number from 1 to `limit`; anything else reads as the nearest of those."""
+    return min(max(1, request.args.get("page", 1, type=int)), limit)
 
 
 def require(action: str) -> None:
