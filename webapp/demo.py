@@ -56,7 +56,10 @@ def load(members_per_store: int = 12, seed: int = 7) -> None:
     db.session.add_all(users.values())
     db.session.commit()
     _members(rng, stores, users)
-    from .demo_sales import load as load_sales; load_sales()  # noqa: E702  two years of sales
+    from . import demo_complaints, demo_sales
+
+    demo_sales.load()  # two years of sales
+    demo_complaints.load()
 
 
 def _members(rng: random.Random, stores, users) -> None:

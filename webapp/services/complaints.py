@@ -112,10 +112,11 @@ def _member_for(contact: str) -> Member | None:
 
 
 def act(*, actor: User, case: Case, step: str, version: int, data: dict | None = None,
-        comment: str = "") -> Case:
-    """Fire one complaint step with its form data, and commit."""
+        comment: str = "", now: datetime | None = None) -> Case:
+    """Fire one complaint step with its form data, and commit (`now`: the demo replays history)."""
     try:
-        engine.fire(case, step, actor, version=version, data=_clean(data or {}), comment=comment)
+        engine.fire(case, step, actor, version=version, data=_clean(data or {}), comment=comment,
+                    now=now)
         db.session.commit()
     except Exception:
         db.session.rollback()
