@@ -68,7 +68,7 @@ def _stories(now: datetime) -> list[dict]:
                "退差价", now - 5 * H, [("escalate", {"agreed_reply_at": now + 20 * H}, H, "hq")]),
         _story("store", 0, "manager", "冯女士", "13922223333", "牛仔裤", "裤长修改后不合适", "重新修改",
                now - 6 * H, [("reply", FILED[0][1], 2 * H, "manager")]),
-        _story("store", 2, "associate2", "陈先生", "13922224444", "夹克", "夹克袖口脱线", "换货",
+        _story("store", 0, "associate", "陈先生", "13922224444", "夹克", "夹克袖口脱线", "换货",
                now - 30 * H, []),  # nobody answered: late, escalated to the supervisor and HQ
         _story("direct", 1, "hq", "韩女士", "13922225555", "毛衣", "毛衣起球", "退货",
                now - 26 * H, _by("hq", on_time[:2])),

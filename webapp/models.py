@@ -32,6 +32,18 @@ ROLE_LABELS = {Role.ASSOCIATE: N_("导购"), Role.STORE_MANAGER: N_("店长"),
 STORE_ROLES = {Role.ASSOCIATE, Role.STORE_MANAGER}
 AREA_ROLES = {Role.AREA_SUPERVISOR, Role.AREA_MANAGER}
 COMPANY_ROLES = {Role.HQ_SPECIALIST, Role.HQ_MANAGER, Role.ADMIN}
+# Ids are integer columns (PostgreSQL's 4 bytes). A number beyond that names no row, but asking
+# the database for it raises (SQLite: above 64 bits) instead of finding nothing.
+MAX_ID = 2**31 - 1
+
+
+def parse_id(raw) -> int | None:
+    """An id from a form or a query string; None unless it could name a row."""
+    text_value = str(raw if raw is not None else "").strip()
+    if not text_value.isdecimal() or len(text_value) > 10:  # isdecimal: what int() can read
+        return None
+    value = int(text_value)
+    return value if 0 < value <= MAX_ID else None
 
 
 class TZDateTime(db.TypeDecorator):

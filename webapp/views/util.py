@@ -1,9 +1,20 @@
 """Small helpers shared by the blueprints."""
 from flask import abort, request
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from .. import permissions
 from ..extensions import db
+from ..models import MAX_ID
+
+
+class IdConverter(IntegerConverter):
+    """<int:…> in our URLs is always an id: a number no row can have is a 404 (the database
+    would raise on it instead of finding nothing)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def get_visible(model, object_id: int, action: str):
