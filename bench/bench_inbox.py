@@ -14,7 +14,9 @@ the Flask test client logged in as the hq_specialist `hq` (CSRF off through the 
            their case and store, and the badge counts) and returning plain text - no login
            check, no ORM objects, no template;
   inbox    GET / : the real HQ inbox page;
-  approve  POST /cases/<id>/approve (version, next=/) on the oldest pending registrations.
+  approve  POST /cases/<id>/approve (version, next=/) on the oldest pending registrations;
+  review   GET /registrations/review?all=1 : the HQ review list, 100 of all pending registrations
+           (no target; printed so that its cost at 1 M members is known).
 Floor and inbox requests alternate, so both see the same machine state.
 """
 from __future__ import annotations
@@ -149,6 +151,10 @@ def main() -> None:
 
     todo = iter(pending)
 
+    def review():
+        r = client.get("/registrations/review?all=1")
+        assert r.status_code == 200 and r.data.count(b"data-case=") == 100, r.status_code
+
     def approve():
         case_id, version = next(todo)
         r = client.post(f"/cases/{case_id}/approve", data={"version": version, "next": "/"})
@@ -191,13 +197,15 @@ def main() -> None:
         floor_ms += timed(floor, 1)
         inbox_ms += timed(inbox, 1)
     approve_ms = timed(approve, args.approves)
+    review_ms = timed(review, 50)
 
     print(f"\ndatabase {dialect(args.db)}  members {args.members:,}  open tasks {open_hq:,}  "
           f"requests {args.requests}  approves {len(approve_ms)}")
     print(f"{'':<22}{'p50 ms':>9}{'p95 ms':>9}{'queries':>9}")
     for label, values, q in (("floor  GET (bare)", floor_ms, queries["floor"]),
                              ("inbox  GET /", inbox_ms, queries["inbox"]),
-                             ("approve POST", approve_ms, queries["approve"])):
+                             ("approve POST", approve_ms, queries["approve"]),
+                             ("review GET (all)", review_ms, per_request_queries(review))):
         print(f"{label:<22}{percentile(values, 50):>9.1f}{percentile(values, 95):>9.1f}{q:>9}")
     parts = breakdown(app)
     print(f"\nwhere GET / goes (in-process medians, ms):  " + "  ".join(
