@@ -12,19 +12,17 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from .. import settings
 from ..extensions import db
 from ..models import ROLE_LABELS as ROLE_NAMES
-from ..models import Area, Role, Store
+from ..models import Area, Role, Store, parse_id
 
 ROLE_LABELS = {role: _l(name) for role, name in ROLE_NAMES.items()}
 
 
 def optional_int(value):
-    """Select value → int, or None for the empty choice (and anything unreadable)."""
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    """Select value → id, or None for the empty choice (and anything unreadable, or beyond any
+    id: the database would raise on it)."""
+    if isinstance(value, int):
+        return value
+    return parse_id(value)
 
 
 def area_choices(blank):

@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..i18n_labels import N_
 from ..services.complaints import CHANNELS, CONSENT_HOW
@@ -10,6 +10,13 @@ from ..services.complaints import CHANNELS, CONSENT_HOW
 
 def _choices(mapping):
     return [(k, _l(v)) for k, v in mapping.items()]
+
+
+def plausible_time(form, field):
+    """A time a complaint can have: the field takes any year, but 0001-01-01 00:00 in Shanghai
+    has no UTC time to be stored as."""
+    if field.data and not 2000 <= field.data.year <= 2100:
+        raise ValidationError(_l("请填写 2000 年至 2100 年之间的时间"))
 
 
 class ComplaintForm(FlaskForm):
@@ -27,7 +34,7 @@ class ComplaintForm(FlaskForm):
                                                          Length(max=4000)])
     customer_wants = TextAreaField(_l("顾客诉求"), validators=[Optional(), Length(max=2000)])
     received_at = DateTimeLocalField(_l("受理时间(留空为现在)"), format="%Y-%m-%dT%H:%M",
-                                     validators=[Optional()])
+                                     validators=[Optional(), plausible_time])
 
 
 class StepForm(FlaskForm):
@@ -37,13 +44,13 @@ class StepForm(FlaskForm):
     comment = TextAreaField(_l("说明"), validators=[Optional(), Length(max=2000)])
     reply_text = TextAreaField(_l("回复内容"), validators=[Optional(), Length(max=2000)])
     agreed_reply_at = DateTimeLocalField(_l("与顾客约定的回复时间"), format="%Y-%m-%dT%H:%M",
-                                         validators=[Optional()])
+                                         validators=[Optional(), plausible_time])
     solution_text = TextAreaField(_l("解决方案"), validators=[Optional(), Length(max=2000)])
     consent_by = StringField(_l("同意人"), validators=[Optional(), Length(max=60)])
     consent_how = SelectField(_l("同意方式"), choices=[("", _l("请选择"))] + _choices(CONSENT_HOW),
                               validators=[Optional()])
     consent_at = DateTimeLocalField(_l("同意时间(留空为现在)"), format="%Y-%m-%dT%H:%M",
-                                    validators=[Optional()])
+                                    validators=[Optional(), plausible_time])
     revisit_note = TextAreaField(_l("回访记录"), validators=[Optional(), Length(max=2000)])
     survey_score = SelectField(_l("满意度"), coerce=int, validators=[Optional()],
                                choices=[(0, _l("请选择"))] + [(i, str(i)) for i in range(5, 0, -1)])

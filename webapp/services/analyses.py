@@ -29,7 +29,7 @@ from .. import clock, settings
 from ..calendar import local_date
 from ..extensions import db
 from ..i18n_labels import N_
-from ..models import AREA_ROLES, COMPANY_ROLES, Area, Member, Store, User
+from ..models import AREA_ROLES, COMPANY_ROLES, Area, Member, Store, User, parse_id
 from ..permissions import in_scope
 from ..sales_models import MemberMonth, SalesTarget, StoreMonth
 from .sales import _
@@ -155,15 +155,16 @@ def parse_scope(user: User, raw: str) -> Scope:
         if user.role not in COMPANY_ROLES:
             raise OutOfScope(raw)
         return Scope("company", None, settings.get("company_name"))
-    if kind not in ("store", "area") or not number.isdigit():
+    if kind not in ("store", "area") or not number.isdecimal():
         raise ValueError(_("范围格式应为 store:门店编号、area:区域编号 或 company"))
+    object_id = parse_id(number)  # None beyond any id: no such store or area
     if kind == "area":
-        area = db.session.get(Area, int(number))
+        area = db.session.get(Area, object_id) if object_id else None
         if area is None or not (user.role in COMPANY_ROLES or (
                 user.role in AREA_ROLES and user.area_id == area.id)):
             raise OutOfScope(raw)
         return Scope("area", area.id, area.name)
-    store = db.session.get(Store, int(number))
+    store = db.session.get(Store, object_id) if object_id else None
     if store is None or not in_scope(user, store.id, store.area_id):
         raise OutOfScope(raw)
     return Scope("store", store.id, store.name)

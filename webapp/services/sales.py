@@ -104,6 +104,8 @@ def parse_amount(raw) -> int:
         amount = Decimal(text_value)
     except InvalidOperation:
         raise ValueError(_("金额“%(value)s”不是有效数字", value=text_value[:20])) from None
+    if amount.is_finite() and abs(amount) > MAX_AMOUNT_FEN / Decimal(100):
+        raise ValueError(_("金额超出范围"))  # before quantize(), which fails on 1e999999
     if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
         raise ValueError(_("金额最多两位小数"))
     fen = int(amount * 100)

@@ -36,10 +36,15 @@ def post_sales():
     if store is None:
         return _error(401, _("令牌无效或已停用"))
     try:
-        items = _batch(json.loads(request.get_data() or b"null", parse_float=Decimal))
+        body = json.loads(request.get_data() or b"null", parse_float=Decimal)
+    except (ValueError, RecursionError):  # not JSON (nor UTF-8), or nested deeper than Python reads
+        db.session.rollback()
+        return _error(400, _("请求体不是有效的 JSON"))
+    try:
+        items = _batch(body)
     except (ValueError, TypeError) as exc:
         db.session.rollback()
-        return _error(400 if isinstance(exc, json.JSONDecodeError) else 422, _message(exc))
+        return _error(422, str(exc))
     try:
         checked = sales.record(rows=items, store=store, source="api")
     except sales.SaleError as exc:
@@ -56,12 +61,6 @@ def post_sales():
 def _bearer() -> str:
     header = request.headers.get("Authorization", "")
     return header[7:].strip() if header.lower().startswith("bearer ") else ""
-
-
-def _message(exc: Exception) -> str:
-    if isinstance(exc, json.JSONDecodeError):
-        return _("请求体不是有效的 JSON")
-    return str(exc)
 
 
 def _batch(body) -> list[dict]:

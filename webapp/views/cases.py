@@ -7,7 +7,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..forms.cases import DecisionForm
 from ..forms.registration import RegistrationForm
-from ..models import AuditEvent, Case
+from ..models import AuditEvent, Case, parse_id
 from ..services import cases as case_service
 from ..workflows import engine
 from ..workflows.diagram import process_svg
@@ -35,12 +35,13 @@ def detail(case_id: int):
 def fire(case_id: int, transition: str):
     case = get_visible(Case, case_id, "case.view")
     form = DecisionForm()
-    if not form.validate_on_submit() or not form.version.data.isdigit():
+    version = parse_id(form.version.data)
+    if not form.validate_on_submit() or version is None:
         flash(gettext("表单已过期,请刷新后重试"), "error")
         return redirect(url_for("cases.detail", case_id=case.id))
     try:
         case_service.fire(actor=current_user, case=case, transition=transition,
-                          version=int(form.version.data), comment=form.comment.data or "")
+                          version=version, comment=form.comment.data or "")
     except engine.NotAllowed:
         abort(403)
     except engine.WorkflowError as exc:
@@ -55,9 +56,9 @@ def fire(case_id: int, transition: str):
 def bulk_approve():
     pairs = []
     for raw in request.form.getlist("item"):
-        case_id, _, version = raw.partition(":")
-        if case_id.isdigit() and version.isdigit():
-            pairs.append((int(case_id), int(version)))
+        case_id, _, version = (parse_id(part) for part in raw.partition(":"))
+        if case_id and version:
+            pairs.append((case_id, version))
     back = local_next(url_for("inbox.index"))
     if not pairs:
         flash(gettext("请先勾选要批量通过的事项"), "error")

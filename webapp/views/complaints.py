@@ -11,8 +11,9 @@ from ..charts import bar_chart
 from ..extensions import db
 from ..formatting import TZ
 from ..forms.complaints import STEP_FIELDS, ComplaintForm, StepForm
-from ..models import COMPANY_ROLES, AuditEvent, Area, Case, Store
+from ..models import COMPANY_ROLES, AuditEvent, Area, Case, Store, parse_id
 from ..services import complaint_stats, complaints
+from ..services.sales import parse_month
 from ..workflows import engine
 from .util import get_visible, require
 
@@ -87,15 +88,19 @@ def detail(case_id: int):
 def act(case_id: int, step: str):
     case = _complaint_case(case_id)
     form = StepForm()
-    if not form.validate_on_submit() or not (form.version.data or "").isdigit():
+    version = parse_id(form.version.data)
+    if not form.validate_on_submit() or version is None:
         flash(_("表单内容有误或已过期,请刷新后重试"), "error")
+        for name in STEP_FIELDS.get(step, ()):  # the page shows the form empty: say what was wrong
+            for error in form[name].errors:
+                flash(f"{form[name].label.text}:{error}", "error")
         return redirect(url_for("complaints.detail", case_id=case.id))
     data = {name: getattr(form, name).data for name in STEP_FIELDS.get(step, ()) if name != "comment"}
     for key in ("agreed_reply_at", "consent_at"):
         if key in data:
             data[key] = _utc(data[key])
     try:
-        complaints.act(actor=current_user, case=case, step=step, version=int(form.version.data),
+        complaints.act(actor=current_user, case=case, step=step, version=version,
                        data=data, comment=form.comment.data or "")
     except engine.NotAllowed:
         abort(403)
@@ -123,7 +128,7 @@ def form_pdf(case_id: int):
 def batch():
     require("complaint.stats")
     try:
-        month = date.fromisoformat(request.form.get("month", "") + "-01")
+        month = _month(request.form.get("month", ""))
     except ValueError:
         flash(_("请选择有效的月份"), "error")
         return redirect(url_for("complaints.index"))
@@ -160,17 +165,24 @@ def compliance():
 
 def _scope_args():
     scope = request.args.get("scope") or _default_scope()
-    scope_id = request.args.get("scope_id", type=int)
-    if scope not in ("store", "area", "company"):
+    scope_id = parse_id(request.args.get("scope_id"))
+    if scope not in ("store", "area", "company") or (request.args.get("scope_id")
+                                                     and scope_id is None):
         abort(404)
     if scope_id is None:
         scope_id = current_user.store_id if scope == "store" else current_user.area_id
     try:
-        month = date.fromisoformat((request.args.get("month") or clock.now().astimezone(TZ)
-                                    .strftime("%Y-%m")) + "-01")
+        month = _month(request.args.get("month") or clock.now().astimezone(TZ).strftime("%Y-%m"))
     except ValueError:
         abort(404)
     return scope, scope_id, month
+
+
+def _month(raw: str) -> date:
+    """'2026-10' as its first day; ValueError otherwise, years outside 2000–2100 included (as for
+    sales months): 9999-12 has no next month to end at, 0001-01 no UTC start."""
+    ym = parse_month(raw)
+    return date(ym // 100, ym % 100, 1)
 
 
 def _default_scope() -> str:

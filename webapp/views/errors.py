@@ -1,5 +1,5 @@
 """Error pages in the user's language; CSRF failures explained instead of a bare 400."""
-from flask import render_template
+from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
@@ -19,6 +19,13 @@ def register(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(e):
         return page(400, _l("页面已过期(安全令牌无效),请返回刷新后重试"))
+
+    @app.before_request
+    def json_is_not_a_form():
+        """Only the till API reads JSON. Flask-WTF takes a JSON body for a page's form, and an
+        array, or a list or object as a value, makes it raise instead of fail validation."""
+        if request.is_json and request.blueprint != "api":
+            return page(400)
 
     @app.errorhandler(500)
     def server_error(e):

@@ -95,6 +95,9 @@ def targets():
     form = TargetForm()
     form.store_id.choices = [(s.id, f"{s.code} {s.name}") for s in stores]
     year = request.args.get("year", type=int) or local_date(clock.now()).year
+    if not 2000 <= year <= 2100:  # the years a target's month can have (sales.parse_month)
+        flash(_("年份应在 2000 到 2100 之间,已显示今年"), "error")
+        year = local_date(clock.now()).year
     if form.validate_on_submit():
         store = db.session.get(Store, form.store_id.data)
         if store is None or not permissions.can(current_user, "target.edit", store):
