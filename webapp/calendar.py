@@ -29,6 +29,10 @@ __all__ = [
 
 TZ = ZoneInfo("Asia/Shanghai")
 
+# The years a date typed by a user may fall in: outside them date arithmetic overflows
+# (9999-12-31 has no next day, 0001-01-01 no UTC midnight) and nobody means them.
+YEARS = range(2000, 2101)
+
 MAX_HOURS = 24 * 366
 MAX_DAYS = 366
 MAX_MONTHS_AHEAD = 12
@@ -56,6 +60,14 @@ def local_date(dt: datetime) -> date:
 def local_midnight_utc(d: date) -> datetime:
     """UTC instant of local midnight at the start of local day d."""
     return datetime.combine(d, time(0), tzinfo=TZ).astimezone(timezone.utc)
+
+
+def parse_day(text: str) -> date:
+    """A day as the forms send it ('2026-11-20'), within YEARS; ValueError otherwise."""
+    day = date.fromisoformat(text)
+    if day.year not in YEARS:
+        raise ValueError(f"{text} is outside {YEARS.start}-{YEARS.stop - 1}")
+    return day
 
 
 def _plain_date(d: date) -> date:

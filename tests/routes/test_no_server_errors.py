@@ -325,9 +325,6 @@ def test_a_post_without_csrf_token_is_refused_with_a_message(app, client, login,
     assert _row_counts(app) == before
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError, reason=(
-    "views/members.py print_day (owned by another change) takes any ISO day: 9999-12-31 "
-    "overflows in services/members.approved_on (+1 day); it should flash 请选择有效的日期"))
 def test_print_day_refuses_a_day_out_of_range(org, login):
     client = login("hq")
     for day in ("9999-12-31", "0001-01-01"):
@@ -335,18 +332,11 @@ def test_print_day_refuses_a_day_out_of_range(org, login):
         assert response.status_code == 302 and response.location.endswith("/registrations/print")
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError, reason=(
-    "views/members.py review and services/registration.py (owned by another change) take any ISO "
-    "day: 0001-01-01 has no UTC midnight (calendar.local_midnight_utc); it should flash "
-    "请选择有效的日期 as for an unreadable day"))
 def test_review_list_refuses_a_day_out_of_range(org, login):
     response = login("hq").get("/registrations/review?day=0001-01-01")
     assert response.status_code == 200 and "请选择有效的日期" in response.data.decode()
 
 
-@pytest.mark.xfail(strict=True, raises=FileNotFoundError, reason=(
-    "views/members.py batch_download (owned by another change) sends the batch's file_path "
-    "unchecked: a done batch whose file is gone (instance cleaned, another host) is a 500"))
 def test_a_batch_whose_file_is_gone_is_a_404(org, login):
     batch = BatchJob(kind="application_forms", requested_by_id=org["hq"].id, total=1,
                      params={"day": "2026-11-20"}, status="done", file_path="/nonexistent.pdf")

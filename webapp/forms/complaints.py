@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from ..calendar import YEARS
 from ..i18n_labels import N_
 from ..services.complaints import CHANNELS, CONSENT_HOW
 
@@ -15,7 +16,7 @@ def _choices(mapping):
 def plausible_time(form, field):
     """A time a complaint can have: the field takes any year, but 0001-01-01 00:00 in Shanghai
     has no UTC time to be stored as."""
-    if field.data and not 2000 <= field.data.year <= 2100:
+    if field.data and field.data.year not in YEARS:
         raise ValidationError(_l("请填写 2000 年至 2100 年之间的时间"))
 
 

@@ -26,7 +26,7 @@ from fractions import Fraction
 from sqlalchemy import and_, case, func, select, true
 
 from .. import clock, settings
-from ..calendar import local_date
+from ..calendar import YEARS, local_date
 from ..extensions import db
 from ..i18n_labels import N_
 from ..models import AREA_ROLES, COMPANY_ROLES, Area, Member, Store, User, parse_id
@@ -131,7 +131,7 @@ def parse_period(raw: str) -> Period:
     try:
         parts = [int(x) for x in raw.split("-")]
         period = Period(parts[0], parts[1] if len(parts) == 2 else None)
-        if len(parts) > 2 or not 2000 <= period.year <= 2100 or (
+        if len(parts) > 2 or period.year not in YEARS or (
                 period.month is not None and not 1 <= period.month <= 12):
             raise ValueError
     except ValueError:

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from .. import clock
-from ..calendar import TZ
+from ..calendar import TZ, YEARS
 from ..crypto import lookup_hash
 from ..extensions import db
 from ..models import Member, Store, User
@@ -142,7 +142,7 @@ def parse_time(raw) -> datetime:
                                value=text_value[:25])) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=TZ)
-    if not 2000 <= value.year <= 2100:
+    if value.year not in YEARS:
         raise ValueError(_("时间超出范围"))
     return clock.as_utc(value.astimezone(clock.now().tzinfo))
 
@@ -483,7 +483,7 @@ def parse_month(raw: str) -> int:
     """'2026-10' as 202610; ValueError with a Chinese message otherwise."""
     try:
         year, month = (int(x) for x in str(raw).strip().split("-"))
-        if not (2000 <= year <= 2100 and 1 <= month <= 12):
+        if not (year in YEARS and 1 <= month <= 12):
             raise ValueError
     except ValueError:
         raise ValueError(_("月份格式应为 2026-10")) from None

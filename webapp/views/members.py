@@ -1,4 +1,5 @@
 """Member pages: list, registration form, detail, reveal, completion after send-back, PDFs."""
+import os
 from datetime import date
 
 from flask import (Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file,
@@ -8,6 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import clock, permissions
+from ..calendar import parse_day
 from ..extensions import db
 from ..formatting import TZ
 from ..forms.registration import RegistrationForm
@@ -153,7 +155,7 @@ def review():
         day = None
     elif request.args.get("day"):
         try:
-            day = date.fromisoformat(request.args["day"])
+            day = parse_day(request.args["day"])
         except ValueError:
             flash(_("请选择有效的日期"), "error")
     page = page_arg()
@@ -172,7 +174,7 @@ def print_day():
     require("batch.print")
     if request.method == "POST":
         try:
-            day = date.fromisoformat(request.form.get("day", ""))
+            day = parse_day(request.form.get("day", ""))
         except ValueError:
             flash(_("请选择有效的日期"), "error")
             return redirect(url_for("members.print_day"))
@@ -198,6 +200,8 @@ def batch(batch_id: int):
 def batch_download(batch_id: int):
     job = db.session.get(BatchJob, batch_id)
     if job is None or job.requested_by_id != current_user.id or job.status != "done":
+        abort(404)
+    if not job.file_path or not os.path.isfile(job.file_path):  # cleaned up, or on another host
         abort(404)
     return send_file(job.file_path, mimetype="application/pdf", as_attachment=True,
                      download_name=printing.download_name(job))

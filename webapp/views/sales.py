@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import clock, permissions
-from ..calendar import local_date
+from ..calendar import YEARS, local_date
 from ..extensions import db
 from ..forms.sales import TargetForm, TokenForm
 from ..models import Store
@@ -95,7 +95,7 @@ def targets():
     form = TargetForm()
     form.store_id.choices = [(s.id, f"{s.code} {s.name}") for s in stores]
     year = request.args.get("year", type=int) or local_date(clock.now()).year
-    if not 2000 <= year <= 2100:  # the years a target's month can have (sales.parse_month)
+    if year not in YEARS:  # the years a target's month can have (sales.parse_month)
         flash(_("年份应在 2000 到 2100 之间,已显示今年"), "error")
         year = local_date(clock.now()).year
     if form.validate_on_submit():
