@@ -48,7 +48,7 @@ def fire(case_id: int, transition: str):
         flash(str(exc), "error")
         return redirect(url_for("cases.detail", case_id=case.id))
     flash(gettext("操作成功"), "ok")
-    return redirect(local_next(url_for("cases.detail", case_id=case.id)))
+    return redirect(local_next(url_for("cases.detail", case_id=case_id)))
 
 
 @bp.post("/cases/bulk-approve")
