@@ -13,11 +13,11 @@ def register_cli(app) -> None:
         if db.session.scalar(select(func.count(User.id))):
             click.echo("database already has users; demo data not loaded")
             return
-        from .demo import load
+        from .demo import DEMO_USERS, load
 
         load()
-        click.echo("demo data loaded (users: associate, associate2, manager, supervisor, hq, "
-                   "hq_manager, admin; password: demo)")
+        click.echo(f"demo data loaded (users: {', '.join(u[0] for u in DEMO_USERS)}; "
+                   "password: demo)")
 
     @app.cli.command("process-due")
     def process_due():
