@@ -40,7 +40,7 @@ def _store_sales(rng, store: Store, members, today: date, days: int, monthly: di
     out = []
     # Each member buys every few weeks until, for some, a day they stop coming (churn).
     stops = {m.id: today - timedelta(days=rng.choice([0, 0, 0, 60, 120, 200])) for m in members}
-    for offset in range(days, -1, -1):
+    for offset in range(days, 0, -1):  # up to yesterday: today's hours are not all past yet
         day = today - timedelta(days=offset)
         buyers = [m for m in members if m.applied_on <= day <= stops[m.id] and rng.random() < 0.04]
         for i in range(rng.randint(2, 6) + len(buyers)):
@@ -63,7 +63,7 @@ def _returns(rng, rows: list[dict]) -> None:
     for row in rows:
         if rng.random() < 1 / 80:
             day = date.fromisoformat(row["sold_at"][:10]) + timedelta(days=rng.randint(1, 6))
-            if day > local_date(clock.now()):
+            if day >= local_date(clock.now()):
                 continue
             back.append({"store_code": row["store_code"], "sale_no": row["sale_no"] + "-R",
                          "sold_at": f"{day.isoformat()} 15:00", "amount": row["amount"],
