@@ -8,7 +8,7 @@ from webapp import clock
 from webapp.calendar import add_months, local_date
 from webapp.demo import DEMO_USERS, load
 from webapp.extensions import db
-from webapp.models import Case, Complaint, Notification, Role
+from webapp.models import Case, Complaint, Notification, Role, Sale
 from webapp.services import accounts, complaint_stats, deadlines
 
 
@@ -24,6 +24,7 @@ def test_demo_company(ctx):
     assert {s for p, s in states if p.startswith("complaint")} >= {
         "open", "escalated", "replied", "proposed", "hq_revisit"}
     assert states[("registration", "review")] > 0 and states[("registration", "returned")] > 0
+    assert clock.as_utc(db.session.scalar(select(func.max(Sale.sold_at)))) <= clock.now()
 
     hq = accounts.authenticate(username="hq", password="demo", ip="test")
     last_month = add_months(local_date(clock.now()).replace(day=1), -1)
