@@ -30,9 +30,11 @@ def create_app(config_class: type = Config) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_locale, timezone_selector=lambda: "Asia/Shanghai")
     from . import workflows  # noqa: F401  registers the declared processes
+    from . import settings
     from .services.deadlines import install_session_hooks
 
     install_session_hooks()
+    settings.install_session_hooks()
     _templates(app)
     _blueprints(app)
     from .cli import register_cli

@@ -4,6 +4,8 @@ Each setting has a default, a type and a Chinese label; the settings page is gen
 """
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from .extensions import db
 from .i18n_labels import N_
 from .models import Setting
@@ -54,10 +56,32 @@ SPECS: dict[str, Spec] = {
 }
 
 
+_CACHE = "settings"  # db.session.info key: the stored settings, read once per transaction
+
+
+def install_session_hooks() -> None:
+    """Forget the cached settings when a transaction ends, so a change is seen by the next one."""
+    from sqlalchemy import event
+
+    if getattr(install_session_hooks, "done", False):
+        return
+    for name in ("after_commit", "after_rollback"):
+        event.listen(db.session, name, lambda session: session.info.pop(_CACHE, None))
+    install_session_hooks.done = True
+
+
+def _stored() -> dict[str, str]:
+    """Every stored setting in one query (most are never set: one query each would find nothing)."""
+    cached = db.session.info.get(_CACHE)
+    if cached is None:
+        cached = dict(db.session.execute(select(Setting.key, Setting.value)).all())
+        db.session.info[_CACHE] = cached
+    return cached
+
+
 def get(key: str) -> str:
     """Current value of a setting as text (the default when never set)."""
-    row = db.session.get(Setting, key)
-    return row.value if row else SPECS[key].default
+    return _stored().get(key, SPECS[key].default)
 
 
 def get_int(key: str) -> int:
@@ -75,6 +99,7 @@ def put(key: str, value: str) -> None:
     row = db.session.get(Setting, key) or Setting(key=key)
     row.value = value
     db.session.add(row)
+    db.session.info.pop(_CACHE, None)
 
 
 def calendar_policy():
