@@ -428,3 +428,18 @@ def test_post_without_csrf_token_gets_the_expired_page_message(app, org, login):
         assert response.status_code == 302 and count(Area) == 3
     finally:
         app.config["WTF_CSRF_ENABLED"] = saved
+
+
+def test_a_setting_changed_elsewhere_is_seen_by_the_next_transaction(org, app):
+    """Settings are read once per transaction (webapp/settings.py): a change by another session
+    (the admin page, in another process) shows after this transaction ends, and this session's
+    own change at once."""
+    assert settings.get("brand_name") == settings.SPECS["brand_name"].default
+    other = db.session.session_factory()  # a second session, as another request would have
+    other.add(Setting(key="brand_name", value="别处改的"))
+    other.commit()
+    other.close()
+    db.session.commit()
+    assert settings.get("brand_name") == "别处改的"
+    settings.put("brand_name", "本处改的")
+    assert settings.get("brand_name") == "本处改的"
