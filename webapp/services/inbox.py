@@ -4,9 +4,10 @@ The inbox is the union of four sets (assigned to me, my role's pool in my scope,
 to my role, escalated to my role as the second role; see permissions.inbox_filter). One OR
 over them defeats the indexes once the task table is large, so each set is read on its own,
 in deadline order, only as far as the page needs (an index range scan that stops after
-`offset + limit` rows), and the small union is sorted again. The navigation badges, computed on every page, are counted only up to
-NAV_CAP: "99+" costs the same with 100 open tasks as with 100,000. The inbox page reads its
-rows (as columns, no ORM objects) and both badges in a single statement.
+`offset + limit` rows), and the small union is sorted again. The navigation badges, computed
+on every page, are counted only up to NAV_CAP: "99+" costs the same with 100 open tasks as
+with 100,000. The inbox page reads its rows (as columns, no ORM objects) and both badges in a
+single statement.
 """
 from __future__ import annotations
 
