@@ -9,9 +9,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import clock, permissions
-from ..calendar import parse_day
+from ..calendar import local_date, parse_day
 from ..extensions import db
-from ..formatting import TZ
 from ..forms.registration import RegistrationForm
 from ..models import BatchJob, Case, Member, Role, User
 from ..services import members as member_service
@@ -46,7 +45,7 @@ def new():
     form.associate_id.choices = _associates(current_user.store_id)
     if request.method == "GET":
         form.associate_id.data = current_user.id
-        form.applied_on.data = clock.now().astimezone(TZ).date()
+        form.applied_on.data = local_date(clock.now())
     if form.validate_on_submit():
         try:
             case = registration.register(actor=current_user, store=current_user.store,
@@ -149,7 +148,7 @@ def review():
     """Today's new members (or another day's, or all pending), for HQ to review one by one or
     in bulk."""
     require("registration.review")
-    today = clock.now().astimezone(TZ).date()
+    today = local_date(clock.now())
     day = today
     if request.args.get("all") == "1":
         day = None
@@ -180,7 +179,7 @@ def print_day():
             return redirect(url_for("members.print_day"))
         batch = printing.start_day_batch(user=current_user, day=day)
         return redirect(url_for("members.batch", batch_id=batch.id))
-    today = clock.now().astimezone(TZ).date()
+    today = local_date(clock.now())
     return render_template("print_day.html", today=today)
 
 
