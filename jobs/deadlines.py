@@ -17,7 +17,7 @@ def sweep():
 
 
 def daily():
-    """Open today's recurring tasks (the complaint-mailbox check); idempotent."""
-    from webapp.services.daily import ensure_mailbox_check
+    """Open the recurring cases that are due (every process with a `Recurring` rule); idempotent."""
+    from webapp.services.recurring import open_due
 
-    return run(lambda: ensure_mailbox_check().id)
+    return run(open_due)

@@ -209,6 +209,36 @@ class Task(db.Model):
         return self.status == "open" and self.due_at is not None and self.due_at <= clock.now()
 
 
+class CaseTimer(db.Model):
+    """A declared timer of a case's state: at `due_at` the system fires `transition`, once,
+    and only if the case is still in `state` at `case_version` (it has not moved since)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(db.ForeignKey("case.id"), index=True)
+    state: Mapped[str] = mapped_column(db.String(40))
+    transition: Mapped[str] = mapped_column(db.String(40))
+    case_version: Mapped[int] = mapped_column()
+    due_at: Mapped[datetime] = mapped_column(TZDateTime)
+    fired_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    outcome: Mapped[str | None] = mapped_column(db.String(20))  # fired | stale | refused
+    __table_args__ = (Index("ix_case_timer_pending", "fired_at", "due_at"),)
+
+
+class StandIn(db.Model):
+    """While `user` is away (starts_at <= now < ends_at), `stand_in` sees and does their tasks."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(db.ForeignKey("user.id"), index=True)
+    stand_in_id: Mapped[int] = mapped_column(db.ForeignKey("user.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(TZDateTime)
+    ends_at: Mapped[datetime] = mapped_column(TZDateTime)
+    created_by_id: Mapped[int] = mapped_column(db.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
+    cancelled_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    user = relationship("User", foreign_keys=[user_id])
+    stand_in = relationship("User", foreign_keys=[stand_in_id])
+
+
 class Notification(db.Model):
     """A reminder or escalation message; unique per (task, kind) so a deadline fires once."""
 
@@ -233,14 +263,17 @@ class AuditEvent(db.Model):
     case_id: Mapped[int | None] = mapped_column(db.ForeignKey("case.id"), index=True)
     object_type: Mapped[str] = mapped_column(db.String(30))
     object_id: Mapped[int | None] = mapped_column()
-    actor_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))
+    actor_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))  # None: the system
+    # A stand-in acting for an away colleague: the audit reads "B for A".
+    on_behalf_of_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))
     at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
     action: Mapped[str] = mapped_column(db.String(40))
     from_state: Mapped[str | None] = mapped_column(db.String(40))
     to_state: Mapped[str | None] = mapped_column(db.String(40))
     comment: Mapped[str] = mapped_column(db.Text, default="")
     data: Mapped[dict] = mapped_column(JSON, default=dict)
-    actor = relationship("User")
+    actor = relationship("User", foreign_keys=[actor_id])
+    on_behalf_of = relationship("User", foreign_keys=[on_behalf_of_id])
     __table_args__ = (Index("ix_audit_object", "object_type", "object_id"),)
 
 

@@ -4,28 +4,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from .. import clock
 from ..calendar import local_date
 from ..extensions import db
 from ..models import Case
-from ..workflows import engine
+from .recurring import open_due
 
 
 def ensure_mailbox_check(*, now: datetime | None = None) -> Case:
-    """Today's mailbox-check case; the unique dedupe key makes a second run find the first."""
+    """Today's mailbox-check case (opened with every other due recurring case if missing)."""
     now = now or clock.now()
+    open_due(now=now)
     key = f"mailbox_check:{local_date(now).isoformat()}"
-    existing = db.session.scalars(select(Case).where(Case.dedupe_key == key)).first()
-    if existing:
-        return existing
-    try:
-        case = engine.start(engine.get_process("mailbox_check"), None,
-                            title=f"查看投诉邮箱 {local_date(now):%Y-%m-%d}", store_id=None,
-                            area_id=None, now=now, dedupe_key=key)
-        db.session.commit()
-        return case
-    except IntegrityError:  # another worker opened it at the same moment
-        db.session.rollback()
-        return db.session.scalars(select(Case).where(Case.dedupe_key == key)).one()
+    return db.session.scalars(select(Case).where(Case.dedupe_key == key)).one()

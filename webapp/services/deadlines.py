@@ -21,7 +21,7 @@ from sqlalchemy import (ARRAY, Integer, any_, case, cast, event, func, insert, l
 
 from .. import clock
 from ..extensions import db
-from ..models import AuditEvent, Notification, Role, Task, TZDateTime
+from ..models import AuditEvent, Case, CaseTimer, Notification, Role, Task, TZDateTime
 
 log = logging.getLogger(__name__)
 FIRE_JOB = "jobs.deadlines.fire_due"
@@ -65,12 +65,16 @@ def enqueue_alarms(seconds) -> None:
 
 
 def process_due(*, now: datetime | None = None, batch: int = 2000) -> dict[str, int]:
-    """Fire every reminder and escalation that is due and has not fired; commits per batch.
+    """Fire every reminder, escalation and case timer that is due and has not fired; commits
+    per batch.
 
     `now` (the job's start) decides what is due; each batch records the clock of its own claim
     as the fired-at time, so the stored time is when the notification was really made.
+    A reminder found after its task's deadline has passed too is dropped, not sent in the same
+    second as the escalation (a late sweep, a worker back from an outage).
     """
     now = now or clock.now()
+    _drop_late_reminders(now)
     counts = {"remind": 0, "escalate": 0}
     fire_batch = _fire_batch_pg if db.session.get_bind().dialect.name == "postgresql" else _fire_batch
     for kind in counts:
@@ -84,7 +88,65 @@ def process_due(*, now: datetime | None = None, batch: int = 2000) -> dict[str, 
             counts[kind] += fired
             if fired < batch:
                 break
+    counts["timer"] = fire_timers(now=now, batch=batch)
     return counts
+
+
+def _drop_late_reminders(now: datetime) -> None:
+    """Mark reminders whose deadline has passed as done without notifying anybody."""
+    try:
+        db.session.execute(update(Task).where(
+            Task.status == "open", Task.reminded_at.is_(None), Task.remind_at <= now,
+            Task.due_at <= now).values(reminded_at=now).execution_options(synchronize_session=False))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def fire_timers(*, now: datetime, batch: int = 500) -> int:
+    """Fire due case timers: each is claimed once (conditional UPDATE), and its transition is
+    fired by the system in the same transaction, only if the case is still where the timer
+    was armed (same state, same version). Stale timers are claimed and do nothing."""
+    from ..workflows import engine
+
+    fired = 0
+    while True:
+        try:
+            claimed = db.session.execute(
+                update(CaseTimer).where(
+                    CaseTimer.id.in_(select(CaseTimer.id).where(
+                        CaseTimer.fired_at.is_(None), CaseTimer.due_at <= now)
+                        .order_by(CaseTimer.due_at, CaseTimer.id).limit(batch)),
+                    CaseTimer.fired_at.is_(None))
+                .values(fired_at=clock.now())
+                .returning(CaseTimer.id, CaseTimer.case_id, CaseTimer.state,
+                           CaseTimer.transition, CaseTimer.case_version)
+                .execution_options(synchronize_session=False)).all()
+            for timer in claimed:
+                outcome = _fire_timer(engine, timer)
+                db.session.execute(update(CaseTimer).where(CaseTimer.id == timer.id)
+                                   .values(outcome=outcome)
+                                   .execution_options(synchronize_session=False))
+                fired += outcome == "fired"
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+        if len(claimed) < batch:
+            return fired
+
+
+def _fire_timer(engine, timer) -> str:
+    case = db.session.get(Case, timer.case_id, populate_existing=True)
+    if case is None or case.state != timer.state or case.version != timer.case_version:
+        return "stale"
+    try:  # the engine refuses before it writes anything, so nothing needs undoing here
+        engine.fire(case, timer.transition, None, version=timer.case_version, now=clock.now())
+    except engine.WorkflowError as exc:  # a guard said no: the case stays, the refusal is logged
+        log.info("timer %s on case %s refused: %s", timer.transition, case.id, exc)
+        return "refused"
+    return "fired"
 
 
 def _pending(kind: str, now: datetime):
@@ -107,6 +169,8 @@ def _claim_stmt(kind: str, now: datetime, batch: int, claimed_at: datetime, *, p
     IN-subquery for one row and rescanned it per task row (5 s for a batch of 2,000).
     """
     fired, pending = _pending(kind, now)
+    if kind == "remind":  # never a reminder at or after the deadline it announces
+        pending = (*pending, Task.due_at > now)
     due = (select(Task.id).where(*pending).order_by(Task.id).limit(batch)
            .cte("due").prefix_with("MATERIALIZED"))
     if pg:
