@@ -186,34 +186,40 @@ def test_two_concurrent_runs_notify_each_task_once(org, app):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("needs PostgreSQL (DATABASE_URL) for real concurrent transactions")
     case = register(org)
-    past = datetime.now(timezone.utc) - timedelta(minutes=5)
+    now = datetime.now(timezone.utc)
     n = 300
-    db.session.execute(insert(Task), [
+    db.session.execute(insert(Task), [  # reminders due now, deadlines an hour ahead
         {"case_id": case.id, "name": "review", "role": Role.HQ_SPECIALIST,
          "store_id": case.store_id, "area_id": case.area_id, "status": "open",
-         "due_at": past, "remind_at": past - timedelta(hours=1), "escalate_to": Role.HQ_MANAGER,
-         "created_at": past - timedelta(days=1)} for _ in range(n)])
+         "due_at": now + timedelta(hours=1), "remind_at": now - timedelta(minutes=5),
+         "escalate_to": Role.HQ_MANAGER, "created_at": now - timedelta(days=1)} for _ in range(n)])
     db.session.commit()  # plus the registration's own task, not due yet
     db.session.remove()
-    barrier, results, errors = threading.Barrier(2), [], []
 
-    def run():
-        with app.app_context():
-            try:
-                barrier.wait()
-                results.append(process_due(batch=7))
-            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-                errors.append(exc)
-            finally:
-                db.session.remove()
+    def concurrently(moment):
+        barrier, results, errors = threading.Barrier(2), [], []
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert errors == []
-    assert sum(r["remind"] for r in results) == n and sum(r["escalate"] for r in results) == n
+        def run():
+            with app.app_context():
+                try:
+                    barrier.wait()
+                    results.append(process_due(now=moment, batch=7))
+                except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                    errors.append(exc)
+                finally:
+                    db.session.remove()
+
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert errors == []
+        return results
+
+    reminded = concurrently(now)
+    escalated = concurrently(now + timedelta(hours=2))
+    assert sum(r["remind"] for r in reminded) == n and sum(r["escalate"] for r in escalated) == n
     per_task = db.session.execute(select(Notification.task_id, Notification.kind, func.count())
                                   .group_by(Notification.task_id, Notification.kind)).all()
     assert len(per_task) == 2 * n and {c for _, _, c in per_task} == {1}
