@@ -89,12 +89,13 @@ def _templates(app: Flask) -> None:
 
 
 def _blueprints(app: Flask) -> None:
-    from .views import admin, auth, cases, complaints, errors, health, inbox, members, outbox
+    from .views import (admin, auth, cases, complaints, errors, health, inbox, members, outbox,
+                        standins)
     from .views.util import IdConverter
 
     app.url_map.converters["int"] = IdConverter  # before the rules that use it are added
 
-    for module in (auth, inbox, members, cases, complaints, outbox, admin, health):
+    for module in (auth, inbox, members, cases, complaints, outbox, standins, admin, health):
         app.register_blueprint(module.bp)
     from .views import analyses, api, sales  # sales data, member analyses, JSON API
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy import and_, false, or_, select, true
 
-from .models import (AREA_ROLES, COMPANY_ROLES, STORE_ROLES, Case, Member, Role, Store, Task,
-                     User)
+from . import clock
+from .models import (AREA_ROLES, COMPANY_ROLES, STORE_ROLES, Case, Member, Role, StandIn, Store,
+                     Task, User)
 
 # Roles whose work needs a member's full contact details (calling, reviewing, mailing).
 REVEAL_ROLES = {Role.ASSOCIATE, Role.STORE_MANAGER, Role.HQ_SPECIALIST, Role.HQ_MANAGER}
@@ -112,10 +113,10 @@ def inbox_roles(user: User) -> set[Role]:
 def inbox_filter(user: User, *, parts: bool = False):
     """SQL condition: open tasks waiting for this user or their role in their scope.
 
-    With parts=True: the same set as four conditions (assigned to me / my role's pool /
-    escalated to my role / escalated to my role as the second role), each one served by an
-    index on its own, for a UNION of small ordered queries instead of one OR that no single
-    index can serve (services/inbox.py).
+    With parts=True: the same set as five conditions (assigned to me / my role's pool /
+    escalated to my role / escalated to my role as the second role / assigned to a colleague
+    I stand in for now), each one served by an index on its own, for a UNION of small ordered
+    queries instead of one OR that no single index can serve (services/inbox.py).
     """
     scope = store_area_filter(user, Task.store_id, Task.area_id)
     roles = list(inbox_roles(user))
@@ -125,9 +126,14 @@ def inbox_filter(user: User, *, parts: bool = False):
     role_pool = and_(Task.role.in_(roles), scope, or_(Task.assignee_id.is_(None), watches_assigned))
     escalated_to = and_(Task.escalated_at.is_not(None), Task.escalate_to == user.role, scope)
     escalated_also = and_(Task.escalated_at.is_not(None), Task.escalate_also == user.role, scope)
+    now = clock.now()
+    standing_in = Task.assignee_id.in_(select(StandIn.user_id).where(
+        StandIn.stand_in_id == user.id, StandIn.cancelled_at.is_(None), StandIn.starts_at <= now,
+        StandIn.ends_at > now))
+    everything = (mine, role_pool, escalated_to, escalated_also, standing_in)
     if parts:
-        return tuple(and_(is_open, part) for part in (mine, role_pool, escalated_to, escalated_also))
-    return and_(is_open, or_(mine, role_pool, escalated_to, escalated_also))
+        return tuple(and_(is_open, part) for part in everything)
+    return and_(is_open, or_(*everything))
 
 
 def notification_scope(user: User):
