@@ -237,3 +237,76 @@ def test_start_many_opens_the_first_task_with_its_deadline_and_assignee(org, dec
     task = db.session.scalars(select(Task).where(Task.case_id == case_id)).one()
     assert (task.role, task.assignee_id, task.status) == (Role.HQ_SPECIALIST, org["hq"].id, "open")
     assert task.due_at == datetime(2026, 11, 20, 16, 0, tzinfo=timezone.utc)  # end of that day
+
+
+# --- cases started by data --------------------------------------------------------------------
+
+def big_spender_process():
+    """Starts for a member once their sales reach 1,000 yuan (like the formal-points threshold)."""
+    from webapp.models import Member
+    from webapp.sales_models import Sale
+
+    def reached(member_ids):
+        total = func.sum(Sale.amount_fen)
+        return (select((literal("大客户 ") + Member.card_no).label("title"),
+                       Member.store_id.label("store_id"), Store.area_id.label("area_id"),
+                       Member.id.label("member_id"),
+                       (literal("t_big:") + Member.card_no).label("dedupe_key"))
+                .join(Store, Store.id == Member.store_id).join(Sale, Sale.member_id == Member.id)
+                .where(engine.ids_in(Member.id, member_ids))
+                .group_by(Member.id, Member.card_no, Member.store_id, Store.area_id)
+                .having(total >= 100_000))
+    return Process(
+        name="t_big", label="大客户", states={"new": "新", "done": "完成"}, initial="new",
+        start_roles=frozenset(),
+        transitions=(Transition("done", "完成", ("new",), "done", frozenset({Role.STORE_MANAGER})),),
+        tasks={"new": TaskSpec("greet", "致电", Role.STORE_MANAGER, due_setting="mailbox_check_due")},
+        final=frozenset({"done"}), started_by=engine.DataRule("sales_recorded", reached))
+
+
+def big_cases():
+    return db.session.scalars(select(Case.title).where(Case.process == "t_big")
+                              .order_by(Case.title)).all()
+
+
+def test_a_sale_that_crosses_the_line_starts_the_case_in_its_transaction_from_import_and_api(
+        org, client, declared):
+    from tests.sales.builders import bulk_members, sale
+    from webapp.services import sales
+
+    declared(big_spender_process())
+    m1, m2 = bulk_members(org.stores[0], 2)
+    with time_machine.travel(T0, tick=False):
+        sales.record(rows=[sale("S1", "A1", "2026-11-19 15:00", "600.00", card=m1["card_no"]),
+                           sale("S1", "A2", "2026-11-19 15:05", "999.99", card=m2["card_no"])],
+                     actor=org["hq"], source="import")
+    assert big_cases() == []  # 600 and 999.99: under the line
+    with time_machine.travel(T0, tick=False):
+        sales.record(rows=[sale("S1", "A3", "2026-11-19 16:00", "400.00", card=m1["card_no"])],
+                     actor=org["hq"], source="import")
+    assert big_cases() == [f"大客户 {m1['card_no']}"]
+    # The till API: m2 crosses with one more cent; m1's second crossing starts nothing again.
+    secret = sales.create_token(actor=org["admin"], store=org.stores[0], name="收银机")[1]
+    with time_machine.travel(T0, tick=False):
+        response = client.post("/api/v1/sales", headers={"Authorization": f"Bearer {secret}"},
+                               json={"sales": [
+                                   {"sale_no": "T1", "sold_at": "2026-11-19T17:00:00+08:00",
+                                    "amount": "0.01", "items": 1, "member_card": m2["card_no"]},
+                                   {"sale_no": "T2", "sold_at": "2026-11-19T17:01:00+08:00",
+                                    "amount": "50.00", "items": 1, "member_card": m1["card_no"]}]})
+    assert response.status_code == 200, response.get_json()
+    assert big_cases() == sorted([f"大客户 {m1['card_no']}", f"大客户 {m2['card_no']}"])
+    tasks = db.session.scalars(select(Task).where(Task.name == "greet")).all()
+    assert len(tasks) == 2 and {t.role for t in tasks} == {Role.STORE_MANAGER}
+
+
+def test_a_refused_batch_starts_nothing(org, declared):
+    from tests.sales.builders import bulk_members, sale
+    from webapp.services import sales
+
+    declared(big_spender_process())
+    (m1,) = bulk_members(org.stores[0], 1)
+    with pytest.raises(sales.SaleError):
+        sales.record(rows=[sale("S1", "B1", "2026-11-19 15:00", "2000.00", card=m1["card_no"]),
+                           sale("S1", "B2", "not a time", "1.00")], actor=org["hq"])
+    assert big_cases() == []

@@ -104,6 +104,16 @@ class Recurring:
 
 
 @dataclass(frozen=True)
+class DataRule:
+    """The process starts when data crosses a line: on `event` (e.g. "sales_recorded", emitted by
+    the service that wrote the data, in its transaction), `source(**values)` gives the rows to
+    start (a SELECT as `start_many` takes it, with dedupe keys so that a case starts once)."""
+
+    event: str
+    source: Callable[..., object]
+
+
+@dataclass(frozen=True)
 class Process:
     name: str
     label: str
@@ -115,6 +125,7 @@ class Process:
     final: frozenset[str] = frozenset()
     timers: dict[str, tuple[Timer, ...]] = field(default_factory=dict)
     recurring: Recurring | None = None
+    started_by: DataRule | None = None
 
     def transition(self, name: str, state: str | None = None) -> Transition:
         """The transition called `name` leaving `state` (a name may leave several states,
@@ -184,6 +195,8 @@ def check(process: Process) -> list[str]:
                 reachable.add(t.target)
                 frontier.append(t.target)
     problems += [f"state {s!r} cannot be reached" for s in sorted(states - reachable)]
+    if process.started_by and not callable(process.started_by.source):
+        problems.append("the data rule's source is not callable")
     if process.recurring and process.recurring.cadence not in ("daily", "monthly", "yearly"):
         problems.append(f"unknown cadence {process.recurring.cadence!r}")
     return problems
@@ -385,11 +398,22 @@ def start_many(process: Process, source, *, now: datetime | None = None,
     ids = db.session.execute(insert_cases).scalars().all()
     if not ids:
         return []
-    new = _ids_filter(Case.__table__.c.id, ids)
+    new = ids_in(Case.__table__.c.id, ids)
     _insert_start_audits(new, now)
     _insert_first_tasks(process, new, rows, "assignee_id" in cols, now)
     _insert_timers(process, new, now)
     return ids
+
+
+def emit(event: str, *, now: datetime | None = None, **values) -> dict[str, int]:
+    """Data changed (in the caller's transaction): start the cases that processes declare for
+    `event`, set-based; returns how many each process started. Nothing commits here."""
+    started = {}
+    for process in REGISTRY.values():
+        rule = process.started_by
+        if rule is not None and rule.event == event:
+            started[process.name] = len(start_many(process, rule.source(**values), now=now))
+    return started
 
 
 def _insert_ignoring_duplicates(table):
@@ -400,7 +424,7 @@ def _insert_ignoring_duplicates(table):
     return dialect_insert(table).on_conflict_do_nothing()
 
 
-def _ids_filter(column, ids: list[int]):
+def ids_in(column, ids: list[int]):
     """`column IN ids` as one bound value: an array on PostgreSQL, a JSON list on SQLite."""
     if db.session.get_bind().dialect.name == "postgresql":
         return column == any_(cast(literal(ids, ARRAY(Integer)), ARRAY(Integer)))
