@@ -7,14 +7,15 @@ late, or after an outage opens nothing twice and misses no occurrence still open
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Integer, String, literal, select
 
 from .. import clock
-from ..calendar import add_months, local_date, local_midnight_utc
+from ..calendar import local_date, local_midnight_utc
 from ..extensions import db
 from ..models import Area, Store
+from ..periods import Month, Year, day_window
 from ..workflows import engine
 
 
@@ -22,22 +23,16 @@ def occurrences(rule: engine.Recurring, now: datetime) -> list[tuple[str, dateti
     """(period key, opens at, period ends at) of the occurrences open at `now` (UTC)."""
     today = local_date(now)
     if rule.cadence == "daily":
-        return [(today.isoformat(), local_midnight_utc(today),
-                 local_midnight_utc(today + timedelta(days=1)))]
-    if rule.cadence == "monthly":
-        first = today.replace(day=1)
-        opens = first.replace(day=min(rule.day, _month_len(first)))
-        key, end = f"{first:%Y-%m}", local_midnight_utc(add_months(first, 1))
+        key, opens_on, (_, end) = today.isoformat(), today, day_window(today)
+    elif rule.cadence == "monthly":
+        month = Month.of(today)
+        key, opens_on, end = month.key, month.day(rule.day), month.window()[1]
     else:
-        first = date(today.year, 1, 1)
-        opens = date(today.year, rule.month, min(rule.day, _month_len(date(today.year, rule.month, 1))))
-        key, end = f"{today.year}", local_midnight_utc(date(today.year + 1, 1, 1))
-    start = local_midnight_utc(opens)
+        year = Year(today.year)
+        key, end = str(year), year.window()[1]
+        opens_on = Month(today.year, rule.month).day(rule.day)
+    start = local_midnight_utc(opens_on)
     return [(key, start, end)] if start <= now < end else []
-
-
-def _month_len(first: date) -> int:
-    return (add_months(first, 1) - first).days
 
 
 def open_due(*, now: datetime | None = None) -> dict[str, int]:
