@@ -85,7 +85,7 @@ def main() -> None:
 
     from webapp.extensions import db
     from webapp.models import Case, Task
-    from webapp.services import deadlines
+    from webapp import alarms
     from webapp.workflows import engine
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -98,7 +98,7 @@ def main() -> None:
             db.session.execute(text("ANALYZE"))
             db.session.commit()
         process = declare()
-        deadlines.enqueue_alarms = lambda seconds: None  # the bench measures the database part
+        alarms.enqueue_alarms = lambda seconds: None  # the bench measures the database part
         now = datetime.now(timezone.utc)
 
         t0 = time.perf_counter()

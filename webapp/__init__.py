@@ -31,7 +31,7 @@ def create_app(config_class: type = Config) -> Flask:
     babel.init_app(app, locale_selector=_locale, timezone_selector=lambda: "Asia/Shanghai")
     from . import workflows  # noqa: F401  registers the declared processes
     from . import settings
-    from .services.deadlines import install_session_hooks
+    from .alarms import install_session_hooks
 
     install_session_hooks()
     settings.install_session_hooks()

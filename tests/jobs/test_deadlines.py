@@ -160,10 +160,10 @@ def redis_down(app):
 def test_registration_with_redis_down_commits_and_the_sweeper_covers_it(
         org, login, redis_down, in_process_jobs, caplog, monkeypatch):
     import jobs.deadlines
-    from webapp.services import deadlines
+    from webapp import alarms
 
     # the migrations' logging.fileConfig (run by the app fixture) disabled existing loggers
-    monkeypatch.setattr(deadlines.log, "disabled", False)
+    monkeypatch.setattr(alarms.log, "disabled", False)
     client = login("assoc1")
     with time_machine.travel(REGISTERED, tick=False):
         response = client.post("/members/new", data=form_fields(member_data(org["assoc1"])))

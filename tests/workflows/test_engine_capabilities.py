@@ -230,6 +230,7 @@ def test_start_many_opens_the_first_task_with_its_deadline_and_assignee(org, dec
         states={"call": "待致电", "done": "完成"}))
     source = select(literal("致电").label("title"), Store.id.label("store_id"),
                     Store.area_id.label("area_id"), literal(None, Integer).label("member_id"),
+                    literal("t_call:S1").label("dedupe_key"),
                     literal(org["hq"].id).label("assignee_id")).where(Store.code == "S1")
     with time_machine.travel(T0, tick=False):
         [case_id] = engine.start_many(process, source, now=T0)

@@ -12,56 +12,16 @@ take ~0.4 s on PostgreSQL and ~0.8 s on SQLite (bench/bench_deadlines.py).
 from __future__ import annotations
 
 import logging
-import math
-from datetime import datetime, timezone
+from datetime import datetime
 
-from redis.exceptions import RedisError
-from sqlalchemy import (ARRAY, Integer, any_, case, cast, event, func, insert, literal, null,
-                        select, update)
+from sqlalchemy import (ARRAY, Integer, any_, case, cast, func, insert, literal, null, select,
+                        update)
 
 from .. import clock
 from ..extensions import db
 from ..models import AuditEvent, Case, CaseTimer, Notification, Role, Task, TZDateTime
 
 log = logging.getLogger(__name__)
-FIRE_JOB = "jobs.deadlines.fire_due"
-
-
-def schedule_after_commit(*moments: datetime | None) -> None:
-    """Remember alarm times; they reach Redis only if the transaction commits."""
-    pending = db.session.info.setdefault("alarm_seconds", set())
-    pending.update(math.ceil(m.timestamp()) for m in moments if m is not None)
-
-
-def install_session_hooks() -> None:
-    """Wire the after-commit/rollback listeners once per process."""
-    if getattr(install_session_hooks, "done", False):
-        return
-    event.listen(db.session, "after_commit", _after_commit)
-    event.listen(db.session, "after_rollback", lambda s: s.info.pop("alarm_seconds", None))
-    install_session_hooks.done = True
-
-
-def _after_commit(session) -> None:
-    seconds = session.info.pop("alarm_seconds", None)
-    if seconds:
-        enqueue_alarms(seconds)
-
-
-def enqueue_alarms(seconds) -> None:
-    """Schedule one RQ job per distinct second; a lost one is caught by the sweeper."""
-    from ..queue import queue
-
-    try:
-        q = queue()
-        with q.connection.pipeline() as pipe:
-            for second in sorted(seconds):
-                at = datetime.fromtimestamp(second, timezone.utc)
-                q.enqueue_at(at, FIRE_JOB, job_id=f"alarm-{second}", result_ttl=60,
-                             failure_ttl=3600, pipeline=pipe)
-            pipe.execute()
-    except RedisError as exc:  # the DB holds the deadline; the sweeper will fire it
-        log.warning("could not schedule %d alarms: %s", len(seconds), exc)
 
 
 def process_due(*, now: datetime | None = None, batch: int = 2000) -> dict[str, int]:

@@ -23,6 +23,7 @@ from sqlalchemy import (ARRAY, JSON, Integer, String, any_, cast, func, insert, 
 
 from .. import clock, permissions
 from ..extensions import db
+from ..calendar import to_local
 from ..i18n_labels import N_, Label, Refusal
 from ..models import AuditEvent, Case, CaseTimer, Role, StandIn, Task, TZDateTime, User
 
@@ -295,15 +296,13 @@ def _stood_in_for(case: Case, actor: User | None, now: datetime) -> int | None:
 
 def conflict(case: Case) -> Conflict:
     """'Already handled by X at T' — what the slower of two clickers reads."""
-    from ..formatting import local_time
-
     last = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)
                               .order_by(AuditEvent.id.desc()).limit(1)).first()
     if last is None:
         return Conflict(N_("该事项状态已变化,请刷新后重试"))
     who = last.actor.display_name if last.actor else Label(N_("系统"))
     return Conflict(N_("该事项已由%(who)s于%(at)s处理,当前状态:%(state)s"), who=who,
-                    at=local_time(last.at), state=Label(get_process(case.process).states[case.state]))
+                    at=to_local(last.at).strftime("%Y-%m-%d %H:%M"), state=Label(get_process(case.process).states[case.state]))
 
 
 def _audit(case, actor, action, from_state, to_state, comment, data, now, *,
@@ -331,7 +330,7 @@ def _timer_due(timer: Timer, case: Case | None, now: datetime) -> datetime:
 
 def _set_timers(process: Process, case: Case, now: datetime) -> None:
     """Arm the timers of the state the case has just entered (the alarm after commit)."""
-    from ..services.deadlines import schedule_after_commit
+    from ..alarms import schedule_after_commit
 
     for timer in process.timers.get(case.state, ()):
         due_at = _timer_due(timer, case, now)
@@ -359,7 +358,7 @@ def _open_task(process: Process, case: Case, now: datetime) -> Task | None:
                 due_at=due_at, remind_at=remind_at, escalate_to=spec.escalate_to,
                 escalate_also=spec.escalate_also, created_at=now)
     db.session.add(task)
-    from ..services.deadlines import schedule_after_commit
+    from ..alarms import schedule_after_commit
 
     schedule_after_commit(remind_at, due_at)
     return task
@@ -395,6 +394,8 @@ def start_many(process: Process, source, *, now: datetime | None = None,
     insert_cases = _insert_ignoring_duplicates(Case.__table__).from_select(
         ["process", "state", "version", "title", "store_id", "area_id", "member_id",
          "created_at", "updated_at", "data", "dedupe_key"], case_rows).returning(Case.__table__.c.id)
+    if "assignee_id" in cols and "dedupe_key" not in cols:
+        raise DeclarationError("start_many: a source with assignee_id needs dedupe_key too")
     ids = db.session.execute(insert_cases).scalars().all()
     if not ids:
         return []
@@ -448,26 +449,24 @@ def _insert_first_tasks(process: Process, new, rows, with_assignee: bool, now: d
         raise DeclarationError(f"{process.name}: a task started in bulk needs a due setting")
     from .. import settings
     from ..calendar import parse_rule
-    from ..services.deadlines import schedule_after_commit
+    from ..alarms import schedule_after_commit
 
     due_at = parse_rule(settings.get(spec.due_setting)).due(now, settings.calendar_policy())
     remind_at = None
     if spec.remind_setting:
         remind_at = max(now, due_at - timedelta(hours=settings.get_int(spec.remind_setting)))
     c = Case.__table__.c
-    assignee = literal(None, Integer)
-    source = select(c.id, c.store_id, c.area_id, c.member_id).where(new)
-    if with_assignee:  # the source's assignee for the same member/store row
-        source = source.add_columns(rows.c.assignee_id).join(
-            rows, (rows.c.member_id.is_not_distinct_from(c.member_id))
-            & (rows.c.store_id.is_not_distinct_from(c.store_id)))
-        assignee = source.selected_columns.assignee_id
+    source = select(c.id, c.store_id, c.area_id, c.member_id,
+                    literal(None, Integer).label("assignee_id")).where(new)
+    if with_assignee:  # the source row's assignee, matched by the case's dedupe key (equality)
+        source = select(c.id, c.store_id, c.area_id, c.member_id, rows.c.assignee_id).join(
+            rows, rows.c.dedupe_key == c.dedupe_key).where(new)
     src = source.subquery()
     db.session.execute(insert(Task.__table__).from_select(
         ["case_id", "name", "role", "store_id", "area_id", "assignee_id", "status", "due_at",
          "remind_at", "escalate_to", "escalate_also", "created_at"],
         select(src.c.id, literal(spec.name), literal(spec.role.name), src.c.store_id,
-               src.c.area_id, src.c.assignee_id if with_assignee else assignee, literal("open"),
+               src.c.area_id, src.c.assignee_id, literal("open"),
                literal(due_at, TZDateTime), literal(remind_at, TZDateTime),
                literal(spec.escalate_to.name if spec.escalate_to else None, String),
                literal(spec.escalate_also.name if spec.escalate_also else None, String),
@@ -476,7 +475,7 @@ def _insert_first_tasks(process: Process, new, rows, with_assignee: bool, now: d
 
 
 def _insert_timers(process: Process, new, now: datetime) -> None:
-    from ..services.deadlines import schedule_after_commit
+    from ..alarms import schedule_after_commit
 
     c = Case.__table__.c
     for timer in process.timers.get(process.initial, ()):
