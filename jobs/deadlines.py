@@ -17,7 +17,11 @@ def sweep():
 
 
 def daily():
-    """Open today's recurring tasks (the complaint-mailbox check); idempotent."""
-    from webapp.services.daily import ensure_mailbox_check
+    """Open today's recurring tasks (the complaint-mailbox check, next year's holidays); idempotent."""
+    from webapp.services.daily import ensure_holiday_years, ensure_mailbox_check
 
-    return run(lambda: ensure_mailbox_check().id)
+    def both():
+        ensure_holiday_years()
+        return ensure_mailbox_check().id
+
+    return run(both)

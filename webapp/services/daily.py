@@ -29,3 +29,28 @@ def ensure_mailbox_check(*, now: datetime | None = None) -> Case:
     except IntegrityError:  # another worker opened it at the same moment
         db.session.rollback()
         return db.session.scalars(select(Case).where(Case.dedupe_key == key)).one()
+
+
+def ensure_holiday_years(*, now: datetime | None = None) -> list[Case]:
+    """From 1 November, a case to enter next year's holidays while no source covers it (and
+    one for this year, if it is still uncovered); the dedupe key makes a second run find it."""
+    from .. import settings
+
+    now = now or clock.now()
+    today = local_date(now)
+    years = [today.year] + ([today.year + 1] if today.month >= 11 else [])
+    policy = settings.calendar_policy()
+    cases = []
+    for year in years:
+        key = f"holiday_year:{year}"
+        existing = db.session.scalars(select(Case).where(Case.dedupe_key == key)).first()
+        if existing or policy.covers(year):
+            continue
+        try:
+            cases.append(engine.start(engine.get_process("holiday_year"), None,
+                                      title=f"录入{year}年节假日安排", store_id=None, area_id=None,
+                                      data={"year": year}, now=now, dedupe_key=key))
+            db.session.commit()
+        except IntegrityError:  # another worker opened it at the same moment
+            db.session.rollback()
+    return cases

@@ -200,19 +200,23 @@ def _open_task(process: Process, case: Case, now: datetime) -> Task | None:
     if spec is None:
         return None
     from .. import settings
-    from ..calendar import parse_rule
+    from ..calendar import parse_rule, uncovered_years
 
+    gap: tuple[int, ...] = ()
     if spec.due:
         due_at = spec.due(case, now)
     else:
-        due_at = parse_rule(settings.get(spec.due_setting)).due(now, settings.calendar_policy())
+        rule, policy = parse_rule(settings.get(spec.due_setting)), settings.calendar_policy()
+        due_at = rule.due(now, policy)
+        gap = uncovered_years(rule, now, policy)  # counted as Monday–Friday: marked in the inbox
     remind_at = None
     if spec.remind_setting:
         remind_at = max(now, due_at - timedelta(hours=settings.get_int(spec.remind_setting)))
     task = Task(case_id=case.id, name=spec.name, role=spec.role, store_id=case.store_id,
                 area_id=case.area_id, assignee_id=spec.assignee(case) if spec.assignee else None,
                 due_at=due_at, remind_at=remind_at, escalate_to=spec.escalate_to,
-                escalate_also=spec.escalate_also, created_at=now)
+                escalate_also=spec.escalate_also, created_at=now,
+                calendar_gap=",".join(map(str, gap)) or None)
     db.session.add(task)
     from ..services.deadlines import schedule_after_commit
 
