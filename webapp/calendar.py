@@ -34,7 +34,7 @@ __all__ = [
     "TZ", "to_local", "local_date", "local_midnight_utc", "is_working_day",
     "add_working_days", "CalendarPolicy", "Hours", "EndOfDay", "DayOfMonth",
     "BeforeDayOfMonth", "Rule", "parse_rule", "EnteredYear", "library_years", "year_source",
-    "uncovered_years", "parse_notice", "NoticeParse",
+    "uncovered_years", "parse_notice", "NoticeParse", "needed_years",
 ]
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -158,6 +158,33 @@ def year_source(year: int, entered: Mapping[int, EnteredYear] | None = None) -> 
     if entered and year in entered:
         return ENTERED
     return library_years().get(year)
+
+
+# From this month on, next year's holidays are wanted (the notice usually comes out in November).
+NEXT_YEAR_FROM_MONTH = 11
+
+
+def needed_years(today: date) -> tuple[int, ...]:
+    """The years whose holidays must be known by local day `today`: this year, and from
+    1 November the next one."""
+    today = _plain_date(today)
+    return (today.year,) + ((today.year + 1,) if today.month >= NEXT_YEAR_FROM_MONTH else ())
+
+
+def library_versions() -> dict[str, str]:
+    """The installed version of each library, for the settings page and /healthz."""
+    from importlib.metadata import version
+
+    return {CHINESECALENDAR: version("chinesecalendar"), PYTHON_HOLIDAYS: version("holidays")}
+
+
+def library_spans() -> dict[str, tuple[int, int]]:
+    """The first and last year each library knows."""
+    spans: dict[str, tuple[int, int]] = {}
+    for name, years in ((CHINESECALENDAR, _chinesecalendar_years()),
+                        (PYTHON_HOLIDAYS, _python_holidays_years())):
+        spans[name] = (min(years), max(years))
+    return spans
 
 
 def is_working_day(d: date, extra_holidays: frozenset[date] = frozenset(),

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock
-from ..calendar import local_date
+from ..calendar import local_date, needed_years
 from ..extensions import db
 from ..models import Case
 from ..workflows import engine
@@ -37,11 +37,9 @@ def ensure_holiday_years(*, now: datetime | None = None) -> list[Case]:
     from .. import settings
 
     now = now or clock.now()
-    today = local_date(now)
-    years = [today.year] + ([today.year + 1] if today.month >= 11 else [])
     policy = settings.calendar_policy()
     cases = []
-    for year in years:
+    for year in needed_years(local_date(now)):
         key = f"holiday_year:{year}"
         existing = db.session.scalars(select(Case).where(Case.dedupe_key == key)).first()
         if existing or policy.covers(year):
