@@ -46,7 +46,7 @@ SPECS: dict[str, Spec] = {
     "mailbox_check_due": Spec("eod:0", "rule", N_("每日查看投诉邮箱期限"), N_("eod:0 = 当天结束前")),
     "mailbox_check_remind_hours": Spec("3", "int", N_("查看投诉邮箱期限前几小时提醒")),
     "holiday_year_due": Spec("dom:15+1", "rule", N_("录入下一年节假日安排期限"),
-                             N_("11月1日起产生待办;dom:15+1 = 次月15日结束前")),
+                             N_("11月1日起产生待办；dom:15+1 = 次月15日结束前")),
     "holiday_year_remind_hours": Spec("72", "int", N_("录入节假日期限前几小时提醒")),
     "analysis_spend_band_1": Spec("100", "int", N_("消费水平分段1(元)"), N_("分段含下限:100 元计入 100—300 元段")),
     "analysis_spend_band_2": Spec("300", "int", N_("消费水平分段2(元)")),

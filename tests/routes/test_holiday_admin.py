@@ -57,7 +57,7 @@ def test_confirmed_preview_is_saved_audited_and_counts(org, login):
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "holiday_year_saved")).one()
     assert event.data["year"] == 2027 and event.data["source"] == "notice"
     page = client.get("/admin/holidays").get_data(as_text=True)
-    assert "已保存2027年节假日安排:放假9天,调休上班1天" in page
+    assert "已保存2027年节假日安排：放假9天，调休上班1天" in page
     assert "管理员录入" in page and "尚未录入" not in page
     # Saving again replaces the year instead of adding to it.
     client.post("/admin/holidays/2027", data={"action": "save", "holidays": "2027-01-01", "workdays": ""})
@@ -72,7 +72,7 @@ def test_a_library_year_opens_with_its_days(org, login):
 
 @pytest.mark.parametrize("data, message", [
     ({"action": "parse", "notice": NOTICE_2027.replace("2027年部分", "2026年部分")},
-     "这是2026年的通知,当前录入的是2027年"),
+     "这是2026年的通知，当前录入的是2027年"),
     ({"action": "parse", "notice": "请各地区、各部门妥善安排好值班"}, "没有从通知中读到任何日期"),
     ({"action": "save", "holidays": "2027-13-01", "workdays": ""}, "“2027-13-01”不是有效日期"),
     ({"action": "save", "holidays": "2028-01-01", "workdays": ""}, "2028-01-01 不在2027年内"),

@@ -498,7 +498,7 @@ def parse_day_list(text: str, *, year: int, field: str) -> set[date]:
                 raise ValueError
             day = date.fromisoformat(item)
         except ValueError:
-            raise Invalid({field: _("“%(value)s”不是有效日期,请按 2027-01-01 的格式填写",
+            raise Invalid({field: _("“%(value)s”不是有效日期，请按 2027-01-01 的格式填写",
                                     value=item[:30])}) from None
         if not (day.year == year or (day.year == year - 1 and day.month == 12)):
             raise Invalid({field: _("%(day)s 不在%(year)s年内", day=day.isoformat(), year=year)})
@@ -527,7 +527,7 @@ def save_holiday_year(*, actor: User, year: int, holidays: str, workdays: str, s
     off = parse_day_list(holidays, year=year, field="holidays")
     on = parse_day_list(workdays, year=year, field="workdays")
     if not off:
-        raise Invalid({"holidays": _("请至少填写一个放假日(元旦、春节等)")})
+        raise Invalid({"holidays": _("请至少填写一个放假日（元旦、春节等）")})
     both = sorted(off & on)
     if both:
         raise Invalid({"workdays": _("%(day)s 不能既放假又上班", day=both[0].isoformat())})
@@ -551,7 +551,7 @@ def save_holiday_year(*, actor: User, year: int, holidays: str, workdays: str, s
             engine.fire(case, "enter", actor, version=case.version, now=now)
         except engine.WorkflowError:  # closed by someone else meanwhile: the year is saved all the same
             pass
-    _write({"": _("该年份刚被他人保存,请刷新后重试")})
+    _write({"": _("该年份刚被他人保存，请刷新后重试")})
     return len(off), len(on)
 
 
@@ -584,11 +584,11 @@ def read_notice(*, year: int, text: str) -> tuple[set[date], set[date], list[str
     year = check_holiday_year(year)
     titled = parse_notice(text).year  # the year of its title, when it has one
     if titled is not None and titled != year:
-        raise Invalid({"notice": _("这是%(found)s年的通知,当前录入的是%(year)s年", found=titled,
+        raise Invalid({"notice": _("这是%(found)s年的通知，当前录入的是%(year)s年", found=titled,
                                    year=year)})
     parsed = parse_notice(text, year)
     if not parsed.holidays and not parsed.workdays:
-        raise Invalid({"notice": _("没有从通知中读到任何日期,请粘贴通知正文(如“春节:2月6日至13日放假调休”)")})
-    unread = [_("未能识别:%(text)s", text=line[:60]) for line in parsed.unread]
-    unread += [_("日期不存在:%(text)s", text=value) for value in parsed.invalid]
+        raise Invalid({"notice": _("没有从通知中读到任何日期，请粘贴通知正文（如“春节：2月6日至13日放假调休”）")})
+    unread = [_("未能识别：%(text)s", text=line[:60]) for line in parsed.unread]
+    unread += [_("日期不存在：%(text)s", text=value) for value in parsed.invalid]
     return set(parsed.holidays), set(parsed.workdays), unread

@@ -331,5 +331,5 @@ def holiday_year(year: int):
     except service.Invalid as exc:
         _apply(form, exc.errors)
         return _year_page(year, form, set(), set(), 422)
-    flash(_("已保存%(year)s年节假日安排:放假%(off)s天,调休上班%(on)s天", year=year, off=n_off, on=n_on), "ok")
+    flash(_("已保存%(year)s年节假日安排：放假%(off)s天，调休上班%(on)s天", year=year, off=n_off, on=n_on), "ok")
     return redirect(url_for("admin.holidays"))

@@ -30,7 +30,7 @@ holiday_year = register(Process(
     start_roles=frozenset(),  # opened by the system only
     transitions=(
         Transition("enter", N_("已录入节假日安排"), ("due",), "entered", ENTER_ROLES,
-                   guard=_year_covered, asks=True),
+                   guard=_year_covered),
     ),
     tasks={"due": TaskSpec("enter_holidays", N_("录入下一年节假日和调休上班日"), Role.ADMIN,
                            due_setting="holiday_year_due", remind_setting="holiday_year_remind_hours",
