@@ -107,3 +107,10 @@ def test_the_year_form_redirects_to_the_year(org, login):
     assert response.status_code == 302 and response.headers["Location"].endswith("/admin/holidays/2028")
     assert login("admin").get("/admin/holidays?year=abc").status_code == 200
     assert date(2027, 1, 1)  # keep the import honest
+
+
+def test_a_refused_save_keeps_the_typed_days_in_the_year_view(org, login):
+    response = login("admin").post("/admin/holidays/2027", data={
+        "action": "save", "holidays": "2027-01-01", "workdays": "2027-01-01"})
+    assert response.status_code == 422
+    assert '<td class="holiday" data-day="2027-01-01">' in response.get_data(as_text=True)

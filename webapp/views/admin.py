@@ -299,6 +299,17 @@ def _year_page(year, form, off, on, status=200, unread=()):
                            unread=unread, coverage=service.calendar_coverage()), status
 
 
+def _refused(year, form):
+    """The page again with the messages, its year view drawn from the lists where they read."""
+    days = []
+    for field in (form.holidays, form.workdays):
+        try:
+            days.append(service.parse_day_list(field.data, year=year, field=field.name))
+        except service.Invalid:
+            days.append(set())
+    return _year_page(year, form, *days, status=422)
+
+
 @bp.route("/holidays/<int:year>", methods=["GET", "POST"])
 @guarded("calendar.edit")
 def holiday_year(year: int):
@@ -314,7 +325,7 @@ def holiday_year(year: int):
         return _year_page(year, form, off, on)
     action = request.form.get("action", "preview")
     if not form.validate_on_submit():
-        return _year_page(year, form, set(), set(), 422)
+        return _refused(year, form)
     try:
         if action == "parse":
             off, on, unread = service.read_notice(year=year, text=form.notice.data or "")
@@ -330,6 +341,6 @@ def holiday_year(year: int):
                                                 holidays=form.holidays.data, workdays=form.workdays.data)
     except service.Invalid as exc:
         _apply(form, exc.errors)
-        return _year_page(year, form, set(), set(), 422)
+        return _refused(year, form)
     flash(_("已保存%(year)s年节假日安排：放假%(off)s天，调休上班%(on)s天", year=year, off=n_off, on=n_on), "ok")
     return redirect(url_for("admin.holidays"))
