@@ -171,6 +171,7 @@ def needed_years(today: date) -> tuple[int, ...]:
     return (today.year,) + ((today.year + 1,) if today.month >= NEXT_YEAR_FROM_MONTH else ())
 
 
+@lru_cache(maxsize=1)
 def library_versions() -> dict[str, str]:
     """The installed version of each library, for the settings page and /healthz."""
     from importlib.metadata import version
