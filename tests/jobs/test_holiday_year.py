@@ -105,3 +105,16 @@ def test_once_2027_is_entered_the_same_deadline_skips_new_years_day_unmarked(org
         page = login("hq").get("/").data.decode()
     assert task.due_at == datetime(2027, 1, 4, 16, 0, tzinfo=timezone.utc)  # end of Monday 4 Jan
     assert task.calendar_gap is None and "calendar-gap" not in page
+
+
+def test_the_daily_job_opens_it_with_the_mailbox_check(org, app, monkeypatch):
+    import jobs
+    import jobs.deadlines
+
+    monkeypatch.setattr(jobs, "app", lambda: app)
+    db.session.commit()  # the job writes through its own session
+    with at(2026, 11, 1, 0, 5):
+        jobs.deadlines.daily()
+        jobs.deadlines.daily()
+    processes = db.session.scalars(select(Case.process).order_by(Case.process)).all()
+    assert processes == ["holiday_year", "mailbox_check"]

@@ -488,7 +488,7 @@ def year_days(*, year: int) -> tuple[set[date], set[date]]:
     return off, on
 
 
-def parse_day_list(text: str, *, year: int, field: str) -> set[date]:
+def parse_day_list(*, text: str, year: int, field: str) -> set[date]:
     """Dates typed or parsed into the editor ("2027-01-01", one per line or space-separated),
     each in the year or the December before it; Invalid otherwise."""
     days: set[date] = set()
@@ -506,7 +506,7 @@ def parse_day_list(text: str, *, year: int, field: str) -> set[date]:
     return days
 
 
-def check_holiday_year(year) -> int:
+def check_holiday_year(*, year) -> int:
     """The year as an int within the calendar's years; Invalid otherwise."""
     from ..calendar import YEARS
 
@@ -523,9 +523,9 @@ def save_holiday_year(*, actor: User, year: int, holidays: str, workdays: str, s
     from ..models import Case
     from ..workflows import engine
 
-    year = check_holiday_year(year)
-    off = parse_day_list(holidays, year=year, field="holidays")
-    on = parse_day_list(workdays, year=year, field="workdays")
+    year = check_holiday_year(year=year)
+    off = parse_day_list(text=holidays, year=year, field="holidays")
+    on = parse_day_list(text=workdays, year=year, field="workdays")
     if not off:
         raise Invalid({"holidays": _("请至少填写一个放假日（元旦、春节等）")})
     both = sorted(off & on)
@@ -581,7 +581,7 @@ def read_notice(*, year: int, text: str) -> tuple[set[date], set[date], list[str
     Returns them with the notice's lines that could not be read; Invalid when it names no day."""
     from ..calendar import parse_notice
 
-    year = check_holiday_year(year)
+    year = check_holiday_year(year=year)
     titled = parse_notice(text).year  # the year of its title, when it has one
     if titled is not None and titled != year:
         raise Invalid({"notice": _("这是%(found)s年的通知，当前录入的是%(year)s年", found=titled,

@@ -304,7 +304,7 @@ def _refused(year, form):
     days = []
     for field in (form.holidays, form.workdays):
         try:
-            days.append(service.parse_day_list(field.data, year=year, field=field.name))
+            days.append(service.parse_day_list(text=field.data, year=year, field=field.name))
         except service.Invalid:
             days.append(set())
     return _year_page(year, form, *days, status=422)
@@ -314,7 +314,7 @@ def _refused(year, form):
 @guarded("calendar.edit")
 def holiday_year(year: int):
     try:
-        service.check_holiday_year(year)
+        service.check_holiday_year(year=year)
     except service.Invalid:
         abort(404)
     form = HolidayYearForm()
@@ -333,8 +333,8 @@ def holiday_year(year: int):
             form.workdays.data = "\n".join(d.isoformat() for d in sorted(on))
             form.source.data = "notice"
             return _year_page(year, form, off, on, unread=unread)
-        off = service.parse_day_list(form.holidays.data, year=year, field="holidays")
-        on = service.parse_day_list(form.workdays.data, year=year, field="workdays")
+        off = service.parse_day_list(text=form.holidays.data, year=year, field="holidays")
+        on = service.parse_day_list(text=form.workdays.data, year=year, field="workdays")
         if action != "save":
             return _year_page(year, form, off, on)
         n_off, n_on = service.save_holiday_year(actor=current_user, year=year, source=form.source.data,
