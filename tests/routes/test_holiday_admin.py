@@ -1,6 +1,6 @@
 """Issue #9: entering a year's holidays — paste the notice, check the preview, save; the settings
 page and the holiday page show which years are covered and by what (controlled clock)."""
-from datetime import date, datetime
+from datetime import datetime
 
 import pytest
 import time_machine
@@ -106,7 +106,6 @@ def test_the_year_form_redirects_to_the_year(org, login):
     response = login("admin").get("/admin/holidays?year=2028")
     assert response.status_code == 302 and response.headers["Location"].endswith("/admin/holidays/2028")
     assert login("admin").get("/admin/holidays?year=abc").status_code == 200
-    assert date(2027, 1, 1)  # keep the import honest
 
 
 def test_a_refused_save_keeps_the_typed_days_in_the_year_view(org, login):
