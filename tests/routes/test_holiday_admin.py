@@ -113,3 +113,9 @@ def test_a_refused_save_keeps_the_typed_days_in_the_year_view(org, login):
         "action": "save", "holidays": "2027-01-01", "workdays": "2027-01-01"})
     assert response.status_code == 422
     assert '<td class="holiday" data-day="2027-01-01">' in response.get_data(as_text=True)
+
+
+def test_an_overlong_paste_is_refused(org, login):
+    response = login("admin").post("/admin/holidays/2027", data={"action": "parse",
+                                                                 "notice": "放假" * 20000})
+    assert response.status_code == 422 and "通知不能超过20000个字" in response.get_data(as_text=True)

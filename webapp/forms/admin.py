@@ -160,7 +160,8 @@ class HolidayYearForm(FlaskForm):
     or clicked in the year view; previewed before they are saved."""
 
     notice = TextAreaField(_l("国务院办公厅节假日安排通知"),
-                           description=_l("粘贴通知全文后点“解析通知”，核对下方日历后再保存"))
+                           description=_l("粘贴通知全文后点“解析通知”，核对下方日历后再保存"),
+                           validators=[Length(max=20000, message=_l("通知不能超过20000个字"))])
     holidays = TextAreaField(_l("放假日"), description=_l("每行一个日期，如 2027-01-01"))
     workdays = TextAreaField(_l("调休上班日"), description=_l("周末上班的日期，每行一个"))
     source = HiddenField(default="manual")

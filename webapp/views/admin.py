@@ -299,6 +299,14 @@ def _year_page(year, form, off, on, status=200, unread=()):
                            unread=unread, coverage=service.calendar_coverage()), status
 
 
+def _fill(form, off, on, source=None):
+    """Put the days into the editor's two lists (one date a line)."""
+    form.holidays.data = "\n".join(d.isoformat() for d in sorted(off))
+    form.workdays.data = "\n".join(d.isoformat() for d in sorted(on))
+    if source:
+        form.source.data = source
+
+
 def _refused(year, form):
     """The page again with the messages, its year view drawn from the lists where they read."""
     days = []
@@ -320,8 +328,7 @@ def holiday_year(year: int):
     form = HolidayYearForm()
     if request.method == "GET":
         off, on = service.year_days(year=year)
-        form.holidays.data = "\n".join(d.isoformat() for d in sorted(off))
-        form.workdays.data = "\n".join(d.isoformat() for d in sorted(on))
+        _fill(form, off, on)
         return _year_page(year, form, off, on)
     action = request.form.get("action", "preview")
     if not form.validate_on_submit():
@@ -329,9 +336,7 @@ def holiday_year(year: int):
     try:
         if action == "parse":
             off, on, unread = service.read_notice(year=year, text=form.notice.data or "")
-            form.holidays.data = "\n".join(d.isoformat() for d in sorted(off))
-            form.workdays.data = "\n".join(d.isoformat() for d in sorted(on))
-            form.source.data = "notice"
+            _fill(form, off, on, source="notice")
             return _year_page(year, form, off, on, unread=unread)
         off = service.parse_day_list(text=form.holidays.data, year=year, field="holidays")
         on = service.parse_day_list(text=form.workdays.data, year=year, field="workdays")
