@@ -191,6 +191,9 @@ class Task(db.Model):
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
     closed_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     closed_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))
+    # Years the deadline counted working days in without knowing their holidays ("2027"):
+    # shown as a warning beside the deadline (calendar.uncovered_years).
+    calendar_gap: Mapped[str | None] = mapped_column(db.String(20))
     case = relationship("Case")
     assignee = relationship("User", foreign_keys=[assignee_id])
     __table_args__ = (
@@ -316,3 +319,4 @@ class BatchJob(db.Model):
 
 from .complaint_models import Complaint  # noqa: E402,F401  (kept in its own module)
 from .sales_models import *  # noqa: E402,F401,F403  (sales data, in its own module)
+from .calendar_models import CalendarDay  # noqa: E402,F401  (entered holiday years)

@@ -28,6 +28,8 @@ ACTIONS = {
     "outbox.view": STORE_ROLES | COMPANY_ROLES,
     "admin.manage": {Role.ADMIN},
     "settings.edit": {Role.ADMIN},
+    # entering a year's holidays: the administrator, and the CS manager its task escalates to
+    "calendar.edit": {Role.ADMIN, Role.HQ_MANAGER},
     "batch.print": {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
     "complaint.view": MEMBER_ROLES,
     "complaint.record_direct": {Role.HQ_SPECIALIST, Role.HQ_MANAGER},

@@ -67,6 +67,7 @@ class InboxRow:
     store_id: int | None
     area_id: int | None
     store_name: str | None
+    calendar_gap: str | None  # years the deadline counted without their holidays ("2027")
 
     @property
     def overdue(self) -> bool:
@@ -81,7 +82,7 @@ class InboxPage:
 
 _ROW_COLUMNS = (Task.id, Task.name, Task.role, Task.assignee_id, User.display_name, Task.due_at,
                 Task.escalated_at, Task.escalate_to, Case.id, Case.title, Case.version,
-                Case.process, Case.state, Case.store_id, Case.area_id, Store.name)
+                Case.process, Case.state, Case.store_id, Case.area_id, Store.name, Task.calendar_gap)
 
 
 def page_statement(user: User, *, limit: int = 50, offset: int = 0, process: str | None = None):

@@ -143,6 +143,7 @@ class PendingReview:
     associate_name: str | None
     entered_at: datetime  # when it (re-)entered review: the open review task's creation
     due_at: datetime | None
+    calendar_gap: str | None  # years the deadline counted without their holidays
 
     @property
     def resubmitted(self) -> bool:
@@ -174,7 +175,7 @@ def pending_review(user: User, *, day: date | None = None, limit: int = 100,
     associate = aliased(User)
     query = (select(Case.id, Case.version, Member.id, Member.name, Member.gender,
                     Member.occupation, Member.mobile, Member.card_no, Store.name,
-                    associate.display_name, Task.created_at, Task.due_at)
+                    associate.display_name, Task.created_at, Task.due_at, Task.calendar_gap)
              .select_from(page).join(Case, Case.id == page.c.id).join(Task, Task.id == page.c.task_id)
              .join(Member, Member.id == Case.member_id).join(Store, Store.id == Member.store_id)
              .outerjoin(associate, associate.id == Member.associate_id)

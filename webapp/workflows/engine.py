@@ -22,6 +22,7 @@ from sqlalchemy import (ARRAY, JSON, Integer, String, any_, cast, func, insert, 
                         true, update)
 
 from .. import clock, permissions
+from ..alarms import schedule_after_commit
 from ..extensions import db
 from ..calendar import to_local
 from ..i18n_labels import N_, Label, Refusal
@@ -330,8 +331,6 @@ def _timer_due(timer: Timer, case: Case | None, now: datetime) -> datetime:
 
 def _set_timers(process: Process, case: Case, now: datetime) -> None:
     """Arm the timers of the state the case has just entered (the alarm after commit)."""
-    from ..alarms import schedule_after_commit
-
     for timer in process.timers.get(case.state, ()):
         due_at = _timer_due(timer, case, now)
         db.session.add(CaseTimer(case_id=case.id, state=case.state, transition=timer.transition,
@@ -339,27 +338,35 @@ def _set_timers(process: Process, case: Case, now: datetime) -> None:
         schedule_after_commit(due_at)
 
 
+def _task_times(spec: TaskSpec, case: Case | None, now: datetime):
+    """(due_at, remind_at, calendar gap) of a task opened now; the gap names the years whose
+    holidays the working-day count did not know (the inbox marks such deadlines)."""
+    from .. import settings
+    from ..calendar import parse_rule, uncovered_years
+
+    gap: tuple[int, ...] = ()
+    if spec.due:
+        due_at = spec.due(case, now)
+    else:
+        rule, policy = parse_rule(settings.get(spec.due_setting)), settings.calendar_policy()
+        due_at = rule.due(now, policy)
+        gap = uncovered_years(rule, now, policy)
+    remind_at = None
+    if spec.remind_setting:
+        remind_at = max(now, due_at - timedelta(hours=settings.get_int(spec.remind_setting)))
+    return due_at, remind_at, ",".join(map(str, gap)) or None
+
+
 def _open_task(process: Process, case: Case, now: datetime) -> Task | None:
     spec = process.tasks.get(case.state)
     if spec is None:
         return None
-    from .. import settings
-    from ..calendar import parse_rule
-
-    if spec.due:
-        due_at = spec.due(case, now)
-    else:
-        due_at = parse_rule(settings.get(spec.due_setting)).due(now, settings.calendar_policy())
-    remind_at = None
-    if spec.remind_setting:
-        remind_at = max(now, due_at - timedelta(hours=settings.get_int(spec.remind_setting)))
+    due_at, remind_at, gap = _task_times(spec, case, now)
     task = Task(case_id=case.id, name=spec.name, role=spec.role, store_id=case.store_id,
                 area_id=case.area_id, assignee_id=spec.assignee(case) if spec.assignee else None,
                 due_at=due_at, remind_at=remind_at, escalate_to=spec.escalate_to,
-                escalate_also=spec.escalate_also, created_at=now)
+                escalate_also=spec.escalate_also, created_at=now, calendar_gap=gap)
     db.session.add(task)
-    from ..alarms import schedule_after_commit
-
     schedule_after_commit(remind_at, due_at)
     return task
 
@@ -447,14 +454,7 @@ def _insert_first_tasks(process: Process, new, rows, with_assignee: bool, now: d
         return
     if spec.due is not None:
         raise DeclarationError(f"{process.name}: a task started in bulk needs a due setting")
-    from .. import settings
-    from ..calendar import parse_rule
-    from ..alarms import schedule_after_commit
-
-    due_at = parse_rule(settings.get(spec.due_setting)).due(now, settings.calendar_policy())
-    remind_at = None
-    if spec.remind_setting:
-        remind_at = max(now, due_at - timedelta(hours=settings.get_int(spec.remind_setting)))
+    due_at, remind_at, gap = _task_times(spec, None, now)
     c = Case.__table__.c
     source = select(c.id, c.store_id, c.area_id, c.member_id,
                     literal(None, Integer).label("assignee_id")).where(new)
@@ -464,19 +464,17 @@ def _insert_first_tasks(process: Process, new, rows, with_assignee: bool, now: d
     src = source.subquery()
     db.session.execute(insert(Task.__table__).from_select(
         ["case_id", "name", "role", "store_id", "area_id", "assignee_id", "status", "due_at",
-         "remind_at", "escalate_to", "escalate_also", "created_at"],
+         "remind_at", "escalate_to", "escalate_also", "created_at", "calendar_gap"],
         select(src.c.id, literal(spec.name), literal(spec.role.name), src.c.store_id,
                src.c.area_id, src.c.assignee_id, literal("open"),
                literal(due_at, TZDateTime), literal(remind_at, TZDateTime),
                literal(spec.escalate_to.name if spec.escalate_to else None, String),
                literal(spec.escalate_also.name if spec.escalate_also else None, String),
-               literal(now, TZDateTime))))
+               literal(now, TZDateTime), literal(gap, String))))
     schedule_after_commit(remind_at, due_at)
 
 
 def _insert_timers(process: Process, new, now: datetime) -> None:
-    from ..alarms import schedule_after_commit
-
     c = Case.__table__.c
     for timer in process.timers.get(process.initial, ()):
         if timer.at is not None:
