@@ -72,6 +72,14 @@ HAND_SQL = [
 ]
 
 
+BENCH_CASES = """(SELECT id FROM "case" WHERE process IN ('bench_call', 'hand_call'))"""
+CLEAN_SQL = [f"DELETE FROM {table} WHERE case_id IN {BENCH_CASES}"
+             for table in ("audit_event", "case_timer")] + [
+    f"DELETE FROM notification WHERE task_id IN (SELECT id FROM task WHERE case_id IN {BENCH_CASES})",
+    f"DELETE FROM task WHERE case_id IN {BENCH_CASES}",
+    """DELETE FROM "case" WHERE process IN ('bench_call', 'hand_call')"""]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", default=DEFAULT_PG)
@@ -80,7 +88,6 @@ def main() -> None:
     args = parser.parse_args()
     ensure_database(args.db)
     app = make_app(args.db, args.redis)
-    reset_schema(app)
     from sqlalchemy import func, select, text
 
     from webapp.extensions import db
@@ -92,8 +99,23 @@ def main() -> None:
     from fill import fill
 
     with app.app_context():
-        fill(args.members, log=lambda *a: None)
-        db.session.commit()
+        from webapp.models import Member
+        try:
+            reuse = db.session.scalar(select(func.count()).select_from(Member)) == args.members
+        except Exception:  # noqa: BLE001 - no schema yet
+            db.session.rollback()
+            reuse = False
+    if reuse:  # the filled members of a previous run: only this bench's cases go
+        with app.app_context():
+            for statement in CLEAN_SQL:
+                db.session.execute(text(statement))
+            db.session.commit()
+    else:
+        reset_schema(app)
+    with app.app_context():
+        if not reuse:
+            fill(args.members, log=lambda *a: None)
+            db.session.commit()
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text("ANALYZE"))
             db.session.commit()
@@ -118,8 +140,9 @@ def main() -> None:
             db.session.execute(text(statement), {"now": now})
         db.session.commit()
         hand = time.perf_counter() - t0
+        dialect = db.engine.dialect.name
 
-    print(f"database: {db.engine.dialect.name}, members: {args.members:,}")
+    print(f"database: {dialect}, members: {args.members:,}")
     print(f"start_many:           {len(ids):>8,} cases, {tasks:,} tasks in {first:6.2f} s")
     print(f"start_many again:     {len(again):>8,} cases opened     in {second:6.2f} s (all keys exist)")
     print(f"hand INSERT … SELECT: {args.members:>8,} cases           in {hand:6.2f} s")

@@ -134,7 +134,8 @@ class Member(db.Model):
     preferences: Mapped[str] = mapped_column(db.Text, default="")
     heard_from: Mapped[str] = mapped_column(db.String(60), default="")
     applied_on: Mapped[date] = mapped_column(db.Date)
-    points: Mapped[int] = mapped_column(default=0)
+    points: Mapped[int] = mapped_column(default=0)  # accumulated (tiers, formal threshold)
+    points_balance: Mapped[int] = mapped_column(default=0)  # not yet turned into cash back or gifts
     tier: Mapped[str] = mapped_column(db.String(1), default="C")
     card_expires_on: Mapped[date | None] = mapped_column(db.Date)
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
@@ -293,6 +294,26 @@ class OutboxMessage(db.Model):
     status: Mapped[str] = mapped_column(db.String(10), default="queued")
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
     member = relationship("Member")
+
+
+class PointsEntry(db.Model):
+    """One line of a member's points ledger: a sale, a return, cash back used, a gift exchange
+    or a manual correction. `points` moves the accumulated points (tiers, formal threshold);
+    `balance_points` moves what can still be turned into cash back or gifts."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(db.ForeignKey("member.id"), index=True)
+    kind: Mapped[str] = mapped_column(db.String(12))  # sale | return | cashback | exchange | correction
+    points: Mapped[int] = mapped_column(default=0)
+    balance_points: Mapped[int] = mapped_column(default=0)
+    sale_id: Mapped[int | None] = mapped_column(db.ForeignKey("sale.id"), unique=True)
+    note: Mapped[str] = mapped_column(db.String(200), default="")
+    created_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
+    # The points SMS of the day this entry belongs to (one per member per day of sales).
+    notified_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    member = relationship("Member")
+    __table_args__ = (Index("ix_points_entry_unnotified", "notified_at", "kind"),)
 
 
 class LoginAttempt(db.Model):

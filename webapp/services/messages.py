@@ -17,6 +17,14 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "welcome_formal": ("正式会员通知短信",
                        "{salutation},恭喜您成为{brand}正式会员,您目前的积分是{points}分,请您在5天来店"
                        "领取您的会员卡!{brand}全体同仁感谢您的支持与厚爱!"),
+    # Seed 000 §(二)1 "售后1天短信告知积分": temporary members (with the threshold) and formal members.
+    "points_temporary": ("积分通知短信（临时会员）",
+                         "{salutation}，诚挚感谢您选择{brand}，您在{date}在{brand}{sale_store}消费共计{amount}元，"
+                         "您目前的积分是{points}分，当您的积分达到{threshold}分时，您将会成为我们的正式会员，"
+                         "我们将为您送出标准会员卡，并建立会籍资料，感谢您的支持！"),
+    "points_formal": ("积分通知短信（正式会员）",
+                      "{salutation}，诚挚感谢您选择{brand}，您在{date}在{brand}{sale_store}消费共计{amount}元，"
+                      "您目前的积分是{points}分，感谢您的支持！"),
     # Complaints (seed 004 §6.2): reply within 24 h, solution carried out, revisit.
     "complaint_reply": ("投诉回复", "{salutation}您好,关于您反映的问题,{brand}客服回复如下:{reply}"
                         " 如有疑问请致电{hotline}。"),
@@ -46,10 +54,11 @@ def render(template: str, context: dict) -> str:
     return text.format_map(context)
 
 
-def queue_sms(member: Member, template: str) -> OutboxMessage:
-    """Put an SMS for a member in the outbox (caller commits)."""
+def queue_sms(member: Member, template: str, *, extra: dict | None = None) -> OutboxMessage:
+    """Put an SMS for a member in the outbox (caller commits); `extra` fills the template's
+    other placeholders (a sale's date and amount…)."""
     msg = OutboxMessage(channel="sms", member_id=member.id, store_id=member.store_id,
                         recipient=member.mobile, template=template,
-                        body=render(template, member_context(member)))
+                        body=render(template, member_context(member) | (extra or {})))
     db.session.add(msg)
     return msg
