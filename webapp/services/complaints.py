@@ -6,6 +6,7 @@ the engine's transaction.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -148,10 +149,12 @@ def check_reply(case, data):
 
 
 def check_escalate(case, data):
+    if case.complaint.replied_at is not None:  # answered already: no reply time to agree
+        return None
     agreed = _when(data.get("agreed_reply_at"))
-    if case.complaint.replied_at is None and agreed is None:
+    if agreed is None:
         return N_("请填写与顾客约定的回复时间")
-    if agreed and agreed <= clock.now():
+    if agreed <= clock.now():
         return N_("约定回复时间应晚于现在")
     return None
 
@@ -168,13 +171,15 @@ def check_consent(case, data):
     at = _when(data.get("consent_at"))
     if at and at > clock.now() + timedelta(minutes=5):
         return N_("同意时间不能晚于现在")
+    if at and at < case.complaint.proposed_at:
+        return N_("同意时间不能早于提出方案的时间")
     return None
 
 
 def check_carry_out(case, data):
     complaint = case.complaint
     if not complaint.consent_at:
-        return N_("顾客尚未同意解决方案,不能执行")
+        return N_("顾客尚未同意解决方案，不能执行")
     return None
 
 
@@ -185,52 +190,59 @@ def check_revisit(case, data):
 def check_survey(case, data):
     score = data.get("survey_score")
     if not isinstance(score, int) or not 1 <= score <= 5:
-        return N_("请选择1-5分的满意度")
+        return N_("请选择满意度（非常满意至非常不满意）")
     return None
 
 
 # --- effects: the step's facts on the record ----------------------------------------------------
+def _first_contact(c: Complaint, now: datetime) -> None:
+    """The 24 h limit is met by the first contact with the customer, whatever it is."""
+    if c.contacted_at is None:
+        c.contacted_at = now
+        c.reply_late = c.reply_late or now > c.reply_due_at
+
+
 def on_reply(case, actor, data, now):
     c = case.complaint
+    _first_contact(c, now)
     c.replied_at, c.reply_text = now, data["reply_text"]
-    c.reply_late = c.reply_late or now > c.reply_due_at
     _message(c, "complaint_reply", now)
 
 
 def on_escalate(case, actor, data, now):
     c = case.complaint
     c.escalated_at = now
-    agreed = _when(data.get("agreed_reply_at"))
-    if agreed:
-        c.agreed_reply_at = agreed
-        if c.replied_at is None:  # "与顾客协商回复时间": the agreed time is the reply deadline
-            c.reply_due_at = agreed
+    if c.replied_at is None:  # "与顾客协商回复时间": a contact; the agreed time is the promised answer's deadline
+        _first_contact(c, now)
+        c.agreed_reply_at = _when(data.get("agreed_reply_at"))
 
 
 def on_propose(case, actor, data, now):
     c = case.complaint
+    if c.proposed_at is None:  # "48小时内给出解决方案": met when the first solution is put to the customer
+        c.solution_late = c.solution_late or now > c.solution_due_at
     c.solution_text, c.proposed_at, c.solution_by_id = data["solution_text"], now, actor.id
-    c.consent_at, c.consent_by, c.consent_how = None, "", ""
+    c.consent_at, c.consent_by, c.consent_how, c.carry_out_due_at = None, "", "", None
     if c.replied_at is None:  # the proposal answers the customer
+        _first_contact(c, now)
         c.replied_at, c.reply_text = now, data["solution_text"]
-        c.reply_late = c.reply_late or now > c.reply_due_at
 
 
 def on_consent(case, actor, data, now):
     c = case.complaint
     c.consent_by, c.consent_how = data["consent_by"], data["consent_how"]
     c.consent_at = _when(data.get("consent_at")) or now
+    c.carry_out_due_at = c.consent_at + timedelta(hours=settings.get_int("complaint_carry_out_hours"))
 
 
 def on_reject(case, actor, data, now):
     c = case.complaint
-    c.consent_at, c.consent_by, c.consent_how = None, "", ""
+    c.consent_at, c.consent_by, c.consent_how, c.carry_out_due_at = None, "", "", None
 
 
 def on_carry_out(case, actor, data, now):
     c = case.complaint
     c.solved_at = now
-    c.solution_late = c.solution_late or now > c.solution_due_at
     c.revisit_due_at = now + timedelta(days=settings.get_int("complaint_revisit_days"))
     _message(c, "complaint_solution", now)
 
@@ -255,20 +267,28 @@ def on_reopen(case, actor, data, now):
     """A reopened complaint needs a new solution within the solution limit from now;
     earlier lateness stays on the record."""
     c = case.complaint
-    c.consent_at, c.consent_by, c.consent_how = None, "", ""
-    c.solved_at = c.revisit_due_at = c.revisited_at = c.filed_at = c.survey_score = None
+    c.consent_at, c.consent_by, c.consent_how, c.carry_out_due_at = None, "", "", None
+    c.proposed_at = c.solved_at = c.revisit_due_at = c.revisited_at = c.filed_at = None
+    c.survey_score = None
     c.solution_due_at = now + timedelta(hours=settings.get_int("complaint_solution_hours"))
+
+
+# "王先生您好，" at the start of what staff wrote: the template greets already.
+_GREETING = re.compile(r"^\s*[^\s，,。！!：:]{1,10}(您好|你好)[，,！!：:。\s]*")
 
 
 def _message(complaint: Complaint, template: str, now: datetime) -> None:
     """Tell the customer by SMS when the contact is a mobile (e-mail goes through the outbox too)."""
     from ..models import OutboxMessage
+    from .messages import salutation
 
     contact = complaint.contact or ""
     channel = "email" if "@" in contact else "sms"
-    context = {"salutation": complaint.customer_name, "brand": settings.get("brand_name"),
-               "hotline": settings.get("hotline"), "reply": complaint.reply_text,
-               "solution": complaint.solution_text}
+    reply = _GREETING.sub("", complaint.reply_text)
+    if reply and reply[-1] not in "。！？!?.":
+        reply += "。"
+    context = {"salutation": salutation(complaint.member) if complaint.member else complaint.customer_name,
+               "brand": settings.get("brand_name"), "hotline": settings.get("hotline"), "reply": reply}
     db.session.add(OutboxMessage(channel=channel, member_id=complaint.member_id,
                                  store_id=complaint.store_id, recipient=contact, template=template,
                                  body=render(template, context), created_at=now))

@@ -156,7 +156,7 @@ def compliance():
     stores = rows[:-1]
     chart = bar_chart([r.name for r in stores], {
         _("24小时内回复率"): [r.rates["reply"] for r in stores],
-        _("48小时内解决率"): [r.rates["solution"] for r in stores],
+        _("48小时内给出方案率"): [r.rates["solution"] for r in stores],
         _("1周内回访率"): [r.rates["revisit"] for r in stores]})
     return render_template("complaints/compliance.html", rows=rows, table=complaint_stats.table(rows),
                            headers=complaint_stats.HEADERS, chart=chart, scope=scope,

@@ -1,8 +1,15 @@
 """Complaint handling (SPEC §3.7; seed 004 §6.2): two declared processes sharing their steps.
 
-Every complaint: reply within 24 h, solution within 48 h (both from receipt), revisit within one
-week of the solution. A solution is carried out only after the customer agreed to it: `carry_out`
-leaves only from `agreed`, which only `consent` reaches.
+Every complaint (004 §6.2.1(4)): "24小时内予以回复，在48小时内给出解决方案，并在1周内进行回访".
+- 24 h from receipt: met by the first contact with the customer — a reply, or agreeing a reply
+  time with them (escalating). Agreeing a time after 24 h leaves the breach standing; the agreed
+  time becomes the deadline of the promised answer, with its own reminder and breach.
+- 48 h from receipt: met when a solution is put to the customer (`propose`); the customer's time
+  to agree is theirs, so waiting for consent only has a follow-up reminder, never a breach.
+- A solution is carried out only after the customer agreed to it ("必须征求顾客的同意，才可以
+  实行"): `carry_out` leaves only from `agreed`, which only `consent` reaches; "得到顾客同意后便
+  马上行动" gives carrying out its own limit from the consent (setting complaint_carry_out_hours).
+- Revisit within one week of carrying out.
 
 - Direct complaints (phone, e-mail, IM to HQ): the HQ specialist handles them; beyond their
   authority they agree a reply time with the customer and escalate at once to the CS manager,
@@ -12,6 +19,8 @@ leaves only from `agreed`, which only `consent` reaches.
   and to HQ.
 """
 from __future__ import annotations
+
+from datetime import timedelta
 
 from ..i18n_labels import N_
 from ..models import Role
@@ -45,14 +54,23 @@ def reply_due(case, now):
     return case.complaint.reply_due_at
 
 
-def solution_due(case, now):
-    return case.complaint.solution_due_at
-
-
-def decision_due(case, now):
-    """The manager decides by the agreed reply time, or by the solution limit once replied."""
+def answer_due(case, now):
+    """The answer promised for the agreed reply time, else the solution limit."""
     c = case.complaint
-    return c.reply_due_at if c.replied_at is None else c.solution_due_at
+    if c.replied_at is None and c.agreed_reply_at is not None:
+        return min(c.agreed_reply_at, c.solution_due_at)
+    return c.solution_due_at
+
+
+def consent_follow_up(case, now):
+    """When to chase the customer's answer to the proposal (not a limit on staff)."""
+    from .. import settings
+
+    return now + timedelta(hours=settings.get_int("complaint_consent_follow_up_hours"))
+
+
+def carry_out_due(case, now):
+    return case.complaint.carry_out_due_at
 
 
 def revisit_due(case, now):
@@ -76,18 +94,19 @@ def _handling(roles, *, escalate_to, escalate_also=None, handler=S):
         step("reply", N_("回复顾客"), ("open",), "replied", roles),
         step("propose", N_("提出解决方案"), ("replied",), "proposed", roles),
         step("consent", N_("记录顾客同意"), ("proposed",), "agreed", roles),
-        step("reject", N_("顾客不同意,重新提方案"), ("proposed",), "replied", roles, style="danger"),
+        step("reject", N_("顾客不同意，重新提方案"), ("proposed",), "replied", roles, style="danger"),
         step("carry_out", N_("执行解决方案"), ("agreed",), "solved", roles),
     )
     remind = "complaint_remind_hours"
     tasks = {
         "open": TaskSpec("reply", N_("24小时内回复顾客"), handler, due=reply_due,
                          remind_setting=remind, escalate_to=escalate_to, escalate_also=escalate_also),
-        "replied": TaskSpec("propose", N_("48小时内给出解决方案"), handler, due=solution_due,
+        "replied": TaskSpec("propose", N_("48小时内给出解决方案"), handler, due=answer_due,
                             remind_setting=remind, escalate_to=escalate_to, escalate_also=escalate_also),
-        "proposed": TaskSpec("consent", N_("征得顾客同意"), handler, due=solution_due,
-                             remind_setting=remind, escalate_to=escalate_to, escalate_also=escalate_also),
-        "agreed": TaskSpec("carry_out", N_("执行解决方案"), handler, due=solution_due,
+        # the customer's time: a follow-up date, no escalation
+        "proposed": TaskSpec("consent", N_("征得顾客同意"), handler, due=consent_follow_up,
+                             remind_setting=remind),
+        "agreed": TaskSpec("carry_out", N_("执行解决方案"), handler, due=carry_out_due,
                            remind_setting=remind, escalate_to=escalate_to, escalate_also=escalate_also),
     }
     return transitions, tasks
@@ -121,14 +140,14 @@ direct = register(Process(
     initial="open",
     start_roles=HQ,
     transitions=_direct_handling + (
-        # "超出自身职权范围…与顾客协商回复时间,并立即将投诉事件上报客服经理"
+        # "超出自身职权范围…与顾客协商回复时间，并立即将投诉事件上报客服经理"
         step("escalate", N_("上报客服经理"), ("open", "replied"), "escalated", frozenset({S})),
         step("hand_back", N_("给出决定并交回专员"), ("escalated",), "replied", frozenset({M}),
              comment_required=True),
         step("propose", N_("提出解决方案"), ("escalated",), "proposed", frozenset({M})),
     ) + _direct_closing,
     tasks={**_direct_tasks, **_direct_closing_tasks,
-           "escalated": TaskSpec("decide", N_("处理上报的投诉"), M, due=decision_due,
+           "escalated": TaskSpec("decide", N_("处理上报的投诉"), M, due=answer_due,
                                  remind_setting="complaint_remind_hours")},
     final=frozenset({"filed"}),
 ))

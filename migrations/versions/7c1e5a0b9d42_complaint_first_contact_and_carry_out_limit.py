@@ -1,0 +1,33 @@
+"""complaint: first contact (meets the 24 h limit) and the carry-out limit after consent
+
+Revision ID: 7c1e5a0b9d42
+Revises: 31157fad9354
+Create Date: 2026-11-29 18:00:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '7c1e5a0b9d42'
+down_revision = '31157fad9354'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('complaint') as batch:
+        batch.add_column(sa.Column('contacted_at', sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column('carry_out_due_at', sa.DateTime(timezone=True), nullable=True))
+    # Existing complaints: the first contact was the reply, or agreeing a reply time when the
+    # complaint was escalated before any reply.
+    op.execute("UPDATE complaint SET contacted_at = CASE "
+               "WHEN agreed_reply_at IS NOT NULL AND escalated_at IS NOT NULL "
+               "AND (replied_at IS NULL OR escalated_at < replied_at) THEN escalated_at "
+               "ELSE replied_at END")
+
+
+def downgrade():
+    with op.batch_alter_table('complaint') as batch:
+        batch.drop_column('carry_out_due_at')
+        batch.drop_column('contacted_at')
