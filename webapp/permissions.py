@@ -29,6 +29,8 @@ ACTIONS = {
     "settings.edit": {Role.ADMIN},
     "batch.print": {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
     "complaint.view": MEMBER_ROLES,
+    # the complaint's contact in full (page reveal, printed form): the roles that call customers
+    "complaint.reveal": REVEAL_ROLES,
     "complaint.record_direct": {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
     "complaint.record_store": STORE_ROLES | {Role.AREA_SUPERVISOR},
     "complaint.stats": {Role.STORE_MANAGER} | AREA_ROLES | {Role.HQ_SPECIALIST, Role.HQ_MANAGER},

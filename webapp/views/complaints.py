@@ -119,7 +119,8 @@ def form_pdf(case_id: int):
     from ..services.complaint_forms import complaint_pdf
 
     case = _complaint_case(case_id)
-    return send_file(BytesIO(complaint_pdf([case.complaint])), mimetype="application/pdf",
+    data = complaint_pdf(reader=current_user, complaints=[case.complaint])
+    return send_file(BytesIO(data), mimetype="application/pdf",
                      download_name=f"投诉处理表-{case.id}.pdf")
 
 
