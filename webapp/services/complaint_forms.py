@@ -15,6 +15,12 @@ def _flag(done, late) -> str:
     return "（超时）" if done and late else ""
 
 
+def _card_no(c: Complaint, reader: User) -> str:
+    if c.member is None:
+        return "非会员"
+    return c.member.card_no if permissions.can(reader, "member.view", c.member) else "其他门店会员"
+
+
 def form_context(c: Complaint, *, reader: User) -> dict:
     """Every stage with its people and times, as printed; the contact as the reader sees it on
     screen (in full only for roles that may reveal it, which `printed_in_full` records)."""
@@ -25,7 +31,7 @@ def form_context(c: Complaint, *, reader: User) -> dict:
             "received_at": t(c.received_at), "customer_name": c.customer_name,
             "contact": c.contact if full else c.masked_contact,
             "printed_in_full": ("complaint", c.id, ["contact"]) if full else None,
-            "card_no": c.member.card_no if c.member else "非会员", "channel": CHANNELS.get(c.channel, ""),
+            "card_no": _card_no(c, reader), "channel": CHANNELS.get(c.channel, ""),
             "store": c.store.name, "product": c.product, "description": c.description,
             "customer_wants": c.customer_wants, "recorded_by": c.recorded_by.display_name,
             "contacted_at": t(c.contacted_at), "reply_flag": _flag(c.contacted_at, c.reply_late),

@@ -132,7 +132,7 @@ def xlsx(rows: list[Row], title: str) -> bytes:
                   + [float(r.satisfaction) if r.satisfaction is not None else None,
                      r.open_breaches, r.late])
     chart = BarChart()
-    chart.title, chart.y_axis.title = "按时率(%)", "%"
+    chart.title, chart.y_axis.title = "按时率（%）", "%"
     last = 2 + len(rows)
     chart.add_data(Reference(ws, min_col=3, max_col=5, min_row=2, max_row=last), titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=1, min_row=3, max_row=last))

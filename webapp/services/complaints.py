@@ -89,16 +89,20 @@ def _validate(actor: User, new: NewComplaint, now: datetime):
         errors["channel"] = N_("请选择投诉渠道")
     store = db.session.get(Store, new.store_id) if new.store_id else None
     if store is None:
-        errors["store_id"] = N_("请选择被投诉的门店(门店不存在)")
+        errors["store_id"] = N_("请选择被投诉的门店（门店不存在）")
     elif not permissions.in_scope(actor, store.id, store.area_id):
         errors["store_id"] = N_("该门店不在您的权限范围内")
     if not new.description.strip():
         errors["description"] = N_("请填写投诉内容")
     member = _member_for(new.contact)
     if not new.contact.strip():
-        errors["contact"] = N_("请填写顾客联系方式(手机或邮箱)")
+        errors["contact"] = N_("请填写顾客联系方式（手机或邮箱）")
     elif member is None and not new.customer_name.strip():
         errors["customer_name"] = N_("非会员顾客请填写姓名")
+    elif (member is not None and not new.customer_name.strip()
+          and not permissions.can(actor, "member.view", member)):
+        # another store's member: say that much, never their name or card
+        errors["customer_name"] = N_("该号码已是其他门店的会员，会员资料请联系总部客服；请填写顾客姓名")
     if new.received_at and new.received_at > now + timedelta(minutes=5):
         errors["received_at"] = N_("受理时间不能晚于现在")
     return store, member, errors
@@ -293,6 +297,18 @@ def _message(complaint: Complaint, template: str, now: datetime) -> None:
     db.session.add(OutboxMessage(channel=channel, member_id=complaint.member_id,
                                  store_id=complaint.store_id, recipient=contact, template=template,
                                  body=render(template, context), created_at=now))
+
+
+def reveal_contact(*, user: User, case: Case, now: datetime | None = None) -> str:
+    """The complaint's contact in full, for calling the customer back; every reveal is audited."""
+    from ..models import AuditEvent
+
+    if not permissions.can(user, "complaint.reveal", case):
+        raise PermissionError("您没有权限查看完整信息")
+    db.session.add(AuditEvent(object_type="complaint", object_id=case.complaint.id, actor_id=user.id,
+                              at=now or clock.now(), action="reveal", data={"field": "contact"}))
+    db.session.commit()
+    return case.complaint.contact or ""
 
 
 def visible_complaints(user: User, *, state: str = "", kind: str = "", limit: int = 100):

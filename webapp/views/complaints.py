@@ -1,7 +1,8 @@
 """Complaint pages: list, recording, the complaint with its step forms, PDFs, compliance."""
 from datetime import date, datetime, timezone
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file,
+                   url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -80,7 +81,11 @@ def detail(case_id: int):
     return render_template("complaints/detail.html", case=case, c=case.complaint, events=events,
                            process=engine.get_process(case.process), form=form, fields=STEP_FIELDS,
                            actions=engine.allowed_transitions(current_user, case), now=clock.now(),
-                           channels=complaints.CHANNELS, consent_how=complaints.CONSENT_HOW)
+                           channels=complaints.CHANNELS, consent_how=complaints.CONSENT_HOW,
+                           scores=complaints.SURVEY_SCORES,
+                           can_reveal=permissions.can(current_user, "complaint.reveal", case),
+                           member_visible=bool(case.complaint.member)
+                           and permissions.can(current_user, "member.view", case.complaint.member))
 
 
 @bp.post("/<int:case_id>/<step>")
@@ -90,10 +95,10 @@ def act(case_id: int, step: str):
     form = StepForm()
     version = parse_id(form.version.data)
     if not form.validate_on_submit() or version is None:
-        flash(_("表单内容有误或已过期,请刷新后重试"), "error")
+        flash(_("表单内容有误或已过期，请刷新后重试"), "error")
         for name in STEP_FIELDS.get(step, ()):  # the page shows the form empty: say what was wrong
             for error in form[name].errors:
-                flash(f"{form[name].label.text}:{error}", "error")
+                flash(f"{form[name].label.text}：{error}", "error")
         return redirect(url_for("complaints.detail", case_id=case.id))
     data = {name: getattr(form, name).data for name in STEP_FIELDS.get(step, ()) if name != "comment"}
     for key in ("agreed_reply_at", "consent_at"):
@@ -109,6 +114,17 @@ def act(case_id: int, step: str):
     else:
         flash(_("操作成功"), "ok")
     return redirect(url_for("complaints.detail", case_id=case.id))
+
+
+@bp.post("/<int:case_id>/reveal")
+@login_required
+def reveal(case_id: int):
+    case = _complaint_case(case_id)
+    try:
+        value = complaints.reveal_contact(user=current_user, case=case)
+    except PermissionError:
+        abort(403)
+    return jsonify({"field": "contact", "value": value})
 
 
 @bp.route("/<int:case_id>/form.pdf")
