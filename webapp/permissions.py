@@ -114,8 +114,9 @@ def inbox_roles(user: User) -> set[Role]:
 def inbox_filter(user: User, *, parts: bool = False):
     """SQL condition: open tasks waiting for this user or their role in their scope.
 
-    With parts=True: the same set as four conditions (assigned to me / my role's pool /
-    escalated to my role / escalated to my role as the second role), each one served by an
+    With parts=True: the same set as five conditions (assigned to me / my role's pool /
+    escalated to my role / escalated to my role as the second role / handled with my role as
+    co-handler), each one served by an
     index on its own, for a UNION of small ordered queries instead of one OR that no single
     index can serve (services/inbox.py).
     """
@@ -127,9 +128,11 @@ def inbox_filter(user: User, *, parts: bool = False):
     role_pool = and_(Task.role.in_(roles), scope, or_(Task.assignee_id.is_(None), watches_assigned))
     escalated_to = and_(Task.escalated_at.is_not(None), Task.escalate_to == user.role, scope)
     escalated_also = and_(Task.escalated_at.is_not(None), Task.escalate_also == user.role, scope)
+    co_handled = and_(Task.co_role == user.role, scope)
     if parts:
-        return tuple(and_(is_open, part) for part in (mine, role_pool, escalated_to, escalated_also))
-    return and_(is_open, or_(mine, role_pool, escalated_to, escalated_also))
+        return tuple(and_(is_open, part)
+                     for part in (mine, role_pool, escalated_to, escalated_also, co_handled))
+    return and_(is_open, or_(mine, role_pool, escalated_to, escalated_also, co_handled))
 
 
 def notification_scope(user: User):

@@ -1,4 +1,5 @@
-"""complaint: first contact (meets the 24 h limit) and the carry-out limit after consent
+"""complaint: first contact (meets the 24 h limit) and the carry-out limit after consent;
+task.co_role (a role handling a task with its own from the start) and its inbox index
 
 Revision ID: 7c1e5a0b9d42
 Revises: 31157fad9354
@@ -19,6 +20,11 @@ def upgrade():
     with op.batch_alter_table('complaint') as batch:
         batch.add_column(sa.Column('contacted_at', sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column('carry_out_due_at', sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table('task') as batch:
+        batch.add_column(sa.Column('co_role', sa.Enum(
+            'ASSOCIATE', 'STORE_MANAGER', 'AREA_SUPERVISOR', 'AREA_MANAGER', 'HQ_SPECIALIST',
+            'HQ_MANAGER', 'ADMIN', name='role', native_enum=False, length=20), nullable=True))
+        batch.create_index('ix_task_co_role_inbox', ['status', 'co_role', 'due_at'], unique=False)
     # Existing complaints: the first contact was the reply, or agreeing a reply time when the
     # complaint was escalated before any reply.
     op.execute("UPDATE complaint SET contacted_at = CASE "
@@ -28,6 +34,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('task') as batch:
+        batch.drop_index('ix_task_co_role_inbox')
+        batch.drop_column('co_role')
     with op.batch_alter_table('complaint') as batch:
         batch.drop_column('carry_out_due_at')
         batch.drop_column('contacted_at')

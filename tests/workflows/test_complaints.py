@@ -245,3 +245,19 @@ def test_reply_sms_greets_once_and_speaks_to_the_customer(org):
     body = db.session.scalars(select(OutboxMessage)).one().body
     assert body.startswith("王喆您好，") and body.count("您好") == 1
     assert "衬衫可以换货。" in body and "," not in body and ":" not in body
+
+
+def test_a_store_complaint_is_the_store_and_the_areas_from_the_start(org):
+    """Issue #9.3 (004 §6.2.2 "由门店和区域处理"): the associate who recorded it, the store
+    manager and the area supervisor have it in their inbox before any breach; HQ does not."""
+    from webapp.services import inbox
+
+    case = record(org, username="assoc1", kind="store", now=T0, received_at=T0)
+
+    def holders():
+        return {name for name in ("assoc1", "assoc1b", "manager1", "supervisor1", "supervisor2", "hq")
+                if case.id in [t.case_id for t in inbox.inbox_tasks(org[name])]}
+
+    assert holders() == {"assoc1", "manager1", "supervisor1"}
+    step(org, case, "reply", username="supervisor1", reply_text="区域主管已致电道歉")
+    assert holders() == {"assoc1", "manager1", "supervisor1"}

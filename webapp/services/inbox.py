@@ -1,7 +1,8 @@
 """Inbox queries: what waits for me and for my role in my scope, most urgent first.
 
-The inbox is the union of four sets (assigned to me, my role's pool in my scope, escalated
-to my role, escalated to my role as the second role; see permissions.inbox_filter). One OR
+The inbox is the union of five sets (assigned to me, my role's pool in my scope, escalated
+to my role, escalated to my role as the second role, handled with my role as co-handler; see
+permissions.inbox_filter). One OR
 over them defeats the indexes once the task table is large, so each set is read on its own,
 in deadline order, only as far as the page needs (an index range scan that stops after
 `offset + limit` rows), and the small union is sorted again. The navigation badges, computed

@@ -88,7 +88,16 @@ def step(name, label, source, target, roles, **kw):
                       asks=name in ASKING, **kw)
 
 
-def _handling(roles, *, escalate_to, escalate_also=None, handler=S):
+def recorder(case):
+    """A store complaint belongs to the associate who recorded it (the manager watches it)."""
+    from ..extensions import db
+    from ..models import User
+
+    user = db.session.get(User, case.created_by_id) if case.created_by_id else None
+    return user.id if user is not None and user.role == Role.ASSOCIATE else None
+
+
+def _handling(roles, *, escalate_to, escalate_also=None, handler=S, co_role=None, assignee=None):
     """The shared reply → proposal → consent → carried-out steps and their tasks."""
     transitions = (
         step("reply", N_("回复顾客"), ("open",), "replied", roles),
@@ -97,17 +106,16 @@ def _handling(roles, *, escalate_to, escalate_also=None, handler=S):
         step("reject", N_("顾客不同意，重新提方案"), ("proposed",), "replied", roles, style="danger"),
         step("carry_out", N_("执行解决方案"), ("agreed",), "solved", roles),
     )
-    remind = "complaint_remind_hours"
+    # who holds each task, and who hears of a breach
+    who = dict(remind_setting="complaint_remind_hours", co_role=co_role, assignee=assignee)
+    breach = dict(escalate_to=escalate_to, escalate_also=escalate_also)
     tasks = {
-        "open": TaskSpec("reply", N_("24小时内回复顾客"), handler, due=reply_due,
-                         remind_setting=remind, escalate_to=escalate_to, escalate_also=escalate_also),
+        "open": TaskSpec("reply", N_("24小时内回复顾客"), handler, due=reply_due, **who, **breach),
         "replied": TaskSpec("propose", N_("48小时内给出解决方案"), handler, due=answer_due,
-                            remind_setting=remind, escalate_to=escalate_to, escalate_also=escalate_also),
-        # the customer's time: a follow-up date, no escalation
-        "proposed": TaskSpec("consent", N_("征得顾客同意"), handler, due=consent_follow_up,
-                             remind_setting=remind),
-        "agreed": TaskSpec("carry_out", N_("执行解决方案"), handler, due=carry_out_due,
-                           remind_setting=remind, escalate_to=escalate_to, escalate_also=escalate_also),
+                            **who, **breach),
+        # the customer's time: a follow-up date, no breach
+        "proposed": TaskSpec("consent", N_("征得顾客同意"), handler, due=consent_follow_up, **who),
+        "agreed": TaskSpec("carry_out", N_("执行解决方案"), handler, due=carry_out_due, **who, **breach),
     }
     return transitions, tasks
 
@@ -152,8 +160,11 @@ direct = register(Process(
     final=frozenset({"filed"}),
 ))
 
+# "由门店和区域处理" (004 §6.2.2): the store's task (the associate who recorded it, watched by
+# the store manager) is the area supervisor's too from the start; a breach also tells HQ.
 _store_handling, _store_tasks = _handling(STORE_SIDE, escalate_to=Role.AREA_SUPERVISOR,
-                                          escalate_also=S, handler=Role.STORE_MANAGER)
+                                          escalate_also=S, handler=Role.STORE_MANAGER,
+                                          co_role=Role.AREA_SUPERVISOR, assignee=recorder)
 _store_closing, _store_closing_tasks = _closing("hq_revisit")
 store = register(Process(
     name="complaint_store",
@@ -166,6 +177,7 @@ store = register(Process(
     ) + _store_closing,
     tasks={**_store_tasks, **_store_closing_tasks,
            "solved": TaskSpec("submit", N_("填写处理表并提交总部"), Role.STORE_MANAGER,
-                              due_setting="complaint_submit_due", escalate_to=Role.AREA_SUPERVISOR)},
+                              due_setting="complaint_submit_due", escalate_to=Role.AREA_SUPERVISOR,
+                              co_role=Role.AREA_SUPERVISOR, assignee=recorder)},
     final=frozenset({"filed"}),
 ))

@@ -50,6 +50,7 @@ class TaskSpec:
     # Alternative to due_setting when the limit runs from a moment on the record (e.g. receipt).
     due: Callable[[Case, datetime], datetime] | None = None
     escalate_also: Role | None = None
+    co_role: Role | None = None  # handles the task with `role` from the start (Task.co_role)
 
 
 @dataclass(frozen=True)
@@ -212,7 +213,7 @@ def _open_task(process: Process, case: Case, now: datetime) -> Task | None:
     task = Task(case_id=case.id, name=spec.name, role=spec.role, store_id=case.store_id,
                 area_id=case.area_id, assignee_id=spec.assignee(case) if spec.assignee else None,
                 due_at=due_at, remind_at=remind_at, escalate_to=spec.escalate_to,
-                escalate_also=spec.escalate_also, created_at=now)
+                escalate_also=spec.escalate_also, co_role=spec.co_role, created_at=now)
     db.session.add(task)
     from ..services.deadlines import schedule_after_commit
 
