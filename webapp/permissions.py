@@ -80,6 +80,15 @@ def can_fire(user: User, transition, case: Case) -> bool:
     return in_scope(user, case.store_id, case.area_id)
 
 
+def can_watch(user: User, task) -> bool:
+    """May this user, told of a breach on this open task (a Task or an inbox row), comment on it
+    and remind its holder?"""
+    if not user.active or getattr(task, "escalated_at", None) is None:
+        return False
+    return (user.role in (task.escalate_to, task.escalate_also)
+            and in_scope(user, task.store_id, task.area_id))
+
+
 def store_area_filter(user: User, store_col, area_col=None):
     if user.role in COMPANY_ROLES:
         return true()

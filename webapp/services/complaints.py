@@ -14,12 +14,12 @@ from sqlalchemy import select
 
 from .. import clock, permissions, settings
 from ..extensions import db
-from ..models import Case, Complaint, Member, Store, User
+from ..models import AuditEvent, Case, Complaint, Member, Notification, Store, Task, User
 from ..workflows import engine
 from ..workflows.complaints import direct, store as store_process
 from .messages import render
 from .registration import InvalidMobile, find_by_mobile, normalise_mobile
-from ..i18n_labels import N_
+from ..i18n_labels import N_, Refusal
 
 CHANNELS = {"phone": N_("电话"), "email": N_("电子邮件"), "im": N_("即时通讯"), "in_store": N_("门店现场"),
             "other": N_("其他")}
@@ -268,6 +268,11 @@ def on_survey(case, actor, data, now):
     c.filed_at = now
 
 
+def on_take_over(case, actor, data, now):
+    """HQ handles the store complaint from here, as a direct complaint in the same state."""
+    case.process = direct.name
+
+
 def on_reopen(case, actor, data, now):
     """A reopened complaint needs a new solution within the solution limit from now;
     earlier lateness stays on the record."""
@@ -299,10 +304,44 @@ def _message(complaint: Complaint, template: str, now: datetime) -> None:
                                  body=render(template, context), created_at=now))
 
 
+class Refused(Refusal):
+    """A watcher's action was refused; str() is the message in the user's language."""
+
+
+def _watched_task(user: User, case: Case) -> Task:
+    task = db.session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open")).first()
+    if task is None or not permissions.can_watch(user, task):
+        raise Refused(N_("只有收到超时通知的角色可以备注或催办"))
+    return task
+
+
+def comment(*, actor: User, case: Case, text: str, now: datetime | None = None) -> None:
+    """A watcher's note on the overdue task, in the complaint's timeline."""
+    task = _watched_task(actor, case)
+    if not text.strip():
+        raise Refused(N_("请填写备注内容"))
+    db.session.add(AuditEvent(case_id=case.id, object_type="task", object_id=task.id, actor_id=actor.id,
+                              at=now or clock.now(), action="comment", comment=text.strip()))
+    db.session.commit()
+
+
+def nudge(*, actor: User, case: Case, now: datetime | None = None) -> None:
+    """Remind the holder of the overdue task (once per task): a notification to them and their role."""
+    task = _watched_task(actor, case)
+    now = now or clock.now()
+    exists = db.session.scalar(select(Notification.id).where(Notification.task_id == task.id,
+                                                             Notification.kind == "nudge"))
+    if exists:
+        raise Refused(N_("已催办过，请等待处理人跟进"))
+    db.session.add(Notification(task_id=task.id, kind="nudge", role=task.role, user_id=task.assignee_id,
+                                store_id=task.store_id, area_id=task.area_id, created_at=now))
+    db.session.add(AuditEvent(case_id=case.id, object_type="task", object_id=task.id, actor_id=actor.id,
+                              at=now, action="nudge"))
+    db.session.commit()
+
+
 def reveal_contact(*, user: User, case: Case, now: datetime | None = None) -> str:
     """The complaint's contact in full, for calling the customer back; every reveal is audited."""
-    from ..models import AuditEvent
-
     if not permissions.can(user, "complaint.reveal", case):
         raise PermissionError("您没有权限查看完整信息")
     db.session.add(AuditEvent(object_type="complaint", object_id=case.complaint.id, actor_id=user.id,

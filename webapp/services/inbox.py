@@ -60,6 +60,7 @@ class InboxRow:
     due_at: datetime | None
     escalated_at: datetime | None
     escalate_to: Role | None
+    escalate_also: Role | None
     case_id: int
     title: str
     version: int
@@ -81,7 +82,7 @@ class InboxPage:
 
 
 _ROW_COLUMNS = (Task.id, Task.name, Task.role, Task.assignee_id, User.display_name, Task.due_at,
-                Task.escalated_at, Task.escalate_to, Case.id, Case.title, Case.version,
+                Task.escalated_at, Task.escalate_to, Task.escalate_also, Case.id, Case.title, Case.version,
                 Case.process, Case.state, Case.store_id, Case.area_id, Store.name)
 
 

@@ -12,7 +12,7 @@ from ..charts import bar_chart
 from ..extensions import db
 from ..formatting import TZ
 from ..forms.complaints import STEP_FIELDS, ComplaintForm, StepForm
-from ..models import COMPANY_ROLES, AuditEvent, Area, Case, Store, parse_id
+from ..models import COMPANY_ROLES, AuditEvent, Area, Case, Store, Task, parse_id
 from ..services import complaint_stats, complaints
 from ..services.sales import parse_month
 from ..workflows import engine
@@ -78,12 +78,14 @@ def detail(case_id: int):
                                 .order_by(AuditEvent.at, AuditEvent.id)).all()
     form = StepForm()
     form.version.data = case.version
+    open_task = db.session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open")).first()
     return render_template("complaints/detail.html", case=case, c=case.complaint, events=events,
                            process=engine.get_process(case.process), form=form, fields=STEP_FIELDS,
                            actions=engine.allowed_transitions(current_user, case), now=clock.now(),
                            channels=complaints.CHANNELS, consent_how=complaints.CONSENT_HOW,
                            scores=complaints.SURVEY_SCORES,
                            can_reveal=permissions.can(current_user, "complaint.reveal", case),
+                           watch=open_task is not None and permissions.can_watch(current_user, open_task),
                            member_visible=bool(case.complaint.member)
                            and permissions.can(current_user, "member.view", case.complaint.member))
 
@@ -113,6 +115,26 @@ def act(case_id: int, step: str):
         flash(str(exc), "error")
     else:
         flash(_("操作成功"), "ok")
+    return redirect(url_for("complaints.detail", case_id=case.id))
+
+
+@bp.post("/<int:case_id>/watch/<any(comment, nudge):verb>")
+@login_required
+def watch(case_id: int, verb: str):
+    case = _complaint_case(case_id)
+    form = StepForm()
+    if not form.validate_on_submit():
+        flash(_("表单内容有误或已过期，请刷新后重试"), "error")
+        return redirect(url_for("complaints.detail", case_id=case.id))
+    try:
+        if verb == "comment":
+            complaints.comment(actor=current_user, case=case, text=form.comment.data or "")
+        else:
+            complaints.nudge(actor=current_user, case=case)
+    except complaints.Refused as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("已备注") if verb == "comment" else _("已催办处理人"), "ok")
     return redirect(url_for("complaints.detail", case_id=case.id))
 
 

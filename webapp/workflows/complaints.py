@@ -15,8 +15,10 @@ Every complaint (004 §6.2.1(4)): "24小时内予以回复，在48小时内给�
   authority they agree a reply time with the customer and escalate at once to the CS manager,
   who proposes the solution or hands it back with a decision. A breach escalates to the CS manager.
 - Store complaints: the store and its area supervisor handle them and submit the handling form to
-  HQ, which makes the final revisit and satisfaction survey. A breach goes to the area supervisor
-  and to HQ.
+  HQ, which makes the final revisit and satisfaction survey. The task is the recording associate's
+  (the store manager watches it) and the area supervisor's from the start. A breach goes to the
+  area supervisor and to HQ, which may comment, remind the handler (services: comment, nudge) or
+  take the complaint over with a reason.
 """
 from __future__ import annotations
 
@@ -135,6 +137,16 @@ def _closing(start_state):
     return transitions, tasks
 
 
+HANDLING = ("open", "replied", "proposed", "agreed")
+
+
+def _take_over(roles):
+    """HQ takes an overdue store complaint over, with a reason; it goes on as a direct complaint
+    in the same state (on_take_over moves the case to that process)."""
+    return tuple(step("take_over", N_("总部接手处理"), (state,), state, roles, comment_required=True,
+                      style="danger") for state in HANDLING)
+
+
 STATES = {"open": N_("待回复"), "replied": N_("待出方案"), "proposed": N_("待顾客同意"),
           "agreed": N_("待执行"), "solved": N_("待回访"), "revisited": N_("待满意度调查"),
           "filed": N_("已归档")}
@@ -153,7 +165,9 @@ direct = register(Process(
         step("hand_back", N_("给出决定并交回专员"), ("escalated",), "replied", frozenset({M}),
              comment_required=True),
         step("propose", N_("提出解决方案"), ("escalated",), "proposed", frozenset({M})),
-    ) + _direct_closing,
+    ) + _direct_closing
+    # nobody fires it here: it names the step in the timeline of a store complaint HQ took over
+    + _take_over(frozenset()),
     tasks={**_direct_tasks, **_direct_closing_tasks,
            "escalated": TaskSpec("decide", N_("处理上报的投诉"), M, due=answer_due,
                                  remind_setting="complaint_remind_hours")},
@@ -174,7 +188,7 @@ store = register(Process(
     start_roles=frozenset({Role.ASSOCIATE, Role.STORE_MANAGER, Role.AREA_SUPERVISOR}),
     transitions=_store_handling + (
         step("submit", N_("提交处理表至总部"), ("solved",), "hq_revisit", STORE_SIDE),
-    ) + _store_closing,
+    ) + _store_closing + _take_over(HQ),
     tasks={**_store_tasks, **_store_closing_tasks,
            "solved": TaskSpec("submit", N_("填写处理表并提交总部"), Role.STORE_MANAGER,
                               due_setting="complaint_submit_due", escalate_to=Role.AREA_SUPERVISOR,

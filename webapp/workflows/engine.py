@@ -166,7 +166,8 @@ def fire(case: Case, name: str, actor: User, *, version: int, comment: str = "",
     _close_tasks(case, actor, now)
     if transition.effect:
         transition.effect(case, actor, data, now)
-    _open_task(process, case, now)
+    # an effect may hand the case to another process (a store complaint HQ takes over)
+    _open_task(get_process(case.process), case, now)
     return case
 
 
