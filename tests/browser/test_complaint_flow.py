@@ -48,8 +48,12 @@ def test_direct_complaint_round_trip(app, live_server, pdf_fonts, browser_contex
     page.get_by_text("投诉已受理").wait_for()
     complaint_url = page.url
     expect(page.locator("tr[data-limit=reply]")).to_contain_text("剩余")
-    act(page, "reply", reply_text="非常抱歉,我们已记录,正在核实质检报告")
-    act(page, "escalate", agreed_reply_at="2030-01-01T10:00", comment="涉及退款金额超出权限")
+    expect(page.locator("#v-contact")).to_have_text("139****2222")
+    page.get_by_role("button", name="显示完整").click()  # to call the customer back (audited)
+    expect(page.locator("#v-contact")).to_have_text("13911112222")
+    act(page, "reply", reply_text="非常抱歉，我们已记录，正在核实质检报告")
+    expect(page.locator("form#act-escalate [name=agreed_reply_at]")).to_have_count(0)  # answered
+    act(page, "escalate", comment="涉及退款金额超出权限")
     page.screenshot(path=str(SCREENS / "complaint-escalated.png"), full_page=True)
     logout(page, base)
 
@@ -69,9 +73,9 @@ def test_direct_complaint_round_trip(app, live_server, pdf_fonts, browser_contex
     expect(page.locator("h1 .tag")).to_have_text("已归档")
     page.screenshot(path=str(SCREENS / "complaint-filed.png"), full_page=True)
 
-    response = context.request.get(complaint_url + "/form.pdf")
+    response = context.request.get(complaint_url + "/form.pdf", timeout=120_000)
     assert response.ok and response.body()[:4] == b"%PDF"
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.body())).pages)
-    for label in ("受理时间", "回复时间", "方案执行时间", "回访时间"):
-        assert re.search(label + r"[:\s]*\d{4}-\d{2}-\d{2} \d{2}:\d{2}", text), label
-    assert "顾客投诉意见处理表(客服部用)" in text and "孙先生" in text
+    for label in ("受理时间", "首次联系", "回复时间", "方案执行时间", "回访时间"):
+        assert re.search(label + r"[：\s]*\d{4}-\d{2}-\d{2} \d{2}:\d{2}", text), label
+    assert "顾客投诉意见处理表（客服部用）" in text and "孙先生" in text
