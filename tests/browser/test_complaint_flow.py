@@ -79,3 +79,38 @@ def test_direct_complaint_round_trip(app, live_server, pdf_fonts, browser_contex
     for label in ("受理时间", "首次联系", "回复时间", "方案执行时间", "回访时间"):
         assert re.search(label + r"[：\s]*\d{4}-\d{2}-\d{2} \d{2}:\d{2}", text), label
     assert "顾客投诉意见处理表（客服部用）" in text and "孙先生" in text
+
+
+def test_hq_on_a_phone_sees_what_it_can_do_on_an_overdue_store_complaint(app, org, live_server,
+                                                                        browser_context):
+    """Issue #9.20: the escalated row in HQ's inbox is not empty; HQ takes the complaint over."""
+    from datetime import timedelta
+
+    from playwright.sync_api import expect
+
+    from tests.complaint_helpers import record
+    from webapp import clock
+    from webapp.services.deadlines import process_due
+
+    now = clock.now()
+    case = record(org, username="assoc1", kind="store", name="周女士", now=now,
+                  received_at=now - timedelta(hours=25))
+    process_due(now=now)
+    browser, _ = browser_context
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page = context.new_page()
+    base = live_server
+    login(page, base, "hq")
+    row = page.locator(f"tr[data-case='{case.id}']")
+    expect(row.get_by_role("link", name="总部接手处理")).to_be_visible()
+    expect(row.get_by_role("link", name="备注/催办")).to_be_visible()
+    page.screenshot(path=str(SCREENS / "complaint-hq-watch-phone.png"), full_page=True)
+    row.get_by_role("link", name="总部接手处理").click()
+    form = page.locator("form#act-take_over")
+    form.locator("[name=comment]").fill("门店联系不上顾客，总部接手")
+    form.locator("button[type=submit]").click()
+    page.get_by_text("操作成功").wait_for()
+    expect(page.locator("h1")).to_contain_text("周女士")
+    expect(page.locator("p.muted").first).to_contain_text("直接投诉处理")
+    page.screenshot(path=str(SCREENS / "complaint-taken-over-phone.png"), full_page=True)
+    context.close()

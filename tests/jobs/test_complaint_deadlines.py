@@ -66,6 +66,7 @@ def test_hq_told_of_a_breach_can_comment_remind_and_take_over(org, login):
         assert "#act-take_over" in row and "#watch" in row
         page = client.get(f"/complaints/{case.id}").data.decode()
         assert 'id="watch-comment"' in page and 'id="watch-nudge"' in page
+        assert 'id="take_over-comment"' in page  # the reason
         client.post(f"/complaints/{case.id}/watch/comment", data={"version": case.version, "comment": "请今天回电"})
         client.post(f"/complaints/{case.id}/watch/nudge", data={"version": case.version})
         assert ("nudge", Role.STORE_MANAGER) in notes()

@@ -86,3 +86,14 @@ def test_survey_scores_have_labels(org, login):
         step(org, case, name, **data)
     page = login("hq").get(f"/complaints/{case.id}").data.decode()
     assert "非常满意" in page and "非常不满意" in page
+
+
+def test_a_future_receipt_time_is_refused(org, login):
+    import time_machine
+    from datetime import datetime, timezone
+
+    with time_machine.travel(datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc), tick=False):
+        response = login("assoc1").post("/complaints/new/store", data=form(
+            org, customer_name="陈先生", received_at="2026-11-23T12:00"))  # 2 h ahead in Shanghai
+    assert response.status_code == 422 and "受理时间不能晚于现在" in response.data.decode()
+    assert db.session.scalar(select(Complaint.id)) is None

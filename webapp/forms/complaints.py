@@ -64,6 +64,6 @@ STEP_FIELDS = {
     "propose": ("solution_text",), "consent": ("consent_by", "consent_how", "consent_at"),
     "reject": ("comment",), "carry_out": ("comment",), "submit": ("comment",),
     "revisit": ("revisit_note",), "survey": ("survey_score", "survey_comment"),
-    "reopen": ("comment",),
+    "reopen": ("comment",), "take_over": ("comment",),
 }
 CHANNEL_LABELS = {k: N_(v) for k, v in CHANNELS.items()}
