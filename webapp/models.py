@@ -189,6 +189,9 @@ class Task(db.Model):
     # A second role told of a breach (store complaints: the area supervisor and HQ).
     escalate_also: Mapped[Role | None] = mapped_column(db.Enum(Role, native_enum=False, length=20))
     escalated_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    # A role handling the task with `role` from the start, in its scope (store complaints: the
+    # area supervisor beside the store).
+    co_role: Mapped[Role | None] = mapped_column(db.Enum(Role, native_enum=False, length=20))
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
     closed_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     closed_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))
@@ -206,6 +209,8 @@ class Task(db.Model):
         Index("ix_task_assignee_inbox", "status", "assignee_id", "due_at"),
         # "escalated to me as the second role" part of the inbox (escalate_also)
         Index("ix_task_escalated_also_inbox", "status", "escalate_also", "escalated_at"),
+        # "handled with my role" part of the inbox (co_role)
+        Index("ix_task_co_role_inbox", "status", "co_role", "due_at"),
     )
 
     @property

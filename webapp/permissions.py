@@ -32,6 +32,8 @@ ACTIONS = {
     "calendar.edit": {Role.ADMIN, Role.HQ_MANAGER},
     "batch.print": {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
     "complaint.view": MEMBER_ROLES,
+    # the complaint's contact in full (page reveal, printed form): the roles that call customers
+    "complaint.reveal": REVEAL_ROLES,
     "complaint.record_direct": {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
     "complaint.record_store": STORE_ROLES | {Role.AREA_SUPERVISOR},
     "complaint.stats": {Role.STORE_MANAGER} | AREA_ROLES | {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
@@ -81,6 +83,15 @@ def can_fire(user: User, transition, case: Case) -> bool:
     return in_scope(user, case.store_id, case.area_id)
 
 
+def can_watch(user: User, task) -> bool:
+    """May this user, told of a breach on this open task (a Task or an inbox row), comment on it
+    and remind its holder?"""
+    if not user.active or getattr(task, "escalated_at", None) is None:
+        return False
+    return (user.role in (task.escalate_to, task.escalate_also)
+            and in_scope(user, task.store_id, task.area_id))
+
+
 def store_area_filter(user: User, store_col, area_col=None):
     if user.role in COMPANY_ROLES:
         return true()
@@ -115,10 +126,11 @@ def inbox_roles(user: User) -> set[Role]:
 def inbox_filter(user: User, *, parts: bool = False):
     """SQL condition: open tasks waiting for this user or their role in their scope.
 
-    With parts=True: the same set as five conditions (assigned to me / my role's pool /
-    escalated to my role / escalated to my role as the second role / assigned to a colleague
-    I stand in for now), each one served by an index on its own, for a UNION of small ordered
-    queries instead of one OR that no single index can serve (services/inbox.py).
+    With parts=True: the same set as six conditions (assigned to me / my role's pool /
+    escalated to my role / escalated to my role as the second role / handled with my role as
+    co-handler / assigned to a colleague I stand in for now), each one served by an index on its
+    own, for a UNION of small ordered queries instead of one OR that no single index can serve
+    (services/inbox.py).
     """
     scope = store_area_filter(user, Task.store_id, Task.area_id)
     roles = list(inbox_roles(user))
@@ -128,11 +140,12 @@ def inbox_filter(user: User, *, parts: bool = False):
     role_pool = and_(Task.role.in_(roles), scope, or_(Task.assignee_id.is_(None), watches_assigned))
     escalated_to = and_(Task.escalated_at.is_not(None), Task.escalate_to == user.role, scope)
     escalated_also = and_(Task.escalated_at.is_not(None), Task.escalate_also == user.role, scope)
+    co_handled = and_(Task.co_role == user.role, scope)
     now = clock.now()
     standing_in = Task.assignee_id.in_(select(StandIn.user_id).where(
         StandIn.stand_in_id == user.id, StandIn.cancelled_at.is_(None), StandIn.starts_at <= now,
         StandIn.ends_at > now))
-    everything = (mine, role_pool, escalated_to, escalated_also, standing_in)
+    everything = (mine, role_pool, escalated_to, escalated_also, co_handled, standing_in)
     if parts:
         return tuple(and_(is_open, part) for part in everything)
     return and_(is_open, or_(*everything))

@@ -36,9 +36,13 @@ SPECS: dict[str, Spec] = {
     "registration_review_remind_hours": Spec("2", "int", N_("审核期限前几小时提醒")),
     "registration_completion_due": Spec("eod:2", "rule", N_("门店补全资料期限")),
     "registration_completion_remind_hours": Spec("4", "int", N_("补全期限前几小时提醒")),
-    "complaint_reply_hours": Spec("24", "int", N_("投诉回复时限(小时,自受理起)")),
-    "complaint_solution_hours": Spec("48", "int", N_("投诉解决方案时限(小时,自受理起)")),
-    "complaint_revisit_days": Spec("7", "int", N_("投诉回访时限(天,自方案执行起)")),
+    "complaint_reply_hours": Spec("24", "int", N_("投诉回复时限（小时，自受理起，首次联系顾客即满足）")),
+    "complaint_solution_hours": Spec("48", "int", N_("投诉解决方案时限（小时，自受理起，向顾客提出方案即满足）")),
+    # "得到顾客同意后便马上行动" (004 §6.2.1): carrying out gets its own limit from the consent.
+    "complaint_carry_out_hours": Spec("24", "int", N_("顾客同意后执行方案时限（小时）")),
+    # The customer's time to answer a proposal is not staff's limit: only a follow-up reminder.
+    "complaint_consent_follow_up_hours": Spec("24", "int", N_("提出方案后跟进顾客答复（小时，不计超时）")),
+    "complaint_revisit_days": Spec("7", "int", N_("投诉回访时限（天，自方案执行起）")),
     "complaint_remind_hours": Spec("4", "int", N_("投诉回复/方案期限前几小时提醒")),
     "complaint_revisit_remind_hours": Spec("24", "int", N_("投诉回访期限前几小时提醒")),
     "complaint_survey_due": Spec("eod:1", "rule", N_("回访后满意度调查期限")),

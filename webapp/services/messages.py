@@ -25,11 +25,12 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "points_formal": ("积分通知短信（正式会员）",
                       "{salutation}，诚挚感谢您选择{brand}，您在{date}在{brand}{sale_store}消费共计{amount}元，"
                       "您目前的积分是{points}分，感谢您的支持！"),
-    # Complaints (seed 004 §6.2): reply within 24 h, solution carried out, revisit.
-    "complaint_reply": ("投诉回复", "{salutation}您好,关于您反映的问题,{brand}客服回复如下:{reply}"
-                        " 如有疑问请致电{hotline}。"),
-    "complaint_solution": ("投诉方案执行通知", "{salutation}您好,经您同意的解决方案已执行:{solution}"
-                           " 感谢您的理解与支持,{brand}客服将在一周内回访。"),
+    # Complaints (seed 004 §6.2): the reply (greeting once, the reply's own greeting is dropped),
+    # and the notice that the agreed solution was carried out, spoken to the customer.
+    "complaint_reply": ("投诉回复", "{salutation}您好，关于您反映的问题，{brand}客服回复如下：{reply}"
+                        "如有疑问请致电{hotline}。"),
+    "complaint_solution": ("投诉方案执行通知", "{salutation}您好，您同意的解决方案我们已经办理完毕，"
+                           "感谢您的理解与支持。{brand}客服将在一周内回访您，如有疑问请致电{hotline}。"),
 }
 
 

@@ -131,7 +131,7 @@ def _form_obj(member: Member):
 @login_required
 def application_pdf(member_id: int):
     member = get_visible(Member, member_id, "member.print")
-    data = printing.member_form_pdf(member)
+    data = printing.member_form_pdf(member, reader=current_user)
     return _pdf_response(data, f"入会申请表-{member.card_no}.pdf")
 
 

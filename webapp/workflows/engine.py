@@ -59,6 +59,7 @@ class TaskSpec:
     # Alternative to due_setting when the limit runs from a moment on the record (e.g. receipt).
     due: Callable[[Case, datetime], datetime] | None = None
     escalate_also: Role | None = None
+    co_role: Role | None = None  # handles the task with `role` from the start (Task.co_role)
 
 
 @dataclass(frozen=True)
@@ -276,6 +277,8 @@ def fire(case: Case, name: str, actor: User | None, *, version: int, comment: st
     _close_tasks(case, actor, now)
     if transition.effect:
         transition.effect(case, actor, data, now)
+    # an effect may hand the case to another process (a store complaint HQ takes over)
+    process = get_process(case.process)
     _open_task(process, case, now)
     _set_timers(process, case, now)
     return case
@@ -365,7 +368,8 @@ def _open_task(process: Process, case: Case, now: datetime) -> Task | None:
     task = Task(case_id=case.id, name=spec.name, role=spec.role, store_id=case.store_id,
                 area_id=case.area_id, assignee_id=spec.assignee(case) if spec.assignee else None,
                 due_at=due_at, remind_at=remind_at, escalate_to=spec.escalate_to,
-                escalate_also=spec.escalate_also, created_at=now, calendar_gap=gap)
+                escalate_also=spec.escalate_also, co_role=spec.co_role, created_at=now,
+                calendar_gap=gap)
     db.session.add(task)
     schedule_after_commit(remind_at, due_at)
     return task
@@ -464,12 +468,13 @@ def _insert_first_tasks(process: Process, new, rows, with_assignee: bool, now: d
     src = source.subquery()
     db.session.execute(insert(Task.__table__).from_select(
         ["case_id", "name", "role", "store_id", "area_id", "assignee_id", "status", "due_at",
-         "remind_at", "escalate_to", "escalate_also", "created_at", "calendar_gap"],
+         "remind_at", "escalate_to", "escalate_also", "co_role", "created_at", "calendar_gap"],
         select(src.c.id, literal(spec.name), literal(spec.role.name), src.c.store_id,
                src.c.area_id, src.c.assignee_id, literal("open"),
                literal(due_at, TZDateTime), literal(remind_at, TZDateTime),
                literal(spec.escalate_to.name if spec.escalate_to else None, String),
                literal(spec.escalate_also.name if spec.escalate_also else None, String),
+               literal(spec.co_role.name if spec.co_role else None, String),
                literal(now, TZDateTime), literal(gap, String))))
     schedule_after_commit(remind_at, due_at)
 
