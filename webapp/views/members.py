@@ -52,7 +52,8 @@ def new():
                                          data=form.member_data())
         except registration.DuplicateMember as exc:
             db.session.rollback()
-            return render_template("member_form.html", form=form, duplicate=exc.member_id), 409
+            return render_template("member_form.html", form=form,
+                                   duplicate=_duplicate(exc)), 409
         flash(_("已提交总部审核,临时卡号 %(card_no)s", card_no=case.member.card_no), "ok")
         return redirect(url_for("members.detail", member_id=case.member_id))
     status = 422 if request.method == "POST" else 200
@@ -87,11 +88,18 @@ def complete(case_id: int):
     case = get_visible(Case, case_id, "case.view")
     if case.process != "registration":
         abort(404)
-    member = case.member
-    form = RegistrationForm(obj=None if request.method == "POST" else _form_obj(member))
-    form.associate_id.choices = _associates(member.store_id)
     if request.method == "GET":
+        try:  # the form holds the full personal data: only for who may complete it, logged
+            member = member_service.open_for_completion(user=current_user, case=case)
+        except PermissionError:
+            return _not_completable(case)
+        form = RegistrationForm(obj=_form_obj(member))
         form.version.data = case.version
+    else:
+        if not any(t.name == "resubmit" for t in engine.allowed_transitions(current_user, case)):
+            return _not_completable(case)
+        form = RegistrationForm()
+    form.associate_id.choices = _associates(case.member.store_id)
     if form.validate_on_submit():
         try:
             registration.complete(actor=current_user, case=case, data=form.member_data(),
@@ -99,8 +107,7 @@ def complete(case_id: int):
                                   comment=form.comment.data or "")
         except registration.DuplicateMember as exc:
             db.session.rollback()
-            return render_template("member_form.html", form=form, duplicate=exc.member_id,
-                                   case=case), 409
+            return _completion_page(case, form, duplicate=_duplicate(exc)), 409
         except engine.NotAllowed:
             db.session.rollback()
             abort(403)
@@ -110,8 +117,28 @@ def complete(case_id: int):
             return redirect(url_for("cases.detail", case_id=case.id))
         flash(_("资料已补全,重新提交总部审核"), "ok")
         return redirect(url_for("cases.detail", case_id=case.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("member_form.html", form=form, duplicate=None, case=case), status
+    return _completion_page(case, form), 422 if request.method == "POST" else 200
+
+
+def _completion_page(case: Case, form: RegistrationForm, duplicate=None):
+    return render_template("member_form.html", form=form, duplicate=duplicate, case=case,
+                           sent_back=registration.last_send_back(case))
+
+
+def _not_completable(case: Case):
+    """Who may never complete it gets a 404 (the form holds personal data); the store, once it
+    resubmitted, goes back to the case."""
+    if permissions.can(current_user, "member.create", case):
+        flash(_("该登记当前无需补全"), "error")
+        return redirect(url_for("cases.detail", case_id=case.id))
+    abort(404)
+
+
+def _duplicate(exc: registration.DuplicateMember) -> dict:
+    """What the form says of a mobile already registered: a link only where the user may look."""
+    member = db.session.get(Member, exc.member_id)
+    visible = member is not None and permissions.can(current_user, "member.view", member)
+    return {"message": str(exc), "member_id": exc.member_id if visible else None}
 
 
 def _form_obj(member: Member):
