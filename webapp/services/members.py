@@ -7,7 +7,7 @@ from sqlalchemy import or_, select
 
 from .. import clock, permissions, settings
 from ..extensions import db
-from ..formatting import TZ
+from ..calendar import local_midnight_utc
 from ..i18n_labels import N_
 from ..models import AuditEvent, Case, Member, User
 from .registration import InvalidMobile, find_by_mobile
@@ -86,8 +86,7 @@ def form_context(member: Member) -> dict:
 
 def approved_on(user: User, day: date) -> list[Member]:
     """Members whose registration HQ approved on a given local day, in the user's scope."""
-    start = datetime(day.year, day.month, day.day, tzinfo=TZ)
-    end = start + timedelta(days=1)
+    start, end = local_midnight_utc(day), local_midnight_utc(day + timedelta(days=1))
     query = (select(Member).join(Case, Case.member_id == Member.id)
              .where(Case.process == "registration", Case.state == "approved",
                     Case.closed_at >= start, Case.closed_at < end, permissions.member_filter(user))

@@ -11,8 +11,13 @@ from sqlalchemy import select
 from .. import permissions
 from ..calendar import add_months, local_midnight_utc
 from ..extensions import db
+from ..i18n_labels import N_, Refusal
 from ..models import BatchJob, Case, Complaint, Member, User
 from . import members as member_service
+
+class NothingToPrint(Refusal, ValueError):
+    """The batch would be empty: said so instead of a blank PDF."""
+
 
 TITLES = {"application_forms": "入会申请表", "complaint_forms": "顾客投诉意见处理表"}
 
@@ -57,7 +62,9 @@ def start_batch(*, user: User, kind: str, params: dict) -> BatchJob:
 
 
 def start_day_batch(*, user: User, day: date) -> BatchJob:
-    """The day's approved applications, for HQ filing."""
+    """The day's approved applications, for HQ filing; NothingToPrint when there are none."""
+    if not member_service.approved_on(user, day):
+        raise NothingToPrint(N_("%(day)s 没有审核通过的入会申请，无需打印。"), day=day.isoformat())
     return start_batch(user=user, kind="application_forms", params={"day": day.isoformat()})
 
 

@@ -204,7 +204,11 @@ def print_day():
         except ValueError:
             flash(_("请选择有效的日期"), "error")
             return redirect(url_for("members.print_day"))
-        batch = printing.start_day_batch(user=current_user, day=day)
+        try:
+            batch = printing.start_day_batch(user=current_user, day=day)
+        except printing.NothingToPrint as exc:
+            flash(str(exc), "error")
+            return render_template("print_day.html", today=day), 422
         return redirect(url_for("members.batch", batch_id=batch.id))
     today = local_date(clock.now())
     return render_template("print_day.html", today=today)
