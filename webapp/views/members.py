@@ -67,6 +67,7 @@ def detail(member_id: int):
     case = member_service.registration_case(member)
     return render_template("member.html", member=member, case=case,
                            occupations=member_service.OCCUPATION,
+                           heard_from=member_service.HEARD_FROM,
                            can_reveal=permissions.can(current_user, "member.reveal", member),
                            can_print=permissions.can(current_user, "member.print", member))
 
