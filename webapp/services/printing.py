@@ -91,6 +91,8 @@ def render_batch(batch_id: int) -> None:
     db.session.commit()
 
 
-def download_name(batch: BatchJob) -> str:
+def download_names(batch: BatchJob) -> tuple[str, str]:
+    """The batch file's name, and its ASCII twin for clients that ignore `filename*`."""
     label = batch.params.get("day") or batch.params.get("month", "")
-    return f"{TITLES.get(batch.kind, batch.kind)}-{label}.pdf"
+    return (f"{TITLES.get(batch.kind, batch.kind)}-{label}.pdf",
+            f"{batch.kind.replace('_', '-')}-{label}.pdf")

@@ -2,8 +2,7 @@
 import os
 from datetime import date
 
-from flask import (Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file,
-                   url_for)
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -16,7 +15,7 @@ from ..models import BatchJob, Case, Member, Role, User
 from ..services import members as member_service
 from ..services import printing, registration
 from ..workflows import engine
-from .util import get_visible, page_arg, require
+from .util import get_visible, page_arg, require, send_download
 
 bp = Blueprint("members", __name__)
 
@@ -159,15 +158,9 @@ def _form_obj(member: Member):
 @login_required
 def application_pdf(member_id: int):
     member = get_visible(Member, member_id, "member.print")
-    data = printing.member_form_pdf(member)
-    return _pdf_response(data, f"入会申请表-{member.card_no}.pdf")
-
-
-def _pdf_response(data: bytes, filename: str):
-    from io import BytesIO
-
-    return send_file(BytesIO(data), mimetype="application/pdf", download_name=filename,
-                     as_attachment=request.args.get("download") == "1")
+    return send_download(printing.member_form_pdf(member), name=f"入会申请表-{member.card_no}.pdf",
+                         ascii_name=f"application-{member.card_no}.pdf", mimetype="application/pdf",
+                         as_attachment=request.args.get("download") == "1")
 
 
 @bp.route("/registrations/review")
@@ -234,5 +227,5 @@ def batch_download(batch_id: int):
         abort(404)
     if not job.file_path or not os.path.isfile(job.file_path):  # cleaned up, or on another host
         abort(404)
-    return send_file(job.file_path, mimetype="application/pdf", as_attachment=True,
-                     download_name=printing.download_name(job))
+    name, ascii_name = printing.download_names(job)
+    return send_download(job.file_path, name=name, ascii_name=ascii_name, mimetype="application/pdf")
