@@ -45,3 +45,8 @@ def test_spreadsheets(org, login, url, plain):
     response = login("hq").get(url)
     assert response.status_code == 200
     assert names(response)[0] == plain
+
+
+def test_the_inputs_card_of_an_analysis_is_not_called_an_export(org, login):
+    page = login("hq").get("/analyses/consumption?scope=company&period=2026-10").data.decode()
+    assert "计算所用数据" in page and "导出数据" not in page
