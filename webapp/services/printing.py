@@ -12,8 +12,13 @@ from .. import clock, permissions
 from ..calendar import add_months, local_midnight_utc
 from ..crypto import mask_mobile, mask_text
 from ..extensions import db
+from ..i18n_labels import N_, Refusal
 from ..models import AuditEvent, BatchJob, Case, Complaint, Member, User
 from . import members as member_service
+
+class NothingToPrint(Refusal, ValueError):
+    """The batch would be empty: said so instead of a blank PDF."""
+
 
 TITLES = {"application_forms": "入会申请表", "complaint_forms": "顾客投诉意见处理表"}
 # The application form's personal fields, masked as the member page masks them.
@@ -89,7 +94,9 @@ def start_batch(*, user: User, kind: str, params: dict) -> BatchJob:
 
 
 def start_day_batch(*, user: User, day: date) -> BatchJob:
-    """The day's approved applications, for HQ filing."""
+    """The day's approved applications, for HQ filing; NothingToPrint when there are none."""
+    if not member_service.approved_on(user, day):
+        raise NothingToPrint(N_("%(day)s 没有审核通过的入会申请，无需打印。"), day=day.isoformat())
     return start_batch(user=user, kind="application_forms", params={"day": day.isoformat()})
 
 
@@ -118,6 +125,8 @@ def render_batch(batch_id: int) -> None:
     db.session.commit()
 
 
-def download_name(batch: BatchJob) -> str:
+def download_names(batch: BatchJob) -> tuple[str, str]:
+    """The batch file's name, and its ASCII twin for clients that ignore `filename*`."""
     label = batch.params.get("day") or batch.params.get("month", "")
-    return f"{TITLES.get(batch.kind, batch.kind)}-{label}.pdf"
+    return (f"{TITLES.get(batch.kind, batch.kind)}-{label}.pdf",
+            f"{batch.kind.replace('_', '-')}-{label}.pdf")

@@ -1,8 +1,7 @@
 """Complaint pages: list, recording, the complaint with its step forms, PDFs, compliance."""
 from datetime import date, datetime, timezone
 
-from flask import (Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file,
-                   url_for)
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -16,7 +15,7 @@ from ..models import COMPANY_ROLES, AuditEvent, Area, Case, Store, Task, parse_i
 from ..services import complaint_stats, complaints
 from ..services.sales import parse_month
 from ..workflows import engine
-from .util import get_visible, require
+from .util import get_visible, require, send_download
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 
@@ -152,14 +151,10 @@ def reveal(case_id: int):
 @bp.route("/<int:case_id>/form.pdf")
 @login_required
 def form_pdf(case_id: int):
-    from io import BytesIO
-
     from ..services.complaint_forms import complaint_pdf
 
     case = _complaint_case(case_id)
-    data = complaint_pdf(reader=current_user, complaints=[case.complaint])
-    return send_file(BytesIO(data), mimetype="application/pdf",
-                     download_name=f"投诉处理表-{case.id}.pdf")
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 
 
 @bp.post("/batch")
@@ -187,11 +182,11 @@ def compliance():
     except complaint_stats.ScopeRefused as exc:
         abort(404, str(exc))
     if request.args.get("format") == "xlsx":
-        from io import BytesIO
-
         data = complaint_stats.xlsx(rows, f"投诉处理达标 {month:%Y-%m}")
-        return send_file(BytesIO(data), download_name=f"投诉处理达标-{month:%Y-%m}.xlsx",
-                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return send_download(data, name=f"投诉处理达标-{month:%Y-%m}.xlsx",
+                             ascii_name=f"complaint-compliance-{month:%Y-%m}.xlsx",
+                             mimetype="application/vnd.openxmlformats-"
+                                      "officedocument.spreadsheetml.sheet")
     stores = rows[:-1]
     chart = bar_chart([r.name for r in stores], {
         _("24小时内回复率"): [r.rates["reply"] for r in stores],

@@ -165,9 +165,7 @@ direct = register(Process(
         step("hand_back", N_("给出决定并交回专员"), ("escalated",), "replied", frozenset({M}),
              comment_required=True),
         step("propose", N_("提出解决方案"), ("escalated",), "proposed", frozenset({M})),
-    ) + _direct_closing
-    # nobody fires it here: it names the step in the timeline of a store complaint HQ took over
-    + _take_over(frozenset()),
+    ) + _direct_closing,
     tasks={**_direct_tasks, **_direct_closing_tasks,
            "escalated": TaskSpec("decide", N_("处理上报的投诉"), M, due=answer_due,
                                  remind_setting="complaint_remind_hours")},

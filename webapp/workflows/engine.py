@@ -138,6 +138,16 @@ class Process:
             raise WorkflowError(N_("未知的操作:%(name)s"), name=name)
         return next((t for t in named if state in t.source), named[0])
 
+    def label_of(self, name: str, state: str | None = None) -> str:
+        """The label of a step in a case's timeline; a case that changed process (a store
+        complaint HQ took over) keeps steps of its first process, found there."""
+        if any(t.name == name for t in self.transitions):
+            return self.transition(name, state).label
+        for other in REGISTRY.values():
+            if any(t.name == name for t in other.transitions):
+                return other.transition(name, state).label
+        return name
+
     def available(self, state: str) -> list[Transition]:
         return [t for t in self.transitions if state in t.source]
 
