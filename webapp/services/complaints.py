@@ -270,7 +270,8 @@ def _message(complaint: Complaint, template: str, now: datetime) -> None:
                "hotline": settings.get("hotline"), "reply": complaint.reply_text,
                "solution": complaint.solution_text}
     db.session.add(OutboxMessage(channel=channel, member_id=complaint.member_id,
-                                 store_id=complaint.store_id, recipient=contact, template=template,
+                                 store_id=complaint.store_id, recipient=contact,
+                                 recipient_name=complaint.customer_name, template=template,
                                  body=render(template, context), created_at=now))
 
 
