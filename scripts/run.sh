@@ -105,7 +105,7 @@ if ! out=$(.venv/bin/flask --app wsgi demo-data 2>>"$LOG_DIR/setup.log"); then
     tail -n 25 "$LOG_DIR/setup.log" >&2
     exit 1
 fi
-echo ": $out"
+echo ": ${out%% (users*}"
 if [ -n "$fonts_pid" ]; then
     wait "$fonts_pid" || { echo "font build failed; see instance/logs/fonts.log" >&2; exit 1; }
     fonts_pid=
