@@ -12,9 +12,9 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd -P)
 
 bash scripts/setup.sh --run
+source scripts/_lib.sh
 LOG_DIR=$ROOT/instance/logs
-mkdir -p "$LOG_DIR"
-bold() { if [ -t 1 ]; then printf '\033[1m%s\033[0m' "$*"; else printf '%s' "$*"; fi; }
+LOG=$LOG_DIR/setup.log
 
 export PORT=${PORT:-5000} HOST=${HOST:-127.0.0.1} RQ_QUEUE=${RQ_QUEUE:-crm}
 PY=.venv/bin/python
@@ -37,8 +37,9 @@ stop() {
     ((stopping)) && return
     stopping=1
     trap '' INT TERM
-    [ -n "$fonts_pid" ] && kill "$fonts_pid" 2>/dev/null
-    [ -n "$watch_pid" ] && kill -- "-$watch_pid" 2>/dev/null
+    kill_step
+    [ -n "$fonts_pid" ] && { kill "$fonts_pid" 2>/dev/null || true; }
+    [ -n "$watch_pid" ] && { kill -- "-$watch_pid" 2>/dev/null || true; }
     [ -n "$redis_pid" ] || ((${#pids[@]})) || return 0
     echo
     echo "==> stopping"
@@ -94,22 +95,16 @@ if [ -z "${REDIS_URL:-}" ]; then
 fi
 
 # --- PDF fonts and demo data, side by side (after Redis: loading the demo schedules alarms) -------
+fonts_started=$SECONDS
 if ! $PY scripts/build_fonts.py --check >/dev/null; then
-    echo "$(bold "==> building the PDF font subset") in the background (log: instance/logs/fonts.log)"
     $PY scripts/build_fonts.py >"$LOG_DIR/fonts.log" 2>&1 &
     fonts_pid=$!
 fi
-printf '%s' "$(bold "==> demo data")"
-if ! out=$(.venv/bin/flask --app wsgi demo-data 2>>"$LOG_DIR/setup.log"); then
-    echo " failed; the end of instance/logs/setup.log:" >&2
-    tail -n 25 "$LOG_DIR/setup.log" >&2
-    exit 1
-fi
-echo ": ${out%% (users*}"
+quietly "loading the demo data (if the database is empty)" .venv/bin/flask --app wsgi demo-data
 if [ -n "$fonts_pid" ]; then
-    wait "$fonts_pid" || { echo "font build failed; see instance/logs/fonts.log" >&2; exit 1; }
+    follow "$fonts_pid" "building the PDF font subset (beside the demo data)" "$LOG_DIR/fonts.log" \
+        "" "$fonts_started"
     fonts_pid=
-    echo "$(bold "==> PDF font subset") ready ($(tail -n 1 "$LOG_DIR/fonts.log"))"
 fi
 
 # --- web, worker, cron -----------------------------------------------------------------------

@@ -21,38 +21,8 @@ LOG=$LOG_DIR/setup.log
 mkdir -p "$LOG_DIR"
 : >"$LOG"
 
-bold() { if [ -t 1 ]; then printf '\033[1m%s\033[0m' "$*"; else printf '%s' "$*"; fi; }
-
-# quietly MESSAGE [--count REGEX] CMD...: run CMD with its output in the log. On a terminal one
-# line counts the seconds (and the log lines matching REGEX, e.g. pip's "Collecting"); then
-# "MESSAGE … done (N s)". On failure: the end of the log, and the script stops.
-quietly() {
-    local msg=$1 count='' pid rc t0=$SECONDS extra
-    shift
-    if [ "$1" = "--count" ]; then count=$2; shift 2; fi
-    echo "== $msg" >>"$LOG"
-    "$@" >>"$LOG" 2>&1 &
-    pid=$!
-    while kill -0 "$pid" 2>/dev/null; do
-        if [ -t 1 ]; then
-            extra=''
-            [ -n "$count" ] && extra=", $(grep -c -E "$count" "$LOG" || true) packages"
-            printf '\r%s %s' "$(bold "==> $msg")" "($((SECONDS - t0)) s$extra)"
-        fi
-        sleep 1
-    done
-    set +e
-    wait "$pid"
-    rc=$?
-    set -e
-    [ -t 1 ] && printf '\r\033[K'
-    if [ "$rc" -ne 0 ]; then
-        echo "$(bold "==> $msg") failed (status $rc); the end of $LOG:" >&2
-        tail -n 25 "$LOG" >&2
-        exit "$rc"
-    fi
-    echo "$(bold "==> $msg") done ($((SECONDS - t0)) s)"
-}
+source scripts/_lib.sh
+trap kill_step EXIT
 
 # --- Debian packages -----------------------------------------------------------------------
 # redis-server: private Redis for `make run`/tests; fonts-noto-cjk: CJK glyphs for the PDFs;
