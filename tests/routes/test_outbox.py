@@ -14,7 +14,7 @@ T0 = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
 
 
 def _rows(page: str) -> list[str]:
-    return [row for row in page.split("<tr>")[2:]]
+    return page.split("<tr>")[2:]  # after the header row
 
 
 def test_newest_first_with_the_recipients_name_and_masked_number(org, login):
