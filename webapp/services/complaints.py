@@ -300,7 +300,8 @@ def _message(complaint: Complaint, template: str, now: datetime) -> None:
     context = {"salutation": salutation(complaint.member) if complaint.member else complaint.customer_name,
                "brand": settings.get("brand_name"), "hotline": settings.get("hotline"), "reply": reply}
     db.session.add(OutboxMessage(channel=channel, member_id=complaint.member_id,
-                                 store_id=complaint.store_id, recipient=contact, template=template,
+                                 store_id=complaint.store_id, recipient=contact,
+                                 recipient_name=complaint.customer_name, template=template,
                                  body=render(template, context), created_at=now))
 
 
