@@ -138,6 +138,11 @@ class Member(db.Model):
     points_balance: Mapped[int] = mapped_column(default=0)  # not yet turned into cash back or gifts
     tier: Mapped[str] = mapped_column(db.String(1), default="C")
     card_expires_on: Mapped[date | None] = mapped_column(db.Date)
+    card_issued_on: Mapped[date | None] = mapped_column(db.Date)  # the formal card handed over / mailed
+    # The temporary card's number once the formal card replaced it: it still finds the member.
+    previous_card_no: Mapped[str | None] = mapped_column(db.String(20), index=True)
+    # A number known to be empty or out of service (空号/停机): no call, no SMS until corrected.
+    mobile_dead_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
     store = relationship("Store")
     associate = relationship("User")

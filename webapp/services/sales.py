@@ -157,7 +157,8 @@ class _Lookups:
     def __init__(self, rows: list[dict]):
         self.stores = {s.code: s for s in db.session.scalars(select(Store))}
         cards = {str(r.get("member_card") or "").strip() for r in rows} - {""}
-        self.cards = self._fetch(Member.card_no, cards)
+        # a temporary card number replaced by the formal one still names the member
+        self.cards = self._fetch(Member.previous_card_no, cards) | self._fetch(Member.card_no, cards)
         hashes = {}
         for r in rows:
             try:
