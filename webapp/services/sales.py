@@ -8,6 +8,7 @@ already stored with the same content is skipped, one stored with other content i
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -205,11 +206,19 @@ def check(rows: list[dict], *, actor: User | None = None, store: Store | None = 
     return result
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _parse_row(row: dict, line: int, found: _Lookups, errors: list, *, actor, token_store):
     def value(key):
         raw = row.get(key)
         return raw.strip() if isinstance(raw, str) else raw
 
+    bad = [key for key, raw in row.items() if isinstance(raw, str) and _CONTROL.search(raw)]
+    for key in bad:  # PostgreSQL refuses NUL in text: a row error, not a failed transaction
+        errors.append(RowError(line, key, _("含有不可见的控制字符")))
+    if bad:
+        return None
     store = _row_store(value("store_code"), line, found, errors, actor=actor, token_store=token_store)
     sale_no = str(value("sale_no") or "").strip()
     if not sale_no:
