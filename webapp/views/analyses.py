@@ -39,7 +39,17 @@ def page(kind: str = "consumption"):
                            scopes=analyses.scope_choices(current_user),
                            scope=request.args.get("scope") or analyses.default_scope_code(current_user),
                            period=request.args.get("period") or analyses.parse_period("").code,
-                           h=analysis_exports.headings()), 200 if report else 400
+                           years=_years(report), h=analysis_exports.headings()), 200 if report else 400
+
+
+def _years(report) -> list[int]:
+    """The year picker: the last ten years, and the shown report's year when it is older."""
+    this_year = analyses.parse_period("").year if report is None else max(
+        report.period.year, analyses.parse_period("").year)
+    years = list(range(this_year, this_year - 10, -1))
+    if report is not None and report.period.year not in years:
+        years.append(report.period.year)
+    return years
 
 
 @bp.route("/<kind>.pdf")
