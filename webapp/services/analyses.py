@@ -25,7 +25,7 @@ from fractions import Fraction
 
 from sqlalchemy import and_, case, func, select, true
 
-from .. import clock, settings
+from .. import clock, formatting, settings
 from ..calendar import YEARS, local_date
 from ..extensions import db
 from ..i18n_labels import N_
@@ -202,12 +202,7 @@ class Figure:
 
     @property
     def display(self) -> str:
-        if self.value is None:
-            return DASH
-        if self.unit == "%":
-            text = f"{self.value}"
-            return (text[:-2] if text.endswith(".0") else text) + "%"  # 20%, 42.9%, as the seed
-        return f"{self.value}"
+        return show(self.value, self.unit)
 
     def as_json(self) -> dict:
         return {"no": self.no, "key": self.key, "label": self.label, "formula": self.formula,
@@ -231,17 +226,22 @@ class Report:
     scope: Scope
     period: Period
     figures: list[Figure]
-    inputs: list[tuple[str, str]]
+    inputs: list[tuple[str, object, str]]  # label, value (a count, or yuan as Decimal), unit
     chart: Chart
     trend: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def input_texts(self) -> list[tuple[str, str]]:
+        """The exported data as (label, text) for pages, PDFs and JSON."""
+        return [(label, show(value, unit)) for label, value, unit in self.inputs]
 
     def as_json(self) -> dict:
         return {"kind": self.kind, "title": self.title,
                 "scope": {"code": self.scope.code, "kind": self.scope.kind, "id": self.scope.id,
                           "label": self.scope.label},
                 "period": {"code": self.period.code, "label": self.period.label},
-                "inputs": [{"label": k, "value": v} for k, v in self.inputs],
+                "inputs": [{"label": k, "value": v} for k, v in self.input_texts],
                 "figures": [f.as_json() for f in self.figures],
                 "chart": {"title": self.chart.title, "unit": self.chart.unit,
                           "labels": self.chart.labels,
@@ -249,6 +249,17 @@ class Report:
                 "trend": [{k: (str(v) if isinstance(v, Decimal) else v) for k, v in row.items()}
                           for row in self.trend],
                 "notes": self.notes}
+
+
+def show(value, unit: str) -> str:
+    """A figure or an input as text: the product's one percent and one money format."""
+    if value is None:
+        return DASH
+    if unit == "%":
+        return formatting.percent(value)
+    if unit == "yuan":
+        return formatting.yuan(Fraction(value) * 100)
+    return f"{value}"
 
 
 def _round(value: Fraction, places: str) -> Decimal:
@@ -278,9 +289,7 @@ def ratio(num, den, reason: str, places: str = "0.01") -> tuple[Decimal | None, 
 
 
 def yuan_text(fen: int | Fraction | None) -> str:
-    if fen is None:
-        return DASH
-    return f"{_round(Fraction(fen) / 100, '0.01')}"
+    return DASH if fen is None else formatting.yuan(fen)
 
 
 # ------------------------------------------------------------------ shared queries
@@ -358,8 +367,8 @@ def consumption(scope: Scope, period: Period) -> Report:
         figures.append(Figure(f"2.{i + 1}", f"band_{i + 1}", _("%(band)s消费段占比", band=label),
                               _("该消费段会员数 / 消费会员数"), f"{count} / {consuming}", value, "%",
                               reason))
-    inputs = [(_("有效会员总数"), str(total)), (_("消费会员数"), str(consuming))]
-    inputs += [(_("%(band)s消费会员数", band=label), str(n)) for label, n in zip(labels, bands)]
+    inputs = [(_("有效会员总数"), total, "count"), (_("消费会员数"), consuming, "count")]
+    inputs += [(_("%(band)s消费会员数", band=label), n, "count") for label, n in zip(labels, bands)]
     chart = Chart(_("各消费水平段占比"), labels, [f.value for f in figures[1:]])
     return Report("consumption", _title("consumption"), scope, period, figures, inputs, chart)
 
@@ -389,8 +398,9 @@ def demographics(scope: Scope, period: Period) -> Report:
         figures.append(Figure("2", f"age_{i + 1}", _("%(band)s消费会员占比", band=label),
                               _("该年龄段消费会员数 / 消费会员数"), f"{count} / {consuming}", value,
                               "%", reason))
-    inputs = [(_("消费会员数"), str(consuming)), (_("男性"), str(male)), (_("女性"), str(female))]
-    inputs += [(label, str(n)) for label, n in zip(labels, bands)]
+    inputs = [(_("消费会员数"), consuming, "count"), (_("男性"), male, "count"),
+              (_("女性"), female, "count")]
+    inputs += [(label, n, "count") for label, n in zip(labels, bands)]
     notes = [_("%(n)s 名消费会员没有出生年份,未计入年龄段", n=unknown)] if unknown else []
     chart = Chart(_("消费会员性别与年龄段占比"), [_("男性"), _("女性"), *labels],
                   [f.value for f in figures])
@@ -526,20 +536,26 @@ def _ticket_growth(cur: Totals, other: Totals | None, reason: str):
 
 
 def _power_inputs(cur: Totals, ly: Totals, prev: Totals | None, buyers: int, goal) -> list:
-    out = [(_("销售额(元)"), yuan_text(cur.sales)), (_("会员销售额(元)"), yuan_text(cur.member_sales)),
-           (_("会员客单数"), str(cur.member_tickets)), (_("总客单数"), str(cur.tickets)),
-           (_("消费会员数"), str(buyers)), (_("会员购买商品数量"), str(cur.member_items)),
-           (_("目标销售额(元)"), yuan_text(goal)),
-           (_("去年同期销售额(元)"), yuan_text(ly.sales)),
-           (_("去年同期会员销售额(元)"), yuan_text(ly.member_sales)),
-           (_("去年同期会员客单价(元)"), yuan_text(ly.member_ticket)),
-           (_("去年同期会员客单数"), str(ly.member_tickets))]
+    out = [(_("销售额(元)"), _yuan(cur.sales), "yuan"),
+           (_("会员销售额(元)"), _yuan(cur.member_sales), "yuan"),
+           (_("会员客单数"), cur.member_tickets, "count"), (_("总客单数"), cur.tickets, "count"),
+           (_("消费会员数"), buyers, "count"), (_("会员购买商品数量"), cur.member_items, "count"),
+           (_("目标销售额(元)"), _yuan(goal), "yuan"),
+           (_("去年同期销售额(元)"), _yuan(ly.sales), "yuan"),
+           (_("去年同期会员销售额(元)"), _yuan(ly.member_sales), "yuan"),
+           (_("去年同期会员客单价(元)"), _yuan(ly.member_ticket), "yuan"),
+           (_("去年同期会员客单数"), ly.member_tickets, "count")]
     if prev is not None:
-        out += [(_("上期销售额(元)"), yuan_text(prev.sales)),
-                (_("上期会员销售额(元)"), yuan_text(prev.member_sales)),
-                (_("上期会员客单价(元)"), yuan_text(prev.member_ticket)),
-                (_("上期会员客单数"), str(prev.member_tickets))]
+        out += [(_("上期销售额(元)"), _yuan(prev.sales), "yuan"),
+                (_("上期会员销售额(元)"), _yuan(prev.member_sales), "yuan"),
+                (_("上期会员客单价(元)"), _yuan(prev.member_ticket), "yuan"),
+                (_("上期会员客单数"), prev.member_tickets, "count")]
     return out
+
+
+def _yuan(fen: int | Fraction | None) -> Decimal | None:
+    """Fen as a yuan Decimal rounded to the fen (an input value; shown by show())."""
+    return None if fen is None else _round(Fraction(fen) / 100, "0.01")
 
 
 # ------------------------------------------------------------------ 4.4 churn
@@ -606,9 +622,9 @@ def churn(scope: Scope, period: Period) -> Report:
                f"{end['lapsed']} − {start['lapsed']}", Decimal(count), "count"),
         Figure("2", "churn_rate", _("%(u)s会员流失率", u=unit), _("会员流失数 / 期末有效会员总数"),
                f"{count} / {end['members']}", rate, "%", reason)]
-    inputs = [(_("期末有效会员总数"), str(end["members"])),
-              (_("期末流失会员总数(%(n)s个月以上未消费)", n=lapse), str(end["lapsed"])),
-              (_("期初流失会员总数"), str(start["lapsed"]))]
+    inputs = [(_("期末有效会员总数"), end["members"], "count"),
+              (_("期末流失会员总数(%(n)s个月以上未消费)", n=lapse), end["lapsed"], "count"),
+              (_("期初流失会员总数"), start["lapsed"], "count")]
     chart = Chart(_("近12个月会员流失率"), [row["month"] for row in trend],
                   [row["rate"] for row in trend], "%", "line")
     return Report("churn", _title("churn"), scope, period, figures, inputs, chart, trend=trend)
