@@ -18,6 +18,7 @@ the reason instead.
 from __future__ import annotations
 
 import calendar as _cal
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -121,22 +122,23 @@ def month_end(ym: int) -> date:
     return date(year, month, _cal.monthrange(year, month)[1])
 
 
+# The query parameters as the OpenAPI document states them (ASCII digits; years as calendar.YEARS);
+# empty means the default. The same patterns are checked here, so the document and the server agree.
+PERIOD_PATTERN = "^((20[0-9]{2}|2100)(-(0[1-9]|1[0-2]))?)?$"
+SCOPE_PATTERN = "^((store|area):[1-9][0-9]{0,17}|company)?$"
+
+
 def parse_period(raw: str) -> Period:
     """'2026-10' (a month) or '2026' (a year); the last complete month when empty."""
-    raw = (raw or "").strip()
+    raw = raw or ""
     if not raw:
         today = local_date(clock.now())
         ym = add_ym(today.year * 100 + today.month, -1)
         return Period(ym // 100, ym % 100)
-    try:
-        parts = [int(x) for x in raw.split("-")]
-        period = Period(parts[0], parts[1] if len(parts) == 2 else None)
-        if len(parts) > 2 or period.year not in YEARS or (
-                period.month is not None and not 1 <= period.month <= 12):
-            raise ValueError
-    except ValueError:
-        raise ValueError(_("期间格式应为 2026-10(月)或 2026(年)")) from None
-    return period
+    if not re.fullmatch(PERIOD_PATTERN, raw):
+        raise ValueError(_("期间格式应为 2026-10(月)或 2026(年)"))
+    year, _sep, month = raw.partition("-")
+    return Period(int(year), int(month) if month else None)
 
 
 def default_scope_code(user: User) -> str:
@@ -149,14 +151,14 @@ def default_scope_code(user: User) -> str:
 
 def parse_scope(user: User, raw: str) -> Scope:
     """'store:3', 'area:1' or 'company' as the user may see it; OutOfScope otherwise."""
-    raw = (raw or "").strip() or default_scope_code(user)
+    raw = raw or default_scope_code(user)
+    if not re.fullmatch(SCOPE_PATTERN, raw):
+        raise ValueError(_("范围格式应为 store:门店编号、area:区域编号 或 company"))
     kind, _sep, number = raw.partition(":")
-    if kind == "company" and not number:
+    if kind == "company":
         if user.role not in COMPANY_ROLES:
             raise OutOfScope(raw)
         return Scope("company", None, settings.get("company_name"))
-    if kind not in ("store", "area") or not number.isdecimal():
-        raise ValueError(_("范围格式应为 store:门店编号、area:区域编号 或 company"))
     object_id = parse_id(number)  # None beyond any id: no such store or area
     if kind == "area":
         area = db.session.get(Area, object_id) if object_id else None
