@@ -9,8 +9,8 @@ Conventions (SPEC §4; the seed is silent): a band includes its lower edge; spen
 spend (returns deducted) over the period; in a store's or area's analyses the members are those whose
 home store lies in the scope and the sales those made in the scope (4.3's consuming members: any
 member with a ticket there); "total members" are the valid members at the period's last day (active,
-card not expired); age is the calendar year of the period's last day minus the birth year (only the
-birth year is stored in clear); lapsed = a member who could have bought (joined before the window)
+card not expired); age is whole years at the period's last day, from the birth year and month-day
+kept in clear beside the encrypted birth date (models.Member); lapsed = a member who could have bought (joined before the window)
 and has no purchase in the last `analysis_lapse_months` calendar months. Results are rounded half up:
 percentages to one decimal, ratios to two, money to the fen. A division by zero gives no value and
 the reason instead.
@@ -377,11 +377,21 @@ def consumption(scope: Scope, period: Period) -> Report:
 
 # ------------------------------------------------------------------ 4.2 gender and age
 
+def age_at(day: date):
+    """SQL: whole years of age at `day` — one less while that year's birthday is still to come.
+
+    From the clear birth year and month-day (MMDD); a member without a month-day (none on record)
+    counts by year only. Plain integer arithmetic, the same on SQLite and PostgreSQL.
+    """
+    not_yet = case((Member.birth_month_day > day.month * 100 + day.day, 1), else_=0)
+    return day.year - Member.birth_year - not_yet
+
+
 def demographics(scope: Scope, period: Period) -> Report:
     """4.2 消费会员性别年龄分析: gender shares and age bands of the consuming members."""
     edges = age_edges()
     spend = _spend(scope, period)
-    age = period.last_day.year - Member.birth_year
+    age = age_at(period.last_day)
     row = db.session.execute(
         select(func.count(), func.sum(case((Member.gender == "M", 1), else_=0)),
                func.sum(case((Member.gender == "F", 1), else_=0)),
