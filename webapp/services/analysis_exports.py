@@ -12,6 +12,10 @@ from .analyses import Report, show
 from .sales import _
 
 COLORS = ("#1f5fbf", "#c77700")
+# On the SVG itself: WeasyPrint does not apply the page's CSS to inline SVG text, so without it the
+# PDF chart fell back to Noto Sans CJK JP and DejaVu. The product's Simplified Chinese subset first
+# (webapp/pdf.py, scripts/build_fonts.py), then the full system font; a browser uses the latter.
+FONT = "CRM Sans GB, Noto Sans CJK SC, sans-serif"
 
 
 # ------------------------------------------------------------------ SVG chart
@@ -41,7 +45,7 @@ def _bar_svg(chart, width: int) -> Markup:
     span = width - label_w - right
     x0 = label_w + float((0 - low) / (high - low)) * span  # display geometry only, not money
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
-             f'width="{width}" height="{height}" role="img" aria-label="{escape(chart.title)}">',
+             f'width="{width}" height="{height}" role="img" aria-label="{escape(chart.title)}" font-family="{FONT}">',
              f'<text x="0" y="16" font-size="14">{escape(chart.title)}</text>',
              f'<line x1="{x0:.1f}" y1="{top - 4}" x2="{x0:.1f}" y2="{height - 6}" stroke="#888" '
              f'stroke-width="1"/>']
@@ -74,7 +78,7 @@ def _line_svg(chart, width: int) -> Markup:
 
     zero_y = xy(0, Decimal(0))[1]
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
-             f'width="{width}" height="{height}" role="img" aria-label="{escape(chart.title)}">',
+             f'width="{width}" height="{height}" role="img" aria-label="{escape(chart.title)}" font-family="{FONT}">',
              f'<text x="0" y="16" font-size="14">{escape(chart.title)}</text>',
              f'<line x1="{left}" y1="{zero_y:.1f}" x2="{width - 20}" y2="{zero_y:.1f}" stroke="#888"/>']
     points = [(i, v) for i, v in enumerate(chart.values) if v is not None]
