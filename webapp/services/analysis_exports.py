@@ -160,9 +160,10 @@ def xlsx(report: Report) -> bytes:
     for cell in sheet[first]:
         cell.font = Font(bold=True)
     sheet.append([])
-    spreadsheet.append(sheet, [h["data"], h["value"]])
+    # label under 指标 (B), value under 结果 (E): the wide and the number columns of the table
+    spreadsheet.append(sheet, [None, h["data"], None, None, h["value"]])
     for label, value, unit in report.inputs:
-        spreadsheet.append(sheet, [label, _cell(value, unit)], {2: FORMATS[unit]})
+        spreadsheet.append(sheet, [None, label, None, None, _cell(value, unit)], {5: FORMATS[unit]})
     if report.trend:
         _trend_sheet(book, report, h)
         chart_rows = 16
@@ -193,10 +194,11 @@ def _bar_chart(sheet, report: Report, h: dict) -> int:
     from openpyxl.chart import BarChart, Reference
 
     sheet.append([])
-    spreadsheet.append(sheet, [h["chart"], report.chart.title])
+    spreadsheet.append(sheet, [None, h["chart"], None, None, report.chart.title])
     lo = sheet._current_row + 1
     for label, value in zip(report.chart.labels, report.chart.values):
-        spreadsheet.append(sheet, [label, _cell(value, report.chart.unit)], {2: FORMATS[report.chart.unit]})
+        spreadsheet.append(sheet, [None, label, None, None, _cell(value, report.chart.unit)],
+                           {5: FORMATS[report.chart.unit]})
     hi = sheet._current_row
     chart = BarChart()
     chart.type = "bar"
@@ -204,8 +206,8 @@ def _bar_chart(sheet, report: Report, h: dict) -> int:
     chart.y_axis.numFmt = formatting.PERCENT_FORMAT if report.chart.unit == "%" else "0.00"
     chart.x_axis.scaling.orientation = "maxMin"  # first row on top, as in the table
     chart.legend = None
-    chart.add_data(Reference(sheet, min_col=2, min_row=lo, max_row=hi), titles_from_data=False)
-    chart.set_categories(Reference(sheet, min_col=1, min_row=lo, max_row=hi))
+    chart.add_data(Reference(sheet, min_col=5, min_row=lo, max_row=hi), titles_from_data=False)
+    chart.set_categories(Reference(sheet, min_col=2, min_row=lo, max_row=hi))
     chart.height, chart.width = 6 + 0.55 * (hi - lo + 1), 24
     sheet.add_chart(chart, f"A{hi + 2}")
     return int(chart.height / 0.5) + 2  # rows of the default height (about 0.5 cm)
