@@ -43,3 +43,12 @@ def test_pages_pdfs_and_the_compliance_table_use_them():
     row = Row("1号店", 4, (3, 4), (0, 0), (1, 3))
     row.rates = {"reply": Decimal("75.0"), "solution": None, "revisit": Decimal("33.3")}
     assert table([row])[0][2:5] == ["75.0%", "—", "33.3%"]
+
+
+def test_compliance_chart_tooltips_use_the_percent_format():
+    from decimal import Decimal
+
+    from webapp.charts import bar_chart
+
+    svg = str(bar_chart(["1号店"], {"回复": [Decimal("75")]}))
+    assert "<title>1号店 75.0%</title>" in svg
