@@ -47,3 +47,12 @@ def test_a_nul_byte_in_a_csv_cell_is_an_error_of_that_row(org):
 
     checked = sales.check(rows, actor=org["hq"])
     assert [(e.line, e.field) for e in checked.errors] == [(3, "sale_no")]
+
+
+def test_a_nul_byte_in_any_cell_of_an_upload_is_a_row_error_not_a_500(org, login):
+    data = ("门店编码,销售单号,销售时间,会员卡号,会员手机,金额,件数,导购\n"
+            "S1,A1,2026-10-05 10:00,C\x001,139\x0012345678,10,1,as\x00soc1\n").encode()
+    page = _upload(login("hq"), data)
+    assert page.status_code == 422
+    assert "含有不可见的控制字符" in page.data.decode()
+    assert db.session.scalar(select(func.count()).select_from(Sale)) == 0

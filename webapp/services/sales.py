@@ -150,24 +150,29 @@ def parse_time(raw) -> datetime:
 
 # ------------------------------------------------------------------ validating a batch
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 class _Lookups:
     """Stores, members, associates and stored sales a batch refers to, fetched in bulk."""
 
     def __init__(self, rows: list[dict]):
         self.stores = {s.code: s for s in db.session.scalars(select(Store))}
-        cards = {str(r.get("member_card") or "").strip() for r in rows} - {""}
+        cards = {c for c in (str(r.get("member_card") or "").strip() for r in rows)
+                 if c and not _CONTROL.search(c)}  # a NUL would fail the query on PostgreSQL
         self.cards = self._fetch(Member.card_no, cards)
         hashes = {}
         for r in rows:
             try:
                 mobile = str(r.get("member_mobile") or "").strip()
-                if mobile:
+                if mobile and not _CONTROL.search(mobile):
                     hashes[mobile] = lookup_hash(normalise_mobile(mobile))
             except InvalidMobile:
                 pass
         by_hash = self._fetch(Member.mobile_hash, set(hashes.values()))
         self.mobiles = {m: by_hash.get(h) for m, h in hashes.items()}
-        names = {str(r.get("associate") or "").strip() for r in rows} - {""}
+        names = {n for n in (str(r.get("associate") or "").strip() for r in rows)
+                 if n and not _CONTROL.search(n)}
         self.users = {u.username: u for u in self._rows(select(User), User.username, names)}
 
     @staticmethod
@@ -204,9 +209,6 @@ def check(rows: list[dict], *, actor: User | None = None, store: Store | None = 
     _against_stored(parsed, result)
     _returns(parsed, result)
     return result
-
-
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _parse_row(row: dict, line: int, found: _Lookups, errors: list, *, actor, token_store):
