@@ -27,7 +27,7 @@ from fractions import Fraction
 from sqlalchemy import and_, case, func, select, true
 
 from .. import clock, formatting, settings
-from ..calendar import YEARS, local_date
+from ..calendar import local_date
 from ..extensions import db
 from ..i18n_labels import N_
 from ..models import AREA_ROLES, COMPANY_ROLES, Area, Member, Store, User, parse_id
