@@ -5,6 +5,8 @@ from flask import Blueprint, abort, flash, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from .. import clock
+from ..calendar import local_date
 from ..services import analyses, analysis_exports
 from .sales import template_helpers
 from .util import require
@@ -43,9 +45,8 @@ def page(kind: str = "consumption"):
 
 
 def _years(report) -> list[int]:
-    """The year picker: the last ten years, and the shown report's year when it is older."""
-    this_year = analyses.parse_period("").year if report is None else max(
-        report.period.year, analyses.parse_period("").year)
+    """The year picker: this year and the nine before, and the shown report's year if older."""
+    this_year = local_date(clock.now()).year
     years = list(range(this_year, this_year - 10, -1))
     if report is not None and report.period.year not in years:
         years.append(report.period.year)
