@@ -34,10 +34,6 @@ def _scale(values: list[Decimal | None]) -> tuple[Decimal, Decimal]:
     return low, (high if high != low else low + 1)
 
 
-def _fmt(value: Decimal | None, unit: str) -> str:
-    return show(value, unit)
-
-
 def _bar_svg(chart, width: int) -> Markup:
     label_w, row_h, top, right = 210, 24, 30, 70
     height = top + row_h * len(chart.values) + 10
@@ -60,7 +56,7 @@ def _bar_svg(chart, width: int) -> Markup:
             parts.append(f'<rect x="{left:.1f}" y="{y + 4}" width="{bar_w:.1f}" height="{row_h - 8}" '
                          f'fill="{color}"/>')
             parts.append(f'<text x="{max(x0, x1) + 4:.1f}" y="{y + 15}" font-size="12">'
-                         f'{escape(_fmt(value, chart.unit))}</text>')
+                         f'{escape(show(value, chart.unit))}</text>')
         else:
             parts.append(f'<text x="{x0 + 4:.1f}" y="{y + 15}" font-size="12" fill="#888">—</text>')
     parts.append("</svg>")
@@ -89,7 +85,7 @@ def _line_svg(chart, width: int) -> Markup:
         x, y = xy(i, v)
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{COLORS[0]}"/>')
         parts.append(f'<text x="{x:.1f}" y="{y - 7:.1f}" font-size="10" text-anchor="middle">'
-                     f'{escape(_fmt(v, chart.unit))}</text>')
+                     f'{escape(show(v, chart.unit))}</text>')
     for i, label in enumerate(chart.labels):
         x = xy(i, Decimal(0))[0]
         parts.append(f'<text x="{x:.1f}" y="{height - 18}" font-size="10" text-anchor="middle">'
