@@ -238,6 +238,8 @@ def _parse_row(row: dict, line: int, found: _Lookups, errors: list, *, actor, to
     return_of = str(value("return_of") or "").strip() or None
     if "amount" in parsed:
         _check_sign(parsed, return_of, line, errors)
+    if parsed.get("items") == 0:  # a ticket sells (or a return takes back) at least one item
+        errors.append(RowError(line, "items", _("件数不能为0")))
     if errors or store is None:
         return None
     sign = -1 if return_of else 1
