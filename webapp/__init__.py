@@ -70,6 +70,7 @@ def _locale() -> str:
 def _templates(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = formatting.local_time
     app.jinja_env.filters["yuan"] = formatting.yuan
+    app.jinja_env.filters["percent"] = formatting.percent
     app.jinja_env.filters["due_time"] = formatting.due_time
     app.jinja_env.filters["mask"] = crypto.mask_text
     app.jinja_env.globals["role_label"] = formatting.role_label

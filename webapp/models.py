@@ -121,8 +121,11 @@ class Member(db.Model):
     associate_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"), index=True)
     name: Mapped[str] = mapped_column(db.String(60))
     gender: Mapped[str] = mapped_column(db.String(1))
-    # Birth year stays clear for age-band analyses; the full date is personal data.
+    # Birth year and month-day (MMDD, e.g. 1201) stay clear: ages in whole years at a day are
+    # computed in SQL for the age-band analysis (SPEC §4), and birthday greetings need month and
+    # day. The full date is personal data, encrypted; both are set where it is saved.
     birth_year: Mapped[int | None] = mapped_column()
+    birth_month_day: Mapped[int | None] = mapped_column(db.SmallInteger)
     birth_date = mapped_column(Encrypted)
     mobile = mapped_column(Encrypted)
     mobile_hash: Mapped[str] = mapped_column(db.String(64), unique=True)

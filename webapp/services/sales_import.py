@@ -109,7 +109,15 @@ def _csv_table(data: bytes):
             continue
     else:
         raise ImportFileError(_("无法识别文件编码,请另存为 UTF-8 CSV"))
-    return iter(csv.reader(io.StringIO(text_data)))
+    return _csv_rows(csv.reader(io.StringIO(text_data)))
+
+
+def _csv_rows(reader):
+    """The reader's rows; a line csv cannot read (a field over its limit) is a clear refusal."""
+    try:
+        yield from reader
+    except csv.Error:
+        raise ImportFileError(_("第 %(line)s 行无法读取：单元格过长或引号不配对", line=reader.line_num)) from None
 
 
 def _xlsx_table(data: bytes):
