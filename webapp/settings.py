@@ -128,7 +128,7 @@ def put(key: str, value: str) -> None:
 def entered_years() -> dict:
     """The holiday years the administrator entered, as calendar.EnteredYear by year."""
     from .calendar import EnteredYear
-    from .calendar_models import CalendarDay
+    from .models import CalendarDay
 
     cached = db.session.info.get(_ENTERED)
     if cached is None:

@@ -3,7 +3,7 @@ from sqlalchemy import func, select
 
 from tests.sales.builders import bulk_members, sale
 from webapp.extensions import db
-from webapp.sales_models import Sale
+from webapp.models import Sale
 from webapp.services import sales
 
 

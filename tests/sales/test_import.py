@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from tests.sales.builders import bulk_members, csv_file, import_sales, sale, xlsx_file
 from webapp.extensions import db
-from webapp.sales_models import MemberMonth, Sale, StoreMonth
+from webapp.models import MemberMonth, Sale, StoreMonth
 from webapp.services import sales, sales_import
 
 

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from tests.sales.builders import csv_file, sale
 from webapp.extensions import db
-from webapp.sales_models import Sale
+from webapp.models import Sale
 from webapp.services import sales_import
 
 

@@ -32,7 +32,7 @@ from ..extensions import db
 from ..i18n_labels import N_
 from ..models import AREA_ROLES, COMPANY_ROLES, Area, Member, Store, User, parse_id
 from ..permissions import in_scope
-from ..sales_models import MemberMonth, SalesTarget, StoreMonth
+from ..models import MemberMonth, SalesTarget, StoreMonth
 from .sales import _
 
 KINDS = {"consumption": N_("会员消费水平分析表"), "demographics": N_("消费会员性别年龄分析表"),

@@ -27,7 +27,7 @@ from ..crypto import lookup_hash
 from ..extensions import db
 from ..models import Member, Store, User
 from ..permissions import in_scope
-from ..sales_models import ApiToken, MemberMonth, Sale, SalesTarget, StoreMonth
+from ..models import ApiToken, MemberMonth, Sale, SalesTarget, StoreMonth
 from ..workflows import engine
 from . import points
 from .registration import InvalidMobile, normalise_mobile

@@ -73,10 +73,6 @@ def read_rows(data: bytes, filename: str) -> list[dict]:
         if not any(c not in (None, "") for c in cells):
             continue
         row = {key: (cells[i] if i < len(cells) else None) for key, i in index.items()}
-        if any(isinstance(c, str) and CONTROL.search(c) for c in row.values()):
-            # A NUL no database column takes (PostgreSQL refuses it): this row, by its line.
-            raise ImportFileError(_("第 %(line)s 行含有不允许的控制字符（如空字符），请删除后重新上传",
-                                    line=line))
         row["_line"] = line
         rows.append(row)
         if len(rows) > MAX_ROWS:
