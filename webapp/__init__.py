@@ -76,7 +76,9 @@ def _templates(app: Flask) -> None:
     app.jinja_env.globals["role_label"] = formatting.role_label
     app.jinja_env.globals["event_label"] = formatting.event_label
     app.jinja_env.globals["breach_labels"] = formatting.BREACH_LABELS
-    app.jinja_env.filters["state_label"] = formatting.state_label
+    from .workflows.engine import state_label
+
+    app.jinja_env.filters["state_label"] = state_label
     app.jinja_env.filters["countdown"] = formatting.countdown
 
     @app.context_processor

@@ -93,10 +93,3 @@ def event_label(event) -> str:
     text = gettext(TASK_EVENTS.get(event.action, event.action))
     role = (event.data or {}).get("to_role")
     return f"{text} {role_label(role)}" if role and event.action.startswith("escalate") else text
-
-
-def state_label(state: str, process: str) -> str:
-    """The Chinese label of a state of a declared process (translate it with _ in templates)."""
-    from .workflows.engine import get_process
-
-    return get_process(process).states.get(state, state)

@@ -221,6 +221,11 @@ def get_process(name: str) -> Process:
     return REGISTRY[name]
 
 
+def state_label(state: str, process: str) -> str:
+    """The Chinese label of a state of a declared process (translate it with _ in templates)."""
+    return get_process(process).states.get(state, state)
+
+
 def allowed_transitions(user: User, case: Case) -> list[Transition]:
     """The buttons this user may press on this case now (`case`: a Case, or anything with its
     process, state, store_id and area_id, such as an inbox row)."""
