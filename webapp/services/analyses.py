@@ -31,9 +31,10 @@ from ..calendar import local_date
 from ..extensions import db
 from ..i18n_labels import N_
 from ..models import AREA_ROLES, COMPANY_ROLES, Area, Member, Store, User, parse_id
-from ..permissions import in_scope
+from ..permissions import (SCOPE_PATTERN, OutOfScope, Scope, default_scope_code,  # noqa: F401
+                           parse_scope, scope_choices)
 from ..models import MemberMonth, SalesTarget, StoreMonth
-from .sales import _
+from ..i18n_labels import say as _
 
 KINDS = {"consumption": N_("会员消费水平分析表"), "demographics": N_("消费会员性别年龄分析表"),
          "spending-power": N_("会员消费力分析表"), "churn": N_("会员流失分析表")}
@@ -48,33 +49,7 @@ def _title(kind: str) -> str:
     return _(KINDS[kind])
 
 
-class OutOfScope(LookupError):
-    """The scope does not exist or lies outside the user's."""
-
-
 # ------------------------------------------------------------------ scope and period
-
-@dataclass(frozen=True)
-class Scope:
-    kind: str  # store | area | company
-    id: int | None
-    label: str
-
-    @property
-    def code(self) -> str:
-        return self.kind if self.id is None else f"{self.kind}:{self.id}"
-
-    def stores(self, column):
-        """SQL condition on a store id column."""
-        if self.kind == "company":
-            return true()
-        if self.kind == "area":
-            return column.in_(select(Store.id).where(Store.area_id == self.id))
-        return column == self.id
-
-    def store_ids(self) -> list[int]:
-        return list(db.session.scalars(select(Store.id).where(self.stores(Store.id))))
-
 
 @dataclass(frozen=True)
 class Period:
@@ -125,7 +100,6 @@ def month_end(ym: int) -> date:
 # The query parameters as the OpenAPI document states them (ASCII digits; years as calendar.YEARS);
 # empty means the default. The same patterns are checked here, so the document and the server agree.
 PERIOD_PATTERN = "^((20[0-9]{2}|2100)(-(0[1-9]|1[0-2]))?)?$"
-SCOPE_PATTERN = "^((store|area):[1-9][0-9]{0,17}|company)?$"
 
 
 def parse_period(raw: str) -> Period:
@@ -139,52 +113,6 @@ def parse_period(raw: str) -> Period:
         raise ValueError(_("期间格式应为 2026-10(月)或 2026(年)"))
     year, _sep, month = raw.partition("-")
     return Period(int(year), int(month) if month else None)
-
-
-def default_scope_code(user: User) -> str:
-    if user.role in COMPANY_ROLES:
-        return "company"
-    if user.role in AREA_ROLES:
-        return f"area:{user.area_id}"
-    return f"store:{user.store_id}"
-
-
-def parse_scope(user: User, raw: str) -> Scope:
-    """'store:3', 'area:1' or 'company' as the user may see it; OutOfScope otherwise."""
-    raw = raw or default_scope_code(user)
-    if not re.fullmatch(SCOPE_PATTERN, raw):
-        raise ValueError(_("范围格式应为 store:门店编号、area:区域编号 或 company"))
-    kind, _sep, number = raw.partition(":")
-    if kind == "company":
-        if user.role not in COMPANY_ROLES:
-            raise OutOfScope(raw)
-        return Scope("company", None, settings.get("company_name"))
-    object_id = parse_id(number)  # None beyond any id: no such store or area
-    if kind == "area":
-        area = db.session.get(Area, object_id) if object_id else None
-        if area is None or not (user.role in COMPANY_ROLES or (
-                user.role in AREA_ROLES and user.area_id == area.id)):
-            raise OutOfScope(raw)
-        return Scope("area", area.id, area.name)
-    store = db.session.get(Store, object_id) if object_id else None
-    if store is None or not in_scope(user, store.id, store.area_id):
-        raise OutOfScope(raw)
-    return Scope("store", store.id, store.name)
-
-
-def scope_choices(user: User) -> list[tuple[str, str]]:
-    """The scopes the user may pick on the analysis pages, widest first."""
-    out = []
-    if user.role in COMPANY_ROLES:
-        out.append(("company", _("全公司")))
-        out += [(f"area:{a.id}", a.name) for a in db.session.scalars(select(Area).order_by(Area.name))]
-    elif user.role in AREA_ROLES and user.area_id:
-        out.append((f"area:{user.area_id}", db.session.get(Area, user.area_id).name))
-    stores = select(Store).order_by(Store.code)
-    for store in db.session.scalars(stores):
-        if in_scope(user, store.id, store.area_id):
-            out.append((f"store:{store.id}", f"{store.code} {store.name}"))
-    return out
 
 
 # ------------------------------------------------------------------ results

@@ -9,7 +9,7 @@ from markupsafe import Markup, escape
 from .. import clock, formatting, settings, spreadsheet
 from ..formatting import DASH, local_time
 from .analyses import Report, show
-from .sales import _
+from ..i18n_labels import say as _
 
 COLORS = ("#1f5fbf", "#c77700")
 # On the SVG itself: WeasyPrint does not apply the page's CSS to inline SVG text, so without it the

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
-from flask import has_request_context
-from flask_babel import gettext
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -25,6 +23,7 @@ from .. import clock
 from ..calendar import TZ, YEARS
 from ..crypto import lookup_hash
 from ..extensions import db
+from ..i18n_labels import say as _
 from ..models import Member, Store, User
 from ..permissions import in_scope
 from ..models import ApiToken, MemberMonth, Sale, SalesTarget, StoreMonth
@@ -36,13 +35,6 @@ MAX_AMOUNT_FEN = 10_000_000_00  # ten million yuan on one ticket is a typing err
 MAX_ITEMS = 100_000
 CHUNK = 500  # IN-list size for the look-ups
 _R = aliased(Sale, name="ret")  # a return, joined to its original sale
-
-
-def _(message: str, **values) -> str:
-    """gettext in a request; the Chinese message itself in jobs, scripts and the demo loader."""
-    if has_request_context():
-        return gettext(message, **values)
-    return message % values if values else message
 
 
 class SaleError(ValueError):

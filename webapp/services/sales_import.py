@@ -17,7 +17,7 @@ from flask import current_app
 
 from ..models import User
 from . import sales
-from .sales import _
+from ..i18n_labels import say as _
 
 # (key, Chinese header as the tills export it, English header also accepted, required)
 COLUMNS = (
