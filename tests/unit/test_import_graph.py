@@ -79,3 +79,12 @@ def test_dependencies_point_down():
     upward = sorted(f"{a} → {b}" for a, targets in graph().items() for b in targets
                     if layer(b) > layer(a) and b != "webapp")
     assert upward == []
+
+
+def test_views_never_commit_or_roll_back():
+    """Services own their transaction (services.transaction); the one exception is the 500
+    handler, which must end whatever transaction the failed request left open."""
+    found = sorted(f"{path.name}:{n}" for path in ROOT.joinpath("webapp", "views").glob("*.py")
+                   for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                   if "session.commit" in line or "session.rollback" in line)
+    assert [f for f in found if not f.startswith("errors.py:")] == []

@@ -185,3 +185,17 @@ def nav_counts(user: User) -> dict:
     row = db.session.execute(select(_inbox_count_query(user, NAV_CAP).scalar_subquery(),
                                     _unread_count_query(user, NAV_CAP).scalar_subquery())).one()
     return {"inbox": _badge(min(row[0], NAV_CAP)), "notifications": _badge(min(row[1], NAV_CAP))}
+
+
+def mark_all_read(*, user: User) -> int:
+    """Mark the user's unread notifications (up to 1,000) read; commits."""
+    from sqlalchemy import update
+
+    from . import transaction
+
+    ids = [n.id for n in notifications_for(user, unread_only=True, limit=1000)]
+    if ids:
+        with transaction():
+            db.session.execute(update(Notification).where(Notification.id.in_(ids))
+                               .values(read_at=clock.now()))
+    return len(ids)

@@ -16,6 +16,7 @@ from ..extensions import db
 from ..i18n_labels import N_, Refusal
 from ..models import AuditEvent, Case, Member, Store, Task, User
 from ..workflows import engine
+from . import transaction
 from ..workflows.registration import registration
 
 PERSONAL_FIELDS = ("name", "gender", "birth_date", "mobile", "address", "work_address", "email",
@@ -79,25 +80,25 @@ def _apply(member: Member, data: dict) -> None:
 def register(*, actor: User, store: Store, data: dict, now: datetime | None = None) -> Case:
     """Save a new member from the application form and start its HQ review."""
     now = now or clock.now()
-    member = Member(store_id=store.id, status="pending", card_no=f"tmp-{uuid.uuid4().hex[:12]}",
-                    created_at=now)
-    _apply(member, data)
-    db.session.add(member)
-    db.session.flush()
-    member.card_no = f"T{store.code}{member.id:07d}"
-    case = engine.start(registration, actor, title=f"入会登记 {member.name}", store_id=store.id,
-                        area_id=store.area_id, member_id=member.id, now=now)
-    db.session.commit()
+    with transaction():
+        member = Member(store_id=store.id, status="pending",
+                        card_no=f"tmp-{uuid.uuid4().hex[:12]}", created_at=now)
+        _apply(member, data)
+        db.session.add(member)
+        db.session.flush()
+        member.card_no = f"T{store.code}{member.id:07d}"
+        case = engine.start(registration, actor, title=f"入会登记 {member.name}", store_id=store.id,
+                            area_id=store.area_id, member_id=member.id, now=now)
     return case
 
 
 def complete(*, actor: User, case: Case, data: dict, version: int, comment: str = "") -> Case:
     """The store fills in what HQ sent back and resubmits it for review."""
-    changed = _changed_fields(case.member, data)
-    _apply(case.member, data)
-    engine.fire(case, "resubmit", actor, version=version, comment=comment,
-                data={"changed": changed})
-    db.session.commit()
+    with transaction():
+        changed = _changed_fields(case.member, data)
+        _apply(case.member, data)
+        engine.fire(case, "resubmit", actor, version=version, comment=comment,
+                    data={"changed": changed})
     return case
 
 

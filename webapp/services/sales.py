@@ -28,7 +28,7 @@ from ..models import Member, Store, User
 from ..permissions import in_scope
 from ..models import ApiToken, MemberMonth, Sale, SalesTarget, StoreMonth
 from ..workflows import engine
-from . import points
+from . import points, transaction
 from .registration import InvalidMobile, normalise_mobile
 
 MAX_AMOUNT_FEN = 10_000_000_00  # ten million yuan on one ticket is a typing error
@@ -511,9 +511,9 @@ def set_target(*, actor: User, store: Store, ym: int, amount: str) -> SalesTarge
     target = db.session.scalar(select(SalesTarget).where(
         SalesTarget.store_id == store.id, SalesTarget.ym == ym)) or SalesTarget(
         store_id=store.id, ym=ym)
-    target.amount_fen, target.updated_by_id, target.updated_at = fen, actor.id, clock.now()
-    db.session.add(target)
-    db.session.commit()
+    with transaction():
+        target.amount_fen, target.updated_by_id, target.updated_at = fen, actor.id, clock.now()
+        db.session.add(target)
     return target
 
 

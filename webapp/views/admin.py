@@ -135,7 +135,6 @@ def edit_store(store_id: int):
             service.update_store(actor=current_user, store=store, code=form.code.data,
                                  name=form.name.data, area_id=form.area_id.data)
         except service.Invalid as exc:
-            db.session.rollback()
             _apply(form, exc.errors)
         else:
             flash(_("门店资料已保存"), "ok")
@@ -191,7 +190,6 @@ def edit_user(user_id: int):
         try:
             handed = service.update_user(actor=current_user, user=user, **form.scope_data())
         except service.Invalid as exc:
-            db.session.rollback()
             _apply(form, exc.errors)
         else:
             flash(_("账户资料已保存") + (_(",%(n)s 项待办已退回角色收件箱", n=handed) if handed else ""),
@@ -273,7 +271,6 @@ def settings():
         try:
             changed = service.update_settings(actor=current_user, values=form.values())
         except service.Invalid as exc:
-            db.session.rollback()
             _apply(form, exc.errors)
         else:
             flash(_("已保存 %(n)s 项设置", n=len(changed)) if changed else _("设置没有变化"), "ok")

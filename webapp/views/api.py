@@ -41,24 +41,20 @@ def post_sales():
     try:
         body = json.loads(request.get_data() or b"null", parse_float=Decimal)
     except (ValueError, RecursionError):  # not JSON (nor UTF-8), or nested deeper than Python reads
-        db.session.rollback()
         return _error(400, _("请求体不是有效的 JSON"))
     try:
         items = _batch(body)
     except (ValueError, TypeError) as exc:
-        db.session.rollback()
         return _error(422, str(exc))
     shape = [e for number, item in enumerate(body["sales"]) for e in _item_errors(number, item)]
     if shape:  # the document's types and patterns; the other checks still report the rest
         errors = shape + [e for e in _row_errors(sales.check(items, store=store).errors)
                           if (e["index"], e["field"]) not in {(s["index"], s["field"]) for s in shape}]
-        db.session.rollback()
         return _error(422, _("数据有误,未写入任何记录"), created=0,
                       errors=sorted(errors, key=lambda e: e["index"]))
     try:
         checked = sales.record(rows=items, store=store, source="api")
     except sales.SaleError as exc:
-        db.session.rollback()
         return _error(422, str(exc), created=0, errors=_row_errors(exc.errors))
     results = sorted(({"index": s.line - 1, "sale_no": s.sale_no,
                        "status": "existing" if s.existing else "created"}

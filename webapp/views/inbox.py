@@ -4,11 +4,10 @@ import functools
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import update
 
 from .. import clock, permissions
 from ..extensions import db
-from ..models import Notification, Task
+from ..models import Task
 from ..services import inbox, tasks
 from ..workflows.engine import allowed_transitions, task_label
 from .util import page_arg
@@ -42,11 +41,7 @@ def notifications():
 @bp.post("/notifications/read")
 @login_required
 def mark_read():
-    ids = [n.id for n in inbox.notifications_for(current_user, unread_only=True, limit=1000)]
-    if ids:
-        db.session.execute(update(Notification).where(Notification.id.in_(ids))
-                           .values(read_at=clock.now()))
-        db.session.commit()
+    inbox.mark_all_read(user=current_user)
     flash(_("已全部标为已读"), "ok")
     return redirect(url_for("inbox.notifications"))
 

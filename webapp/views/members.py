@@ -50,7 +50,6 @@ def new():
             case = registration.register(actor=current_user, store=current_user.store,
                                          data=form.member_data())
         except registration.DuplicateMember as exc:
-            db.session.rollback()
             return render_template("member_form.html", form=form,
                                    duplicate=_duplicate(exc)), 409
         flash(_("已提交总部审核,临时卡号 %(card_no)s", card_no=case.member.card_no), "ok")
@@ -106,13 +105,10 @@ def complete(case_id: int):
                                   version=int(form.version.data or 0),
                                   comment=form.comment.data or "")
         except registration.DuplicateMember as exc:
-            db.session.rollback()
             return _completion_page(case, form, duplicate=_duplicate(exc)), 409
         except engine.NotAllowed:
-            db.session.rollback()
             abort(403)
         except engine.WorkflowError as exc:
-            db.session.rollback()
             flash(str(exc), "error")
             return redirect(url_for("cases.detail", case_id=case.id))
         flash(_("资料已补全,重新提交总部审核"), "ok")

@@ -71,7 +71,6 @@ def confirm_import():
         flash(str(exc), "error")
         return redirect(url_for("sales.import_file"))
     except sales.SaleError as exc:
-        db.session.rollback()
         flash(_("文件已不能导入(共 %(n)s 处错误),请重新上传核对", n=len(exc.errors)), "error")
         return redirect(url_for("sales.import_file"))
     flash(_("已导入 %(new)s 笔,%(old)s 笔此前已导入", new=len(checked.new), old=len(checked.existing)),
@@ -106,7 +105,6 @@ def targets():
             sales.set_target(actor=current_user, store=store, ym=sales.parse_month(form.month.data),
                              amount=form.amount.data)
         except ValueError as exc:
-            db.session.rollback()
             form.amount.errors = [str(exc)]
         else:
             flash(_("已保存 %(store)s %(month)s 的销售目标", store=store.name, month=form.month.data), "ok")
