@@ -17,7 +17,6 @@ the reason instead.
 """
 from __future__ import annotations
 
-import calendar as _cal
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,6 +30,7 @@ from ..calendar import local_date
 from ..extensions import db
 from ..i18n_labels import N_
 from ..models import AREA_ROLES, COMPANY_ROLES, Area, Member, Store, User, parse_id
+from ..periods import Month
 from ..permissions import (SCOPE_PATTERN, OutOfScope, Scope, default_scope_code,  # noqa: F401
                            parse_scope, scope_choices)
 from ..models import MemberMonth, SalesTarget, StoreMonth
@@ -81,20 +81,19 @@ class Period:
         """The month before (MoM); a year has none."""
         if not self.month:
             return None
-        return Period(self.year - 1, 12) if self.month == 1 else Period(self.year, self.month - 1)
+        month = Month(self.year, self.month).previous()
+        return Period(month.year, month.month)
 
     def last_year(self) -> "Period":
         return Period(self.year - 1, self.month)
 
 
 def add_ym(ym: int, months: int) -> int:
-    index = (ym // 100) * 12 + ym % 100 - 1 + months
-    return (index // 12) * 100 + index % 12 + 1
+    return Month.from_ym(ym).plus(months).ym
 
 
 def month_end(ym: int) -> date:
-    year, month = divmod(ym, 100)
-    return date(year, month, _cal.monthrange(year, month)[1])
+    return Month.from_ym(ym).last_day
 
 
 # The query parameters as the OpenAPI document states them (ASCII digits; years as calendar.YEARS);

@@ -13,7 +13,7 @@ from io import BytesIO
 from sqlalchemy import and_, case, func, or_, select
 
 from .. import clock, formatting, permissions, spreadsheet
-from ..calendar import add_months, local_midnight_utc
+from ..periods import Month
 from ..extensions import db
 from ..i18n_labels import N_, Refusal
 from ..models import COMPANY_ROLES, Area, Complaint, Store, User
@@ -64,7 +64,7 @@ def compliance(*, user: User, scope: str, scope_id: int | None, month: date,
                now: datetime | None = None) -> list[Row]:
     """One row per store with complaints received in the month, then the total row."""
     now = now or clock.now()
-    start, end = local_midnight_utc(month.replace(day=1)), local_midnight_utc(add_months(month.replace(day=1), 1))
+    start, end = Month.of(month).window()
     c = Complaint
 
     def on_time(done, due, late):

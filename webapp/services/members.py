@@ -1,13 +1,13 @@
 """Member look-ups, reveal (logged), and the application-form PDF."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import or_, select
 
 from .. import clock, permissions, settings
 from ..extensions import db
-from ..calendar import local_midnight_utc
+from ..periods import day_window
 from ..i18n_labels import N_
 from ..models import AuditEvent, Case, Member, User
 from .registration import InvalidMobile, find_by_mobile
@@ -87,7 +87,7 @@ def form_context(member: Member) -> dict:
 
 def approved_on(user: User, day: date) -> list[Member]:
     """Members whose registration HQ approved on a given local day, in the user's scope."""
-    start, end = local_midnight_utc(day), local_midnight_utc(day + timedelta(days=1))
+    start, end = day_window(day)
     query = (select(Member).join(Case, Case.member_id == Member.id)
              .where(Case.process == "registration", Case.state == "approved",
                     Case.closed_at >= start, Case.closed_at < end, permissions.member_filter(user))

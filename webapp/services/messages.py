@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
 from .. import permissions
-from ..calendar import local_midnight_utc
+from ..periods import day_window
 from ..crypto import mask_mobile, mask_text
 from ..extensions import db
 from ..i18n_labels import N_
@@ -55,10 +55,10 @@ def _outbox_query(user: User, filters: OutboxFilter):
     if filters.status:
         query = query.where(OutboxMessage.status == filters.status)
     if filters.first_day:
-        query = query.where(OutboxMessage.created_at >= local_midnight_utc(filters.first_day))
+        query = query.where(OutboxMessage.created_at >= day_window(filters.first_day)[0])
     if filters.last_day:
         query = query.where(OutboxMessage.created_at
-                            < local_midnight_utc(filters.last_day + timedelta(days=1)))
+                            < day_window(filters.last_day)[1])
     return query
 
 

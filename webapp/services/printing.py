@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from .. import permissions
-from ..calendar import add_months, local_midnight_utc
+from ..periods import Month
 from ..crypto import mask_mobile, mask_text
 from ..extensions import db
 from ..i18n_labels import N_, Refusal
@@ -50,7 +50,7 @@ def member_form_pdf(member: Member, *, reader: User) -> bytes:
 
 
 def _month_complaints(user: User, month: date) -> list[Complaint]:
-    start, end = local_midnight_utc(month), local_midnight_utc(add_months(month, 1))
+    start, end = Month.of(month).window()
     return db.session.scalars(
         select(Complaint).join(Case, Case.id == Complaint.case_id)
         .where(permissions.case_filter(user), Complaint.received_at >= start,

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import phonenumbers
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from .. import clock, permissions
-from ..calendar import local_midnight_utc
+from ..periods import day_window
 from ..crypto import lookup_hash, mask_mobile
 from ..extensions import db
 from ..i18n_labels import N_, Refusal
@@ -159,8 +159,8 @@ def _pending_query(user: User, day: date | None):
              .where(Case.process == registration.name, Case.state == "review",
                     permissions.case_filter(user)))
     if day is not None:
-        start = local_midnight_utc(day)
-        query = query.where(Task.created_at >= start, Task.created_at < start + timedelta(days=1))
+        start, end = day_window(day)
+        query = query.where(Task.created_at >= start, Task.created_at < end)
     return query
 
 

@@ -1,12 +1,12 @@
 """Stand-ins while away (代班): arrange one for yourself or someone you manage, see and cancel."""
-from datetime import timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..calendar import YEARS, local_midnight_utc
+from ..calendar import YEARS
+from ..periods import day_window
 from ..extensions import db
 from ..forms.standins import StandInForm
 from ..models import User
@@ -48,8 +48,7 @@ def index():
             try:
                 service.arrange(actor=actor, user=db.session.get(User, form.user_id.data),
                                 stand_in=db.session.get(User, form.stand_in_id.data),
-                                starts_at=local_midnight_utc(first),
-                                ends_at=local_midnight_utc(last + timedelta(days=1)))
+                                starts_at=day_window(first)[0], ends_at=day_window(last)[1])
                 flash(_("已安排代班"), "ok")
                 return redirect(url_for(".index"))
             except service.StandInRefused as exc:
