@@ -35,6 +35,7 @@ def test_task_appears_on_the_first_of_november_not_before_and_once(org):
     assert [c.data["year"] for c in opened] == [2027] and again == []
     [task] = holiday_tasks()
     assert task.role == Role.ADMIN and task.escalate_to == Role.HQ_MANAGER
+    assert task.co_role == Role.HQ_MANAGER  # the CS manager has it from the start too
     assert task.due_at == datetime(2026, 12, 15, 16, 0, tzinfo=timezone.utc)  # end of 15 Dec, Shanghai
 
 
@@ -54,6 +55,7 @@ def test_a_year_already_entered_gets_no_task(org):
 def test_the_task_is_in_the_admins_inbox_and_saving_the_year_closes_it(org, login):
     with at(2026, 11, 29):
         [case] = ensure_holiday_years()
+        assert "录入2027年节假日安排" in login("hq_manager").get("/").data.decode()
         client = login("admin")
         page = client.get("/").data.decode()
         assert "录入2027年节假日安排" in page and "/admin/holidays" in page

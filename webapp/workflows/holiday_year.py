@@ -3,8 +3,8 @@
 The libraries know the statutory holidays and make-up workdays only of the years whose State
 Council notice they have transcribed; the notice comes out in the autumn of the year before.
 From 1 November the system opens one case per uncovered year, with a task in the
-administrator's inbox; left undone, it reminds, then escalates to the CS manager (who may
-enter the year too). Saving the year on the holiday-year page closes it.
+administrator's inbox and, as co-handler from the start, the CS manager's; left undone, it
+reminds, then escalates to the CS manager. Saving the year on the holiday-year page closes it.
 """
 from ..i18n_labels import N_
 from ..models import Role
@@ -34,6 +34,6 @@ holiday_year = register(Process(
     ),
     tasks={"due": TaskSpec("enter_holidays", N_("录入下一年节假日和调休上班日"), Role.ADMIN,
                            due_setting="holiday_year_due", remind_setting="holiday_year_remind_hours",
-                           escalate_to=Role.HQ_MANAGER)},
+                           escalate_to=Role.HQ_MANAGER, co_role=Role.HQ_MANAGER)},
     final=frozenset({"entered"}),
 ))
