@@ -181,9 +181,8 @@ def test_registration_with_redis_down_commits_and_the_sweeper_covers_it(
     assert sorted((n.kind, n.task_id) for n in notes()) == [("escalate", task.id), ("remind", task.id)]
 
 
+@pytest.mark.postgres  # real concurrent transactions
 def test_two_concurrent_runs_notify_each_task_once(org, app):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("needs PostgreSQL (DATABASE_URL) for real concurrent transactions")
     case = register(org)
     past = datetime.now(timezone.utc) - timedelta(minutes=5)
     n = 300

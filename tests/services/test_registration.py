@@ -1,8 +1,11 @@
 """Registration service on the real database: encryption, look-up, duplicates, approval effects."""
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select, text
 
 from tests.factories import member_data, register
+from webapp.calendar import add_months
 from webapp.extensions import db
 from webapp.models import Member, OutboxMessage
 from webapp.services import registration
@@ -18,6 +21,7 @@ def test_mobile_and_personal_data_are_not_stored_in_plain_text(org):
     assert case.member.mobile == "13912345678"  # decrypts transparently
 
 
+@pytest.mark.commits  # reads the file: the rows must be committed
 def test_database_file_holds_no_plain_mobile(org, app):
     register(org, mobile="13712345679")
     db.session.commit()
@@ -57,12 +61,13 @@ def test_temporary_card_number_is_assigned(org):
     assert case.member.status == "pending"
 
 
-def test_approval_activates_and_puts_the_welcome_sms_in_the_outbox(org):
-    case = register(org, name="李雷", gender="M")
+def test_approval_activates_and_puts_the_welcome_sms_in_the_outbox(org, travel):
+    case = register(org, name="李雷", gender="M")  # applied for today
+    travel.shift(timedelta(days=3))  # HQ approves three days later: the card runs a year from then
     fire(actor=org["hq"], case=case, transition="approve", version=case.version)
     member = db.session.get(Member, case.member_id)
     assert member.status == "active"
-    assert 365 <= (member.card_expires_on - member.applied_on).days <= 366 + 7
+    assert member.card_expires_on == add_months(member.applied_on + timedelta(days=3), 12)
     [sms] = db.session.scalars(select(OutboxMessage)).all()
     assert sms.body.startswith("李先生,诚挚感谢您选择XX男装") and member.card_no in sms.body
     assert sms.recipient == member.mobile
