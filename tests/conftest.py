@@ -196,6 +196,10 @@ def app(redis_url, tmp_path_factory):
     if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         os.environ["DATABASE_URL"] = _postgres_database(os.environ["DATABASE_URL"])
         config.TestConfig.SQLALCHEMY_DATABASE_URI = config._database_url()
+        # A commit need not wait for the disk: nothing survives a test anyway.
+        config.TestConfig.SQLALCHEMY_ENGINE_OPTIONS = {
+            **config.Config.SQLALCHEMY_ENGINE_OPTIONS,
+            "connect_args": {"options": "-c synchronous_commit=off"}}
     elif not os.environ.get("DATABASE_URL"):
         name = f"test-{WORKER}.sqlite" if WORKER else "test.sqlite"
         config.TestConfig.SQLALCHEMY_DATABASE_URI = (
