@@ -148,7 +148,7 @@ def main() -> None:
     from webapp.extensions import db
     from webapp.models import AuditEvent, Notification, Task
     from webapp.queue import redis_conn
-    from webapp.services.deadlines import enqueue_alarms
+    from webapp.alarms import enqueue_alarms
 
     ensure_database(args.db)
     instance = tempfile.mkdtemp(prefix="crm-bench-deadlines-")

@@ -17,7 +17,13 @@ def sweep():
 
 
 def daily():
-    """Open today's recurring tasks (the complaint-mailbox check); idempotent."""
-    from webapp.services.daily import ensure_mailbox_check
+    """Open the recurring cases that are due (every process with a `Recurring` rule) and, from
+    1 November, the task to enter next year's holidays while no source covers it; idempotent."""
+    from webapp.services.daily import ensure_holiday_years
+    from webapp.services.recurring import open_due
 
-    return run(lambda: ensure_mailbox_check().id)
+    def both():
+        ensure_holiday_years()
+        return open_due()
+
+    return run(both)

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # `make run`: set up, then serve the app with its Redis, RQ worker and cron scheduler.
 #
+# The terminal shows one line per start-up step, the banner with the logins, and afterwards only
+# warnings and errors; the processes log to instance/logs/ (web.log, access.log with the requests,
+# worker.log, cron.log, redis.log, setup.log, fonts.log): `make logs` follows them.
 # Environment: PORT (default 5000), HOST (default 127.0.0.1), REDIS_URL (unset: a private
 # redis-server on a free port, data under instance/redis/), DATABASE_URL (unset: instance/crm.sqlite),
 # RQ_QUEUE (default crm). Ctrl-C (or SIGTERM) stops every process started here.
@@ -8,14 +11,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd -P)
 
-bash scripts/setup.sh
+bash scripts/setup.sh --run
+source scripts/_lib.sh
+LOG_DIR=$ROOT/instance/logs
+LOG=$LOG_DIR/setup.log
 
 export PORT=${PORT:-5000} HOST=${HOST:-127.0.0.1} RQ_QUEUE=${RQ_QUEUE:-crm}
 PY=.venv/bin/python
 URL="http://$HOST:$PORT"
 
 pids=()          # web and jobs; each leads its own process group (set -m): a kill reaches its forks
+names=()         # their names, for a message when one exits
 redis_pid=
+fonts_pid=       # the PDF font subset, built beside the demo data
+watch_pid=       # copies warnings and errors from the logs to the terminal
 stopping=0
 alive() { local pid; for pid in "$@"; do kill -0 -- "-$pid" 2>/dev/null && return 0; done; return 1; }
 stop_groups() {  # TERM the process groups, give them 10 s, then KILL what is left
@@ -28,6 +37,9 @@ stop() {
     ((stopping)) && return
     stopping=1
     trap '' INT TERM
+    kill_step
+    [ -n "$fonts_pid" ] && { kill "$fonts_pid" 2>/dev/null || true; }
+    [ -n "$watch_pid" ] && { kill -- "-$watch_pid" 2>/dev/null || true; }
     [ -n "$redis_pid" ] || ((${#pids[@]})) || return 0
     echo
     echo "==> stopping"
@@ -40,14 +52,14 @@ trap 'stop; exit 143' TERM
 trap 'stop' EXIT
 
 started=
-start() {  # start NAME CMD...: run CMD in the background in a process group of its own
-    local name=$1
-    shift
+start() {  # start NAME LOG CMD...: run CMD in the background in a process group of its own
+    local name=$1 log=$2
+    shift 2
     set -m
-    "$@" &
+    "$@" >>"$log" 2>&1 &
     set +m
     started=$!
-    echo "==> started $name (pid $started)"
+    echo "$(date '+%F %T') started $name (pid $started)" >>"$log"
 }
 
 port_free() { $PY -c "import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('$1', int(sys.argv[1])))" "$2" 2>/dev/null; }
@@ -72,7 +84,7 @@ if [ -z "${REDIS_URL:-}" ]; then
         rm -f "$redis_dir/redis.pid"
     fi
     redis_port=$($PY -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
-    start redis-server redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$redis_dir" \
+    start redis-server "$LOG_DIR/redis.log" redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$redis_dir" \
         --pidfile "$redis_dir/redis.pid" --save "" --appendonly no --loglevel warning
     redis_pid=$started
     export REDIS_URL="redis://127.0.0.1:$redis_port/0"
@@ -82,16 +94,36 @@ if [ -z "${REDIS_URL:-}" ]; then
     done
 fi
 
-# --- demo data (after Redis: loading it schedules deadline alarms) -------------------------------
-.venv/bin/flask --app wsgi demo-data
+# --- PDF fonts and demo data, side by side (after Redis: loading the demo schedules alarms) -------
+fonts_started=$SECONDS
+if ! $PY scripts/build_fonts.py --check >/dev/null; then
+    $PY scripts/build_fonts.py >"$LOG_DIR/fonts.log" 2>&1 &
+    fonts_pid=$!
+fi
+quietly "loading the demo data (if the database is empty)" .venv/bin/flask --app wsgi demo-data
+if [ -n "$fonts_pid" ]; then
+    follow "$fonts_pid" "building the PDF font subset (beside the demo data)" "$LOG_DIR/fonts.log" \
+        "" "$fonts_started"
+    fonts_pid=
+fi
 
 # --- web, worker, cron -----------------------------------------------------------------------
-start gunicorn .venv/bin/gunicorn -c gunicorn.conf.py wsgi:app
-pids+=("$started")
-start "rq worker" .venv/bin/rq worker --with-scheduler -c jobs.worker_settings --url "$REDIS_URL" --path "$ROOT" "$RQ_QUEUE"
-pids+=("$started")
-start "rq cron" .venv/bin/rq cron --url "$REDIS_URL" --path "$ROOT" jobs/cron_config.py
-pids+=("$started")
+# A warning or an error in any log is copied to the terminal (a request line of access.log is not).
+set -m
+(tail -n 0 -q -F "$LOG_DIR/web.log" "$LOG_DIR/worker.log" "$LOG_DIR/cron.log" "$LOG_DIR/redis.log" 2>/dev/null \
+    | grep --line-buffered -E '\[(WARNING|ERROR|CRITICAL)\]| (WARNING|ERROR|CRITICAL) |Traceback') &
+set +m
+watch_pid=$!
+t0=$SECONDS
+echo "$(bold "==> starting") gunicorn, rq worker, rq cron"
+# gunicorn's own messages (and the app's errors) go to web.log, one line per request to access.log.
+start gunicorn "$LOG_DIR/web.log" .venv/bin/gunicorn -c gunicorn.conf.py \
+    --access-logfile "$LOG_DIR/access.log" wsgi:app
+pids+=("$started") names+=(gunicorn)
+start "rq worker" "$LOG_DIR/worker.log" .venv/bin/rq worker --with-scheduler -c jobs.worker_settings --url "$REDIS_URL" --path "$ROOT" "$RQ_QUEUE"
+pids+=("$started") names+=("rq worker")
+start "rq cron" "$LOG_DIR/cron.log" .venv/bin/rq cron --url "$REDIS_URL" --path "$ROOT" jobs/cron_config.py
+pids+=("$started") names+=("rq cron")
 
 # ready when /healthz answers 200: database, Redis and a worker on the queue are up
 ready=0
@@ -100,9 +132,15 @@ for _ in $(seq 120); do
         ready=1
         break
     fi
-    for pid in "${pids[@]}" $redis_pid; do
-        kill -0 "$pid" 2>/dev/null || { echo "a process exited during start-up (pid $pid); see above" >&2; exit 1; }
+    for i in "${!pids[@]}"; do
+        kill -0 "${pids[$i]}" 2>/dev/null && continue
+        echo "${names[$i]} exited during start-up; see instance/logs/" >&2
+        exit 1
     done
+    if [ -n "$redis_pid" ] && ! kill -0 "$redis_pid" 2>/dev/null; then
+        echo "redis-server exited during start-up; see instance/logs/redis.log" >&2
+        exit 1
+    fi
     sleep 0.5
 done
 ((ready)) || { echo "$URL/healthz did not answer 200 within 60 s" >&2; exit 1; }
@@ -111,8 +149,9 @@ redis_note="REDIS_URL from the environment"
 
 cat <<EOF
 
-  CRM is running at $URL   (Ctrl-C stops it)
+  CRM is running at $URL   (Ctrl-C stops it; ready in $((SECONDS - t0)) s, $SECONDS s in all)
   Redis: $redis_note   queue: $RQ_QUEUE
+  Logs: instance/logs/*.log (\`make logs\` follows them); warnings and errors also show here
 
   Demo logins (password: demo; loaded only into an empty database)
     associate     导购, 上海南京路店 (华东片区)

@@ -1,25 +1,38 @@
 #!/usr/bin/env bash
 # Prepare this checkout: Debian packages, .venv, translations, PDF fonts, database schema.
 #
-#   scripts/setup.sh          # what `make run` and `make test` do first
+#   scripts/setup.sh          # what `make test` does first: everything, test tools included
+#   scripts/setup.sh --run    # what `make run` does first: only what serving needs (no Chromium,
+#                             # no test tools); run.sh builds the PDF fonts beside the demo data
 #
 # Idempotent and quick when nothing changed: apt is asked only for missing packages, pip only
-# when requirements*.txt changed (stamp in .venv/), the font builder skips an up-to-date subset.
+# when requirements*.txt changed (stamps in .venv/), the font builder skips an up-to-date subset.
+# The terminal gets one line per step (with its time); the tools' own output goes to
+# instance/logs/setup.log, whose end is shown when a step fails.
 # Environment: PYTHON (interpreter for a new .venv, default python3), DATABASE_URL (schema target;
 # default instance/crm.sqlite, see config.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-say() { if [ -t 1 ]; then printf '\033[1m==> %s\033[0m\n' "$*"; else echo "==> $*"; fi; }
+mode=test
+[ "${1:-}" = "--run" ] && mode=run
+LOG_DIR=instance/logs
+LOG=$LOG_DIR/setup.log
+mkdir -p "$LOG_DIR"
+: >"$LOG"
+
+source scripts/_lib.sh
+trap kill_step EXIT
 
 # --- Debian packages -----------------------------------------------------------------------
 # redis-server: private Redis for `make run`/tests; fonts-noto-cjk: CJK glyphs for the PDFs;
 # pango/harfbuzz-subset/fontconfig/shared-mime-info: WeasyPrint's native libraries;
-# graphviz: `dot` draws the workflow diagrams; poppler-utils + chromium: browser/PDF tests;
-# python3-venv/python3-dev/gcc/libc6-dev: the virtualenv and any wheel that must be compiled.
+# graphviz: `dot` draws the workflow diagrams; python3-venv/python3-dev/gcc/libc6-dev: the
+# virtualenv and any wheel that must be compiled. Tests only: poppler-utils + chromium.
 PACKAGES=(redis-server fonts-noto-cjk fonts-dejavu-core libharfbuzz-subset0 libpango-1.0-0
-          libpangoft2-1.0-0 fontconfig shared-mime-info graphviz poppler-utils chromium
+          libpangoft2-1.0-0 fontconfig shared-mime-info graphviz
           python3-venv python3-dev gcc libc6-dev ca-certificates)
+[ "$mode" = test ] && PACKAGES+=(poppler-utils chromium)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -35,36 +48,52 @@ if ((${#missing[@]})); then
         command -v sudo >/dev/null || { echo "run as root (or install sudo) to install: ${missing[*]}" >&2; exit 1; }
         sudo=(sudo)
     fi
-    say "installing ${missing[*]}"
-    "${sudo[@]}" apt-get update -q
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q "${missing[@]}"
+    quietly "apt-get update" "${sudo[@]}" apt-get update -qq
+    quietly "installing ${#missing[@]} Debian packages (${missing[*]})" \
+        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
 
 # --- virtualenv ------------------------------------------------------------------------------
-# One venv for serving and testing: requirements-dev.txt includes requirements.txt.
+# One venv for serving and testing; `make run` installs requirements.txt only (no pytest, no
+# Playwright), `make test` adds requirements-dev.txt (which includes requirements.txt).
 PYTHON=${PYTHON:-python3}
 if [ -d .venv ] && ! .venv/bin/python -c 'import sys' 2>/dev/null; then
-    say "removing broken .venv"
+    echo "==> removing broken .venv"
     rm -rf .venv
 fi
 if [ ! -x .venv/bin/python ]; then
-    say "creating .venv with $PYTHON"
-    "$PYTHON" -m venv .venv
+    quietly "creating .venv with $PYTHON" "$PYTHON" -m venv .venv
 fi
-stamp=.venv/.requirements.sha256
-wanted=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-    say "installing Python requirements"
-    .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
-    echo "$wanted" >"$stamp"
+run_hash=$(sha256sum <requirements.txt | cut -d' ' -f1)
+dev_hash=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
+run_stamp=.venv/.requirements-run.sha256
+dev_stamp=.venv/.requirements.sha256
+if [ "$(cat "$dev_stamp" 2>/dev/null)" = "$dev_hash" ] \
+    || { [ "$mode" = run ] && [ "$(cat "$run_stamp" 2>/dev/null)" = "$run_hash" ]; }; then
+    :  # up to date
+else
+    file=requirements-dev.txt
+    [ "$mode" = run ] && file=requirements.txt
+    quietly "installing Python packages from $file" --count '^Collecting ' \
+        .venv/bin/python -m pip install --disable-pip-version-check --no-input --no-compile \
+        --progress-bar off -r "$file"
+    # Bytecode on every core at once (pip compiles one file after another). Needed even though
+    # Python would write it on first import: not with PYTHONDONTWRITEBYTECODE set, and then every
+    # process (web, worker, cron, each flask command) compiled ~600 modules again, ~10 s each.
+    # A file that does not compile (a package's Python-2 example) only costs its own speed-up.
+    purelib=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
+    quietly "compiling Python packages" bash -c '"$0" -m compileall -q -j 0 "$1" || true' \
+        .venv/bin/python "$purelib"
+    echo "$run_hash" >"$run_stamp"
+    [ "$mode" = test ] && echo "$dev_hash" >"$dev_stamp"
 fi
 
 # --- translations, fonts ---------------------------------------------------------------------
 if [ -d translations ] && [ -n "$(find translations -name '*.po' -print -quit)" ]; then
     .venv/bin/pybabel -q compile -d translations
 fi
-if [ -f scripts/build_fonts.py ]; then
-    .venv/bin/python scripts/build_fonts.py
+if [ "$mode" = test ] && ! .venv/bin/python scripts/build_fonts.py --check >/dev/null; then
+    quietly "building the PDF font subset (once)" .venv/bin/python scripts/build_fonts.py
 fi
 
 # --- database schema -------------------------------------------------------------------------
@@ -87,5 +116,4 @@ except psycopg.OperationalError as exc:
 PY
     ;;
 esac
-say "applying migrations"
-.venv/bin/flask --app wsgi db upgrade
+quietly "applying migrations" .venv/bin/flask --app wsgi db upgrade

@@ -31,7 +31,7 @@ def create_app(config_class: type = Config) -> Flask:
     babel.init_app(app, locale_selector=_locale, timezone_selector=lambda: "Asia/Shanghai")
     from . import workflows  # noqa: F401  registers the declared processes
     from . import settings
-    from .services.deadlines import install_session_hooks
+    from .alarms import install_session_hooks
 
     install_session_hooks()
     settings.install_session_hooks()
@@ -89,12 +89,13 @@ def _templates(app: Flask) -> None:
 
 
 def _blueprints(app: Flask) -> None:
-    from .views import admin, auth, cases, complaints, errors, health, inbox, members, outbox
+    from .views import (admin, auth, cases, complaints, errors, health, inbox, members, outbox,
+                        standins)
     from .views.util import IdConverter
 
     app.url_map.converters["int"] = IdConverter  # before the rules that use it are added
 
-    for module in (auth, inbox, members, cases, complaints, outbox, admin, health):
+    for module in (auth, inbox, members, cases, complaints, outbox, standins, admin, health):
         app.register_blueprint(module.bp)
     from .views import analyses, api, sales  # sales data, member analyses, JSON API
 

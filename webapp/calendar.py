@@ -7,6 +7,12 @@ Conventions:
   due_at = local midnight at the start of D+1. A task is overdue when now >= due_at.
 - Local days are what count: 2025-03-13 07:30 Asia/Shanghai (= 2025-03-12 23:30 UTC)
   is on local day 2025-03-13.
+- Working days come from, in this order: the administrator's extra days, the years the
+  administrator entered (passed in as ``EnteredYear``s: this module reads no database), the
+  chinesecalendar library, then python-holidays (for years chinesecalendar does not know yet).
+  A year none of them covers still counts Monday to Friday, but never silently: the policy
+  says which years are uncovered (``CalendarPolicy.covers``), and ``uncovered_years`` tells
+  which years a computed deadline counted without knowing their holidays.
 
 Pure module: no Flask imports. Named ``calendar`` inside the ``webapp`` package, so it
 deliberately does not import the standard-library ``calendar`` module.
@@ -14,17 +20,21 @@ deliberately does not import the standard-library ``calendar`` module.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Callable
+from functools import lru_cache
+from typing import Callable, Mapping
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+import holidays as python_holidays
 
 __all__ = [
     "TZ", "to_local", "local_date", "local_midnight_utc", "is_working_day",
     "add_working_days", "CalendarPolicy", "Hours", "EndOfDay", "DayOfMonth",
-    "BeforeDayOfMonth", "Rule", "parse_rule",
+    "BeforeDayOfMonth", "Rule", "parse_rule", "EnteredYear", "library_years", "year_source",
+    "uncovered_years", "parse_notice", "NoticeParse", "needed_years",
 ]
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -77,18 +87,126 @@ def _plain_date(d: date) -> date:
     return d
 
 
+# The two maintained libraries, by the name the settings page and /healthz show.
+CHINESECALENDAR = "chinesecalendar"
+PYTHON_HOLIDAYS = "holidays"
+ENTERED = "entered"
+
+
+@dataclass(frozen=True)
+class EnteredYear:
+    """A year's holidays and make-up workdays as the administrator entered them.
+
+    Days of the year in neither set follow the week (Monday to Friday work). A notice may
+    name a day of the neighbouring year (元旦 taking 31 December off): it is listed here too."""
+
+    year: int
+    holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
+    source: str = "manual"  # "manual" (clicked in the year view) or "notice" (pasted and parsed)
+
+    def __post_init__(self) -> None:
+        """Freeze the day collections (callers may pass sets or lists)."""
+        object.__setattr__(self, "holidays", frozenset(self.holidays))
+        object.__setattr__(self, "workdays", frozenset(self.workdays))
+
+
+def _chinesecalendar_years() -> frozenset[int]:
+    """Years chinesecalendar has data for (it raises NotImplementedError outside them)."""
+    days = chinese_calendar.holidays.keys()
+    return frozenset(range(min(days).year, max(days).year + 1))
+
+
+def _python_holidays_years() -> frozenset[int]:
+    """Years python-holidays transcribed from the State Council's notice.
+
+    For any other year it still answers, with the statutory days estimated from the lunar
+    calendar and no make-up workdays: that is not a known year, so only the years with the
+    notice's day swaps (make-up workdays) count."""
+    from holidays.countries.china import ChinaStaticHolidays
+
+    return frozenset(ChinaStaticHolidays.special_public_holidays)
+
+
+@lru_cache(maxsize=1)
+def library_years() -> dict[int, str]:
+    """Every year a library knows, with the library that answers for it (chinesecalendar first)."""
+    years = {year: PYTHON_HOLIDAYS for year in _python_holidays_years()}
+    years.update({year: CHINESECALENDAR for year in _chinesecalendar_years()})
+    return years
+
+
+@lru_cache(maxsize=8)
+def _python_holidays_china(year: int):
+    """python-holidays' China for `year` and the next (a notice may swap a day of the year
+    before: the 2006 notice made Saturday 2005-12-31 a workday)."""
+    return python_holidays.China(years=(year, year + 1))
+
+
+def _library_is_working_day(d: date) -> bool | None:
+    """The libraries' answer for d, or None when neither knows its year."""
+    source = library_years().get(d.year)
+    if source == CHINESECALENDAR:
+        return chinese_calendar.is_workday(d)
+    if source == PYTHON_HOLIDAYS:
+        return _python_holidays_china(d.year).is_working_day(d)
+    return None
+
+
+def year_source(year: int, entered: Mapping[int, EnteredYear] | None = None) -> str | None:
+    """Who answers for the year: "entered", "chinesecalendar", "holidays", or None (uncovered)."""
+    if entered and year in entered:
+        return ENTERED
+    return library_years().get(year)
+
+
+# From this month on, next year's holidays are wanted (the notice usually comes out in November).
+NEXT_YEAR_FROM_MONTH = 11
+
+
+def needed_years(today: date) -> tuple[int, ...]:
+    """The years whose holidays must be known by local day `today`: this year, and from
+    1 November the next one."""
+    today = _plain_date(today)
+    return (today.year,) + ((today.year + 1,) if today.month >= NEXT_YEAR_FROM_MONTH else ())
+
+
+@lru_cache(maxsize=1)
+def library_versions() -> dict[str, str]:
+    """The installed version of each library, for the settings page and /healthz."""
+    from importlib.metadata import version
+
+    return {CHINESECALENDAR: version("chinesecalendar"), PYTHON_HOLIDAYS: version("holidays")}
+
+
+def library_spans() -> dict[str, tuple[int, int]]:
+    """The first and last year each library knows."""
+    spans: dict[str, tuple[int, int]] = {}
+    for name, years in ((CHINESECALENDAR, _chinesecalendar_years()),
+                        (PYTHON_HOLIDAYS, _python_holidays_years())):
+        spans[name] = (min(years), max(years))
+    return spans
+
+
 def is_working_day(d: date, extra_holidays: frozenset[date] = frozenset(),
-                   extra_workdays: frozenset[date] = frozenset()) -> bool:
-    """Whether local day d is a working day (statutory calendar, extras override)."""
+                   extra_workdays: frozenset[date] = frozenset(),
+                   entered: Mapping[int, EnteredYear] | None = None) -> bool:
+    """Whether local day d is a working day (extras, entered years, libraries, else the week)."""
     d = _plain_date(d)
     if d in extra_holidays:  # a date listed in both sets counts as a holiday
         return False
     if d in extra_workdays:
         return True
-    try:
-        return chinese_calendar.is_workday(d)
-    except NotImplementedError:  # year unknown to chinese_calendar: weekends off
-        return d.weekday() < 5
+    for year in (d.year, d.year + 1):  # the next year's notice may name this day
+        entry = (entered or {}).get(year)
+        if entry is not None and (d in entry.holidays or d in entry.workdays):
+            return d not in entry.holidays
+    if not (entered and d.year in entered):
+        known = _library_is_working_day(d)
+        if known is not None:
+            return known
+    # An entered year's unnamed days, and an uncovered year (which CalendarPolicy reports).
+    return d.weekday() < 5
 
 
 def add_working_days(d: date, n: int, cal: CalendarPolicy) -> date:
@@ -104,20 +222,35 @@ def add_working_days(d: date, n: int, cal: CalendarPolicy) -> date:
 
 @dataclass(frozen=True)
 class CalendarPolicy:
-    """How days are counted: calendar days or working days, plus admin-entered extras."""
+    """How days are counted: calendar days or working days, plus admin-entered days."""
 
     working_days: bool = False
     extra_holidays: frozenset[date] = field(default_factory=frozenset)
     extra_workdays: frozenset[date] = field(default_factory=frozenset)
+    # The entered years (a mapping year -> EnteredYear, or the EnteredYears), kept as a tuple.
+    entered: tuple[EnteredYear, ...] = ()
+    _by_year: dict[int, EnteredYear] = field(default_factory=dict, init=False, repr=False,
+                                             compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        """Freeze the extra-day collections (callers may pass sets or lists)."""
+        """Freeze the extra-day collections (callers may pass sets, lists or a mapping)."""
         object.__setattr__(self, "extra_holidays", frozenset(self.extra_holidays))
         object.__setattr__(self, "extra_workdays", frozenset(self.extra_workdays))
+        entered = self.entered.values() if isinstance(self.entered, Mapping) else self.entered
+        object.__setattr__(self, "entered", tuple(sorted(entered, key=lambda e: e.year)))
+        object.__setattr__(self, "_by_year", {e.year: e for e in self.entered})
 
     def is_working_day(self, d: date) -> bool:
-        """Whether local day d is a working day under this policy's extras."""
-        return is_working_day(d, self.extra_holidays, self.extra_workdays)
+        """Whether local day d is a working day under this policy's extras and entered years."""
+        return is_working_day(d, self.extra_holidays, self.extra_workdays, self._by_year)
+
+    def source(self, year: int) -> str | None:
+        """Who answers for the year (see year_source); None when nobody does."""
+        return year_source(year, self._by_year)
+
+    def covers(self, year: int) -> bool:
+        """Whether the year's holidays and make-up workdays are known."""
+        return self.source(year) is not None
 
 
 def _check_int(name: str, value: int, low: int, high: int) -> None:
@@ -325,3 +458,104 @@ def parse_rule(text: str) -> Rule:
         return BeforeDayOfMonth(number)
     except ValueError as exc:
         raise ValueError(f"invalid due rule {text!r}: {exc}") from None
+
+
+def uncovered_years(rule: Rule, start_utc: datetime, cal: CalendarPolicy) -> tuple[int, ...]:
+    """Years whose working days the rule counted from start without knowing their holidays.
+
+    Only counted working days depend on holidays: hours, calendar days and days of the month
+    do not, so they never have an uncovered year."""
+    if not (isinstance(rule, EndOfDay) and cal.working_days and rule.days):
+        return ()
+    first = local_date(start_utc)
+    last = add_working_days(first, rule.days, cal)
+    return tuple(y for y in range(first.year, last.year + 1) if not cal.covers(y))
+
+
+# --- the State Council's notice -------------------------------------------------------------
+# "国务院办公厅关于2026年部分节假日安排的通知": one line per holiday, e.g.
+#   二、春节：2月15日（农历腊月二十八）至23日（农历正月初七）放假调休，共9天。2月14日（周六）、2月28日（周六）上班。
+# A clause that says 放假 lists days off (a range "A至B" is every day between), one that says
+# 上班 lists make-up workdays. Dates without a year are in the notice's year.
+
+_NOTE_RE = re.compile(r"\([^()]*\)")  # (周五), (农历腊月二十八): after NFKC, half-width
+_CLAUSE_SPLIT_RE = re.compile(r"[。;;,,\n]")
+_DATE_RE = re.compile(r"(?:(?P<y>\d{4})年)?(?:(?P<m>\d{1,2})月)?(?P<d>\d{1,2})日")
+_RANGE_RE = re.compile(_DATE_RE.pattern + r"\s*[至到\-—~]\s*"
+                       + _DATE_RE.pattern.replace("?P<y>", "?P<y2>").replace("?P<m>", "?P<m2>")
+                       .replace("?P<d>", "?P<d2>"))
+_YEAR_RE = re.compile(r"关于\s*(\d{4})\s*年")
+
+
+@dataclass(frozen=True)
+class NoticeParse:
+    """What a pasted notice says: its days off, its make-up workdays, and what was not read."""
+
+    year: int | None
+    holidays: frozenset[date]
+    workdays: frozenset[date]
+    unread: tuple[str, ...]  # clauses with dates that say neither 放假 nor 上班
+    invalid: tuple[str, ...]  # dates that do not exist (2月30日)
+
+
+def _notice_date(year: int, month: int | None, day: int, *, last_month: int | None) -> date:
+    """A date of the notice; "至23日" takes the month of the range's start."""
+    return date(year, month if month is not None else last_month, day)
+
+
+def parse_notice(text: str, year: int | None = None) -> NoticeParse:
+    """Read the State Council's holiday notice: its days off and make-up workdays.
+
+    `year` is the year the notice is for; without it, the title's "关于2027年" decides."""
+    text = unicodedata.normalize("NFKC", text or "")  # （）：，１ → ():,1
+    if year is None:
+        found = _YEAR_RE.search(text)
+        year = int(found.group(1)) if found else None
+    text = _NOTE_RE.sub("", text)
+    holidays_: set[date] = set()
+    workdays: set[date] = set()
+    unread: list[str] = []
+    invalid: list[str] = []
+    if year is None:
+        return NoticeParse(None, frozenset(), frozenset(), (), ())
+    for clause in _CLAUSE_SPLIT_RE.split(text):
+        clause = clause.strip()
+        if not _DATE_RE.search(clause) or _YEAR_RE.search(clause):
+            continue
+        if "上班" in clause:
+            target = workdays
+        elif "放假" in clause or "休息" in clause or "休假" in clause:
+            target = holidays_
+        else:
+            unread.append(clause)
+            continue
+        rest = clause
+        for found in _RANGE_RE.finditer(clause):
+            g = found.groupdict()
+            try:
+                first = _notice_date(int(g["y"] or year), int(g["m"]) if g["m"] else None,
+                                     int(g["d"]), last_month=None)
+                last = _notice_date(int(g["y2"] or g["y"] or year), int(g["m2"]) if g["m2"] else None,
+                                    int(g["d2"]), last_month=first.month)
+            except (TypeError, ValueError):
+                invalid.append(found.group(0))
+                continue
+            if not first <= last <= first + timedelta(days=MAX_DAYS):
+                invalid.append(found.group(0))
+                continue
+            while first <= last:
+                target.add(first)
+                first += timedelta(days=1)
+            rest = rest.replace(found.group(0), " ", 1)
+        last_month = None
+        for found in _DATE_RE.finditer(rest):
+            try:
+                day = _notice_date(int(found["y"] or year), int(found["m"]) if found["m"] else None,
+                                   int(found["d"]), last_month=last_month)
+            except (TypeError, ValueError):
+                invalid.append(found.group(0))
+                continue
+            last_month = day.month
+            target.add(day)
+    return NoticeParse(year, frozenset(holidays_ - workdays), frozenset(workdays),
+                       tuple(unread), tuple(invalid))

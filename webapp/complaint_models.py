@@ -32,6 +32,9 @@ class Complaint(db.Model):
     received_at: Mapped[datetime] = mapped_column(TZDateTime, index=True)
     recorded_by_id: Mapped[int] = mapped_column(db.ForeignKey("user.id"))
     reply_due_at: Mapped[datetime] = mapped_column(TZDateTime)
+    # The first contact with the customer (a reply, or agreeing a reply time): it meets the 24 h.
+    contacted_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    # The reply time agreed with the customer: the deadline of the promised answer.
     agreed_reply_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     solution_due_at: Mapped[datetime] = mapped_column(TZDateTime)
     revisit_due_at: Mapped[datetime | None] = mapped_column(TZDateTime)
@@ -44,6 +47,7 @@ class Complaint(db.Model):
     consent_by: Mapped[str] = mapped_column(db.String(60), default="")
     consent_how: Mapped[str] = mapped_column(db.String(12), default="")
     consent_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    carry_out_due_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     solved_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     revisited_at: Mapped[datetime | None] = mapped_column(TZDateTime)
@@ -66,19 +70,30 @@ class Complaint(db.Model):
         return mask_mobile(value) if value.isdigit() else (value[:2] + "***" if value else "")
 
     def open_breaches(self, now: datetime | None = None) -> list[str]:
-        """Limits passed and not met yet (the ones met late are in the *_late flags)."""
+        """Limits passed and not met yet (the ones met late are in `breaches`).
+
+        reply: no contact within 24 h; promise: the answer promised for the agreed reply time;
+        solution: no solution put to the customer within 48 h; carry_out: not carried out in
+        time after the customer agreed; revisit: no revisit within a week of carrying out."""
         now = now or clock.now()
-        out = []
-        if self.replied_at is None and now > self.reply_due_at:
-            out.append("reply")
-        if self.solved_at is None and now > self.solution_due_at:
-            out.append("solution")
-        if self.revisit_due_at and self.revisited_at is None and now > self.revisit_due_at:
-            out.append("revisit")
-        return out
+        pending = (("reply", self.contacted_at, self.reply_due_at),
+                   ("promise", self.replied_at, self.agreed_reply_at),
+                   ("solution", self.proposed_at, self.solution_due_at),
+                   ("carry_out", self.solved_at, self.carry_out_due_at),
+                   ("revisit", self.revisited_at, self.revisit_due_at))
+        return [name for name, done, due in pending if done is None and due and now > due]
+
+    def late_flags(self) -> list[str]:
+        """Limits met, but late."""
+        derived = (("promise", self.replied_at, self.agreed_reply_at),
+                   ("carry_out", self.solved_at, self.carry_out_due_at))
+        return ([name for name, flag in (("reply", self.reply_late), ("solution", self.solution_late),
+                                         ("revisit", self.revisit_late)) if flag]
+                + [name for name, done, due in derived if done and due and done > due])
 
     def breaches(self, now: datetime | None = None) -> list[str]:
         """Every limit this complaint broke, whether it was later met or not."""
-        late = [name for name, flag in (("reply", self.reply_late), ("solution", self.solution_late),
-                                        ("revisit", self.revisit_late)) if flag]
-        return sorted(set(late) | set(self.open_breaches(now)), key=["reply", "solution", "revisit"].index)
+        return sorted(set(self.late_flags()) | set(self.open_breaches(now)), key=LIMITS.index)
+
+
+LIMITS = ["reply", "promise", "solution", "carry_out", "revisit"]

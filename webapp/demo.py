@@ -1,21 +1,40 @@
 """Demo data: two areas with two stores each, one user per role, members in every state.
 
 Loaded by `make run` only when the database has no users; never part of a production set-up.
+Deterministic (seeded random) for a given day. Each store has a few hundred members who joined
+over the past four years (written in bulk, as an import from the old system would) and twelve
+recent registrations that went through the workflow (approved, sent back, waiting for review).
 """
 from __future__ import annotations
 
 import random
 from datetime import date, timedelta
 
-from . import clock
-from .extensions import db
-from .models import Area, Role, Store, User
-from .services import registration
-from .services.cases import fire
+from sqlalchemy import insert, update
+from werkzeug.security import generate_password_hash
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-GIVEN = ["伟", "芳", "娜", "敏", "静", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "超",
-         "秀英", "建华", "志强", "晓东", "丽娟", "喆", "堃"]
+from . import clock, settings
+from .calendar import add_months, local_date, local_midnight_utc
+from .crypto import lookup_hash
+from .extensions import db
+from .models import Area, Member, Role, Store, User
+from .services import registration
+from .workflows import engine
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程"
+# Given names by gender, so that 先生/女士 in the SMS agrees with the name.
+GIVEN = {"M": ["伟", "强", "磊", "军", "洋", "勇", "杰", "涛", "明", "超", "浩", "鹏", "斌", "宇", "俊",
+               "建华", "志强", "晓东", "国栋", "文博", "子轩", "喆", "堃"],
+         "F": ["芳", "娜", "敏", "静", "艳", "婷", "雪", "慧", "玲", "颖", "琳", "倩", "秀英", "丽娟",
+               "桂英", "晓燕", "欣怡", "雨桐", "佳怡", "婉清"]}
+PREFERENCES = {"M": ["L码 商务休闲 深蓝", "XL 衬衫 白色", "52码 西装 藏青", "M码 夹克 卡其", ""],
+               "F": ["M码 连衣裙 米白", "S码 针织衫 浅灰", "38码 风衣 驼色", "L码 衬衫 淡蓝", ""]}
+CITIES = {"SH01": "上海市", "HZ01": "杭州市", "GZ01": "广州市", "SZ01": "深圳市"}
+ROADS = ["中山路", "人民路", "解放路", "建设路", "南京路", "延安路", "文化路", "新华路"]
+MOBILE_PREFIXES = ["138", "139", "137", "136", "135", "150", "151", "158", "186", "188", "189",
+                   "133", "177", "182", "187"]
+# The demo company's names: the same brand in the SMS, the printed forms and the settings page.
+COMPANY = {"brand_name": "青松服饰", "company_name": "青松服饰有限公司", "hotline": "400-820-6688"}
 DEMO_USERS = [  # username, display name, role, store index, area index
     ("associate", "张导购", Role.ASSOCIATE, 0, None),
     ("associate1b", "钱导购", Role.ASSOCIATE, 0, None),
@@ -28,11 +47,15 @@ DEMO_USERS = [  # username, display name, role, store index, area index
     ("hq_manager", "吴客服经理", Role.HQ_MANAGER, None, None),
     ("admin", "系统管理员", Role.ADMIN, None, None),
 ]
+# Members who joined before the recent registrations, per store (the busier stores have more).
+MEMBERS_PER_STORE = {"SH01": 900, "HZ01": 600, "GZ01": 800, "SZ01": 650}
 
 
 def load(members_per_store: int = 12, seed: int = 7) -> None:
     """Create the demo company; assumes an empty database."""
     rng = random.Random(seed)
+    for key, value in COMPANY.items():
+        settings.put(key, value)
     areas = [Area(name="华东片区"), Area(name="华南片区")]
     stores = [Store(code="SH01", name="上海南京路店", area=areas[0]),
               Store(code="HZ01", name="杭州湖滨店", area=areas[0]),
@@ -40,56 +63,108 @@ def load(members_per_store: int = 12, seed: int = 7) -> None:
               Store(code="SZ01", name="深圳万象城店", area=areas[1])]
     db.session.add_all(areas + stores)
     db.session.flush()
+    # One hash for every demo user: each scrypt costs ~0.3 s and they share the password anyway.
+    password = generate_password_hash("demo")
     users = {}
     for username, name, role, store_ix, area_ix in DEMO_USERS:
-        user = User(username=username, display_name=name, role=role,
-                    store_id=stores[store_ix].id if store_ix is not None else None,
-                    area_id=areas[area_ix].id if area_ix is not None else None)
-        user.set_password("demo")
-        users[username] = user
+        users[username] = User(username=username, display_name=name, role=role,
+                               password_hash=password,
+                               store_id=stores[store_ix].id if store_ix is not None else None,
+                               area_id=areas[area_ix].id if area_ix is not None else None)
     for store in stores[1:]:  # every store gets an associate so its members have one
         if not any(u.store_id == store.id for u in users.values()):
             users[f"assoc_{store.code}"] = User(username=f"assoc_{store.code.lower()}",
                                                display_name=f"{store.name[:2]}导购",
-                                               role=Role.ASSOCIATE, store_id=store.id)
-            users[f"assoc_{store.code}"].set_password("demo")
+                                               role=Role.ASSOCIATE, store_id=store.id,
+                                               password_hash=password)
     db.session.add_all(users.values())
     db.session.commit()
-    _members(rng, stores, users)
+    mobiles: set[str] = set()
+    _past_members(rng, stores, users, mobiles)
+    _members(rng, stores, users, mobiles, members_per_store)
     from . import demo_complaints, demo_sales
 
     demo_sales.load()  # two years of sales
     demo_complaints.load()
 
 
-def _members(rng: random.Random, stores, users) -> None:
+def _members(rng: random.Random, stores, users, mobiles: set, count: int) -> None:
+    """The recent registrations, through the workflow: most approved by HQ (welcome SMS), one
+    sent back to the store, the rest waiting for review."""
     hq = users["hq"]
-    today = clock.now().date()
+    now = clock.now()
+    today = local_date(now)
+    threshold = settings.get_int("formal_points_threshold")
     for store in stores:
         staff = [u for u in users.values() if u.store_id == store.id and u.role == Role.ASSOCIATE]
-        for i in range(12):
+        for i in range(count):
             actor = staff[i % len(staff)]
-            data = _person(rng, actor, today - timedelta(days=rng.randint(0, 400)))
+            # HQ reviews by the end of the next working day: what waits was entered today.
+            applied = today - timedelta(days=rng.randint(1, 20) if i < 8 else 0)
+            data = _person(rng, store, actor, applied, mobiles)
             case = registration.register(actor=actor, store=store, data=data)
-            case.member.points = rng.choice([120, 800, 1500, 2600, 4200, 5600, 9000])
-            case.member.tier = "A" if case.member.points >= 5000 else (
-                "B" if case.member.points >= 2000 else "C")
+            # A temporary member: points from the first purchase, below the formal threshold
+            # (the welcome SMS says how far there is to go).
+            case.member.points = rng.randrange(threshold // 10, threshold, 10)
+            case.member.tier = "C"
             db.session.commit()
             if i < 8:
-                fire(actor=hq, case=case, transition="approve", version=case.version)
+                engine.fire(case, "approve", hq, version=case.version)
+                db.session.commit()
             elif i == 8:
-                fire(actor=hq, case=case, transition="send_back", version=case.version,
-                     comment="缺少家庭地址,请补全")
+                engine.fire(case, "send_back", hq, version=case.version,
+                            comment="缺少家庭地址,请补全")
+                db.session.commit()
 
 
-def _person(rng: random.Random, actor: User, applied: date) -> dict:
-    prefix = rng.choice(["138", "139", "137", "136", "150", "151", "158", "186", "188", "189", "133"])
-    mobile = f"{prefix}{rng.randint(10000000, 99999999)}"
-    return {"name": rng.choice(SURNAMES) + rng.choice(GIVEN), "mobile": mobile,
-            "gender": rng.choice("MF"), "birth_date": date(rng.randint(1960, 2004), rng.randint(1, 12),
-                                                           rng.randint(1, 28)),
+def _person(rng: random.Random, store: Store, actor: User, applied: date, mobiles: set) -> dict:
+    gender = rng.choice("MMFFF")  # a clothing store's members are more often women
+    return {"name": rng.choice(SURNAMES) + rng.choice(GIVEN[gender]), "gender": gender,
+            "mobile": _mobile(rng, mobiles),
+            "birth_date": date(rng.randint(1962, 2004), rng.randint(1, 12), rng.randint(1, 28)),
             "associate_id": actor.id, "applied_on": applied,
-            "address": f"{rng.choice(['上海市', '杭州市', '广州市', '深圳市'])}某某路{rng.randint(1, 999)}号",
-            "work_address": "", "email": "", "preferences": rng.choice(["L码 商务休闲 深蓝", "XL 衬衫", ""]),
-            "occupation": rng.choice(["", "teacher", "military", "business"]), "anniversary": None,
-            "heard_from": rng.choice(["passing", "friend", ""])}
+            "address": f"{CITIES[store.code]}{rng.choice(ROADS)}{rng.randint(1, 999)}号",
+            "work_address": "", "email": "", "preferences": rng.choice(PREFERENCES[gender]),
+            "occupation": rng.choice(["", "", "teacher", "military", "business", "civil_servant",
+                                      "self_employed"]),
+            "anniversary": None, "heard_from": rng.choice(["passing", "friend", "ad", "online", ""])}
+
+
+def _mobile(rng: random.Random, taken: set) -> str:
+    while True:
+        mobile = f"{rng.choice(MOBILE_PREFIXES)}{rng.randint(10000000, 99999999)}"
+        if mobile not in taken:
+            taken.add(mobile)
+            return mobile
+
+
+def _past_members(rng: random.Random, stores, users, mobiles: set) -> None:
+    """Members who joined over the past four years, in one bulk insert per store; their points,
+    tier and card type are set from their purchases by demo_sales. Cards are renewed each year
+    (valid today) except for a member who stopped buying: theirs ran out a year after."""
+    today = local_date(clock.now())
+    for store in stores:
+        staff = [u.id for u in users.values() if u.store_id == store.id and u.role == Role.ASSOCIATE]
+        rows = []
+        for _ in range(MEMBERS_PER_STORE[store.code]):
+            applied = today - timedelta(days=rng.randint(45, 4 * 365))
+            data = _person(rng, store, users["admin"], applied, mobiles)
+            expires = add_months(applied, 12)
+            while expires < today:
+                expires = add_months(expires, 12)
+            rows.append({
+                "store_id": store.id, "status": "active", "card_type": "temporary",
+                "card_no": f"old-{data['mobile']}", "associate_id": rng.choice(staff),
+                "name": data["name"], "gender": data["gender"],
+                "birth_year": data["birth_date"].year, "birth_date": data["birth_date"].isoformat(),
+                "mobile": data["mobile"], "mobile_hash": lookup_hash("+86" + data["mobile"]),
+                # Many customers leave their home address out of the form.
+                "address": data["address"] if rng.random() < 0.6 else "", "occupation": data["occupation"],
+                "preferences": data["preferences"], "heard_from": data["heard_from"],
+                "applied_on": applied, "card_expires_on": expires, "points": 0, "tier": "C",
+                "created_at": local_midnight_utc(applied) + timedelta(hours=12)})
+        ids = db.session.scalars(insert(Member).returning(Member.id, sort_by_parameter_order=True),
+                                 rows).all()
+        db.session.execute(update(Member), [{"id": i, "card_no": f"T{store.code}{i:07d}"}
+                                            for i in ids])
+    db.session.commit()

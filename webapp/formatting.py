@@ -65,7 +65,8 @@ def role_label(role) -> str:
 
 BREACH_LABELS = {"reply": N_("回复超时"), "solution": N_("方案超时"), "revisit": N_("回访超时")}
 TASK_EVENTS = {"remind": N_("期限将至提醒"), "escalate": N_("已超时,升级至"), "escalate_also": N_("已超时,同时通知"),
-               "claim": N_("认领了待办"), "release": N_("将待办退回角色待办池")}
+               "claim": N_("认领了待办"), "release": N_("将待办退回角色待办池"),
+               "comment": N_("备注"), "nudge": N_("催办了处理人")}
 
 
 def event_label(event) -> str:

@@ -134,7 +134,8 @@ class Member(db.Model):
     preferences: Mapped[str] = mapped_column(db.Text, default="")
     heard_from: Mapped[str] = mapped_column(db.String(60), default="")
     applied_on: Mapped[date] = mapped_column(db.Date)
-    points: Mapped[int] = mapped_column(default=0)
+    points: Mapped[int] = mapped_column(default=0)  # accumulated (tiers, formal threshold)
+    points_balance: Mapped[int] = mapped_column(default=0)  # not yet turned into cash back or gifts
     tier: Mapped[str] = mapped_column(db.String(1), default="C")
     card_expires_on: Mapped[date | None] = mapped_column(db.Date)
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
@@ -188,9 +189,15 @@ class Task(db.Model):
     # A second role told of a breach (store complaints: the area supervisor and HQ).
     escalate_also: Mapped[Role | None] = mapped_column(db.Enum(Role, native_enum=False, length=20))
     escalated_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    # A role handling the task with `role` from the start, in its scope (store complaints: the
+    # area supervisor beside the store).
+    co_role: Mapped[Role | None] = mapped_column(db.Enum(Role, native_enum=False, length=20))
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
     closed_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     closed_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))
+    # Years the deadline counted working days in without knowing their holidays ("2027"):
+    # shown as a warning beside the deadline (calendar.uncovered_years).
+    calendar_gap: Mapped[str | None] = mapped_column(db.String(20))
     case = relationship("Case")
     assignee = relationship("User", foreign_keys=[assignee_id])
     __table_args__ = (
@@ -202,11 +209,43 @@ class Task(db.Model):
         Index("ix_task_assignee_inbox", "status", "assignee_id", "due_at"),
         # "escalated to me as the second role" part of the inbox (escalate_also)
         Index("ix_task_escalated_also_inbox", "status", "escalate_also", "escalated_at"),
+        # "handled with my role" part of the inbox (co_role)
+        Index("ix_task_co_role_inbox", "status", "co_role", "due_at"),
     )
 
     @property
     def overdue(self) -> bool:
         return self.status == "open" and self.due_at is not None and self.due_at <= clock.now()
+
+
+class CaseTimer(db.Model):
+    """A declared timer of a case's state: at `due_at` the system fires `transition`, once,
+    and only if the case is still in `state` at `case_version` (it has not moved since)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(db.ForeignKey("case.id"), index=True)
+    state: Mapped[str] = mapped_column(db.String(40))
+    transition: Mapped[str] = mapped_column(db.String(40))
+    case_version: Mapped[int] = mapped_column()
+    due_at: Mapped[datetime] = mapped_column(TZDateTime)
+    fired_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    outcome: Mapped[str | None] = mapped_column(db.String(20))  # fired | stale | refused
+    __table_args__ = (Index("ix_case_timer_pending", "fired_at", "due_at"),)
+
+
+class StandIn(db.Model):
+    """While `user` is away (starts_at <= now < ends_at), `stand_in` sees and does their tasks."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(db.ForeignKey("user.id"), index=True)
+    stand_in_id: Mapped[int] = mapped_column(db.ForeignKey("user.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(TZDateTime)
+    ends_at: Mapped[datetime] = mapped_column(TZDateTime)
+    created_by_id: Mapped[int] = mapped_column(db.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
+    cancelled_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    user = relationship("User", foreign_keys=[user_id])
+    stand_in = relationship("User", foreign_keys=[stand_in_id])
 
 
 class Notification(db.Model):
@@ -233,14 +272,17 @@ class AuditEvent(db.Model):
     case_id: Mapped[int | None] = mapped_column(db.ForeignKey("case.id"), index=True)
     object_type: Mapped[str] = mapped_column(db.String(30))
     object_id: Mapped[int | None] = mapped_column()
-    actor_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))
+    actor_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))  # None: the system
+    # A stand-in acting for an away colleague: the audit reads "B for A".
+    on_behalf_of_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))
     at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
     action: Mapped[str] = mapped_column(db.String(40))
     from_state: Mapped[str | None] = mapped_column(db.String(40))
     to_state: Mapped[str | None] = mapped_column(db.String(40))
     comment: Mapped[str] = mapped_column(db.Text, default="")
     data: Mapped[dict] = mapped_column(JSON, default=dict)
-    actor = relationship("User")
+    actor = relationship("User", foreign_keys=[actor_id])
+    on_behalf_of = relationship("User", foreign_keys=[on_behalf_of_id])
     __table_args__ = (Index("ix_audit_object", "object_type", "object_id"),)
 
 
@@ -252,11 +294,33 @@ class OutboxMessage(db.Model):
     member_id: Mapped[int | None] = mapped_column(db.ForeignKey("member.id"), index=True)
     store_id: Mapped[int | None] = mapped_column(db.ForeignKey("store.id"), index=True)
     recipient = mapped_column(Encrypted)
+    # Who it is for, as the outbox lists it: the member, or a complaint's customer.
+    recipient_name: Mapped[str | None] = mapped_column(db.String(60))
     template: Mapped[str] = mapped_column(db.String(40))
     body: Mapped[str] = mapped_column(db.Text)
     status: Mapped[str] = mapped_column(db.String(10), default="queued")
-    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now, index=True)
     member = relationship("Member")
+
+
+class PointsEntry(db.Model):
+    """One line of a member's points ledger: a sale, a return, cash back used, a gift exchange
+    or a manual correction. `points` moves the accumulated points (tiers, formal threshold);
+    `balance_points` moves what can still be turned into cash back or gifts."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(db.ForeignKey("member.id"), index=True)
+    kind: Mapped[str] = mapped_column(db.String(12))  # sale | return | cashback | exchange | correction
+    points: Mapped[int] = mapped_column(default=0)
+    balance_points: Mapped[int] = mapped_column(default=0)
+    sale_id: Mapped[int | None] = mapped_column(db.ForeignKey("sale.id"), unique=True)
+    note: Mapped[str] = mapped_column(db.String(200), default="")
+    created_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
+    # The points SMS of the day this entry belongs to (one per member per day of sales).
+    notified_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    member = relationship("Member")
+    __table_args__ = (Index("ix_points_entry_unnotified", "notified_at", "kind"),)
 
 
 class LoginAttempt(db.Model):
@@ -283,3 +347,4 @@ class BatchJob(db.Model):
 
 from .complaint_models import Complaint  # noqa: E402,F401  (kept in its own module)
 from .sales_models import *  # noqa: E402,F401,F403  (sales data, in its own module)
+from .calendar_models import CalendarDay  # noqa: E402,F401  (entered holiday years)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy import and_, false, or_, select, true
 
-from .models import (AREA_ROLES, COMPANY_ROLES, STORE_ROLES, Case, Member, Role, Store, Task,
-                     User)
+from . import clock
+from .models import (AREA_ROLES, COMPANY_ROLES, STORE_ROLES, Case, Member, Role, StandIn, Store,
+                     Task, User)
 
 # Roles whose work needs a member's full contact details (calling, reviewing, mailing).
 REVEAL_ROLES = {Role.ASSOCIATE, Role.STORE_MANAGER, Role.HQ_SPECIALIST, Role.HQ_MANAGER}
@@ -27,8 +28,12 @@ ACTIONS = {
     "outbox.view": STORE_ROLES | COMPANY_ROLES,
     "admin.manage": {Role.ADMIN},
     "settings.edit": {Role.ADMIN},
+    # entering a year's holidays: the administrator, and the CS manager its task escalates to
+    "calendar.edit": {Role.ADMIN, Role.HQ_MANAGER},
     "batch.print": {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
     "complaint.view": MEMBER_ROLES,
+    # the complaint's contact in full (page reveal, printed form): the roles that call customers
+    "complaint.reveal": REVEAL_ROLES,
     "complaint.record_direct": {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
     "complaint.record_store": STORE_ROLES | {Role.AREA_SUPERVISOR},
     "complaint.stats": {Role.STORE_MANAGER} | AREA_ROLES | {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
@@ -78,6 +83,15 @@ def can_fire(user: User, transition, case: Case) -> bool:
     return in_scope(user, case.store_id, case.area_id)
 
 
+def can_watch(user: User, task) -> bool:
+    """May this user, told of a breach on this open task (a Task or an inbox row), comment on it
+    and remind its holder?"""
+    if not user.active or getattr(task, "escalated_at", None) is None:
+        return False
+    return (user.role in (task.escalate_to, task.escalate_also)
+            and in_scope(user, task.store_id, task.area_id))
+
+
 def store_area_filter(user: User, store_col, area_col=None):
     if user.role in COMPANY_ROLES:
         return true()
@@ -112,10 +126,11 @@ def inbox_roles(user: User) -> set[Role]:
 def inbox_filter(user: User, *, parts: bool = False):
     """SQL condition: open tasks waiting for this user or their role in their scope.
 
-    With parts=True: the same set as four conditions (assigned to me / my role's pool /
-    escalated to my role / escalated to my role as the second role), each one served by an
-    index on its own, for a UNION of small ordered queries instead of one OR that no single
-    index can serve (services/inbox.py).
+    With parts=True: the same set as six conditions (assigned to me / my role's pool /
+    escalated to my role / escalated to my role as the second role / handled with my role as
+    co-handler / assigned to a colleague I stand in for now), each one served by an index on its
+    own, for a UNION of small ordered queries instead of one OR that no single index can serve
+    (services/inbox.py).
     """
     scope = store_area_filter(user, Task.store_id, Task.area_id)
     roles = list(inbox_roles(user))
@@ -125,9 +140,15 @@ def inbox_filter(user: User, *, parts: bool = False):
     role_pool = and_(Task.role.in_(roles), scope, or_(Task.assignee_id.is_(None), watches_assigned))
     escalated_to = and_(Task.escalated_at.is_not(None), Task.escalate_to == user.role, scope)
     escalated_also = and_(Task.escalated_at.is_not(None), Task.escalate_also == user.role, scope)
+    co_handled = and_(Task.co_role == user.role, scope)
+    now = clock.now()
+    standing_in = Task.assignee_id.in_(select(StandIn.user_id).where(
+        StandIn.stand_in_id == user.id, StandIn.cancelled_at.is_(None), StandIn.starts_at <= now,
+        StandIn.ends_at > now))
+    everything = (mine, role_pool, escalated_to, escalated_also, co_handled, standing_in)
     if parts:
-        return tuple(and_(is_open, part) for part in (mine, role_pool, escalated_to, escalated_also))
-    return and_(is_open, or_(mine, role_pool, escalated_to, escalated_also))
+        return tuple(and_(is_open, part) for part in everything)
+    return and_(is_open, or_(*everything))
 
 
 def notification_scope(user: User):

@@ -36,15 +36,22 @@ SPECS: dict[str, Spec] = {
     "registration_review_remind_hours": Spec("2", "int", N_("审核期限前几小时提醒")),
     "registration_completion_due": Spec("eod:2", "rule", N_("门店补全资料期限")),
     "registration_completion_remind_hours": Spec("4", "int", N_("补全期限前几小时提醒")),
-    "complaint_reply_hours": Spec("24", "int", N_("投诉回复时限(小时,自受理起)")),
-    "complaint_solution_hours": Spec("48", "int", N_("投诉解决方案时限(小时,自受理起)")),
-    "complaint_revisit_days": Spec("7", "int", N_("投诉回访时限(天,自方案执行起)")),
+    "complaint_reply_hours": Spec("24", "int", N_("投诉回复时限（小时，自受理起，首次联系顾客即满足）")),
+    "complaint_solution_hours": Spec("48", "int", N_("投诉解决方案时限（小时，自受理起，向顾客提出方案即满足）")),
+    # "得到顾客同意后便马上行动" (004 §6.2.1): carrying out gets its own limit from the consent.
+    "complaint_carry_out_hours": Spec("24", "int", N_("顾客同意后执行方案时限（小时）")),
+    # The customer's time to answer a proposal is not staff's limit: only a follow-up reminder.
+    "complaint_consent_follow_up_hours": Spec("24", "int", N_("提出方案后跟进顾客答复（小时，不计超时）")),
+    "complaint_revisit_days": Spec("7", "int", N_("投诉回访时限（天，自方案执行起）")),
     "complaint_remind_hours": Spec("4", "int", N_("投诉回复/方案期限前几小时提醒")),
     "complaint_revisit_remind_hours": Spec("24", "int", N_("投诉回访期限前几小时提醒")),
     "complaint_survey_due": Spec("eod:1", "rule", N_("回访后满意度调查期限")),
     "complaint_submit_due": Spec("eod:1", "rule", N_("门店提交投诉处理表期限")),
     "mailbox_check_due": Spec("eod:0", "rule", N_("每日查看投诉邮箱期限"), N_("eod:0 = 当天结束前")),
     "mailbox_check_remind_hours": Spec("3", "int", N_("查看投诉邮箱期限前几小时提醒")),
+    "holiday_year_due": Spec("dom:15+1", "rule", N_("录入下一年节假日安排期限"),
+                             N_("11月1日起产生待办；dom:15+1 = 次月15日结束前")),
+    "holiday_year_remind_hours": Spec("72", "int", N_("录入节假日期限前几小时提醒")),
     "analysis_spend_band_1": Spec("100", "int", N_("消费水平分段1(元)"), N_("分段含下限:100 元计入 100—300 元段")),
     "analysis_spend_band_2": Spec("300", "int", N_("消费水平分段2(元)")),
     "analysis_spend_band_3": Spec("500", "int", N_("消费水平分段3(元)")),
@@ -57,6 +64,7 @@ SPECS: dict[str, Spec] = {
 
 
 _CACHE = "settings"  # db.session.info key: the stored settings, read once per transaction
+_ENTERED = "calendar_entered"  # db.session.info key: the entered holiday years, likewise
 
 
 def install_session_hooks() -> None:
@@ -66,8 +74,18 @@ def install_session_hooks() -> None:
     if getattr(install_session_hooks, "done", False):
         return
     for name in ("after_commit", "after_rollback"):
-        event.listen(db.session, name, lambda session: session.info.pop(_CACHE, None))
+        event.listen(db.session, name, _forget)
     install_session_hooks.done = True
+
+
+def _forget(session) -> None:
+    session.info.pop(_CACHE, None)
+    session.info.pop(_ENTERED, None)
+
+
+def forget_entered_years() -> None:
+    """Drop the cached entered years (after saving one, within the same transaction)."""
+    db.session.info.pop(_ENTERED, None)
 
 
 def _stored() -> dict[str, str]:
@@ -102,8 +120,26 @@ def put(key: str, value: str) -> None:
     db.session.info.pop(_CACHE, None)
 
 
+def entered_years() -> dict:
+    """The holiday years the administrator entered, as calendar.EnteredYear by year."""
+    from .calendar import EnteredYear
+    from .calendar_models import CalendarDay
+
+    cached = db.session.info.get(_ENTERED)
+    if cached is None:
+        days: dict[int, dict] = {}
+        for year, day, kind, source in db.session.execute(
+                select(CalendarDay.year, CalendarDay.day, CalendarDay.kind, CalendarDay.source)):
+            entry = days.setdefault(year, {"holiday": set(), "workday": set(), "source": source})
+            entry[kind].add(day)
+        cached = {year: EnteredYear(year, e["holiday"], e["workday"], e["source"])
+                  for year, e in days.items()}
+        db.session.info[_ENTERED] = cached
+    return cached
+
+
 def calendar_policy():
-    """The calendar the due rules use, built from the settings."""
+    """The calendar the due rules use, built from the settings and the entered years."""
     from datetime import date
 
     from .calendar import CalendarPolicy
@@ -112,4 +148,5 @@ def calendar_policy():
         return frozenset(date.fromisoformat(x.strip()) for x in get(key).split() if x.strip())
 
     return CalendarPolicy(working_days=get_bool("working_days"),
-                          extra_holidays=dates("extra_holidays"), extra_workdays=dates("extra_workdays"))
+                          extra_holidays=dates("extra_holidays"), extra_workdays=dates("extra_workdays"),
+                          entered=entered_years())

@@ -48,8 +48,12 @@ def test_direct_complaint_round_trip(app, live_server, pdf_fonts, browser_contex
     page.get_by_text("投诉已受理").wait_for()
     complaint_url = page.url
     expect(page.locator("tr[data-limit=reply]")).to_contain_text("剩余")
-    act(page, "reply", reply_text="非常抱歉,我们已记录,正在核实质检报告")
-    act(page, "escalate", agreed_reply_at="2030-01-01T10:00", comment="涉及退款金额超出权限")
+    expect(page.locator("#v-contact")).to_have_text("139****2222")
+    page.get_by_role("button", name="显示完整").click()  # to call the customer back (audited)
+    expect(page.locator("#v-contact")).to_have_text("13911112222")
+    act(page, "reply", reply_text="非常抱歉，我们已记录，正在核实质检报告")
+    expect(page.locator("form#act-escalate [name=agreed_reply_at]")).to_have_count(0)  # answered
+    act(page, "escalate", comment="涉及退款金额超出权限")
     page.screenshot(path=str(SCREENS / "complaint-escalated.png"), full_page=True)
     logout(page, base)
 
@@ -69,9 +73,44 @@ def test_direct_complaint_round_trip(app, live_server, pdf_fonts, browser_contex
     expect(page.locator("h1 .tag")).to_have_text("已归档")
     page.screenshot(path=str(SCREENS / "complaint-filed.png"), full_page=True)
 
-    response = context.request.get(complaint_url + "/form.pdf")
+    response = context.request.get(complaint_url + "/form.pdf", timeout=120_000)
     assert response.ok and response.body()[:4] == b"%PDF"
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.body())).pages)
-    for label in ("受理时间", "回复时间", "方案执行时间", "回访时间"):
-        assert re.search(label + r"[:\s]*\d{4}-\d{2}-\d{2} \d{2}:\d{2}", text), label
-    assert "顾客投诉意见处理表(客服部用)" in text and "孙先生" in text
+    for label in ("受理时间", "首次联系", "回复时间", "方案执行时间", "回访时间"):
+        assert re.search(label + r"[：\s]*\d{4}-\d{2}-\d{2} \d{2}:\d{2}", text), label
+    assert "顾客投诉意见处理表（客服部用）" in text and "孙先生" in text
+
+
+def test_hq_on_a_phone_sees_what_it_can_do_on_an_overdue_store_complaint(app, org, live_server,
+                                                                        browser_context):
+    """Issue #9.20: the escalated row in HQ's inbox is not empty; HQ takes the complaint over."""
+    from datetime import timedelta
+
+    from playwright.sync_api import expect
+
+    from tests.complaint_helpers import record
+    from webapp import clock
+    from webapp.services.deadlines import process_due
+
+    now = clock.now()
+    case = record(org, username="assoc1", kind="store", name="周女士", now=now,
+                  received_at=now - timedelta(hours=25))
+    process_due(now=now)
+    browser, _ = browser_context
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page = context.new_page()
+    base = live_server
+    login(page, base, "hq")
+    row = page.locator(f"tr[data-case='{case.id}']")
+    expect(row.get_by_role("link", name="总部接手处理")).to_be_visible()
+    expect(row.get_by_role("link", name="备注/催办")).to_be_visible()
+    page.screenshot(path=str(SCREENS / "complaint-hq-watch-phone.png"), full_page=True)
+    row.get_by_role("link", name="总部接手处理").click()
+    form = page.locator("form#act-take_over")
+    form.locator("[name=comment]").fill("门店联系不上顾客，总部接手")
+    form.locator("button[type=submit]").click()
+    page.get_by_text("操作成功").wait_for()
+    expect(page.locator("h1")).to_contain_text("周女士")
+    expect(page.locator("p.muted").first).to_contain_text("直接投诉处理")
+    page.screenshot(path=str(SCREENS / "complaint-taken-over-phone.png"), full_page=True)
+    context.close()

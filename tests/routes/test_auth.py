@@ -113,3 +113,34 @@ def test_login_without_csrf_token_gets_the_expired_page_message(app, org, client
         assert response.status_code == 302
     finally:
         app.config["WTF_CSRF_ENABLED"] = saved
+
+
+def test_login_page_sends_a_logged_in_user_to_their_inbox(org, login):
+    client = login("hq")
+    response = client.get("/login")
+    assert response.status_code == 302 and response.location.endswith("/")
+
+
+def test_language_switch_returns_only_to_a_page_of_this_site(org, login):
+    client = login("hq")
+    back = client.get("/lang/en", headers={"Referer": "http://localhost/members?q=1"})
+    assert back.location == "/members?q=1"
+    for referer in ("https://evil.example/phish", "//evil.example/", "http://localhost.evil/",
+                    "/\t/evil.example/", "javascript:alert(1)"):
+        response = client.get("/lang/zh_CN", headers={"Referer": referer})
+        assert response.status_code == 302 and response.location == "/", referer
+
+
+def test_next_after_an_action_stays_on_this_site(org, login):
+    from tests.factories import register
+
+    case = register(org)
+    client = login("hq")
+    for target in ("/\t/evil.example/", "/\\evil.example/", "//evil.example/",
+                   "https://evil.example/", "/members\r\nSet-Cookie: x=1", " /x"):
+        response = client.post("/cases/bulk-approve", data={"next": target})
+        assert response.status_code == 302, target
+        assert response.location == "/", target
+    response = client.post(f"/cases/{case.id}/approve",
+                           data={"version": case.version, "next": "/registrations/review?day=x"})
+    assert response.location == "/registrations/review?day=x"

@@ -50,6 +50,9 @@ QUERIES = (
     "period=²&month=²&format=json",
     "period=0001-01&month=9999-12&year=9999&day=9999-12-31&format=xlsx",
     "period=2100&month=0001-01&year=1&scope=store:1&scope_id=1&download=1",
+    # a NUL and other control characters (PostgreSQL refuses a NUL in a string)
+    "q=%00&day=2026-11-30%00&month=2026-11%00&period=2026-10%00&scope=company%00&state=%01"
+    "&kind=%1b&status=%7f&page=1%00&next=%0d%0a/x",
 )
 
 # The form fields the pages read, and the garbage posted in them (to the rules whose view reads
@@ -71,6 +74,11 @@ GARBAGE_FORMS = (
     ("application/x-www-form-urlencoded",  # not UTF-8
      b"version=%ff&comment=%ff&day=%ff&month=%ff&token=%ff&name=%ff&item=%ff&q=%ff"),
     ("application/json", b'[1, {"version": [1], "comment": {"a": 1}}]'),  # Flask-WTF reads JSON
+    {**{f: "x\x00y" for f in FIELDS}, "password": "\x00"},  # a NUL in every field
+    {f: "\x01\x1b\x7f" for f in FIELDS},  # other control characters
+    # `next` that a header cannot carry, or that a browser resolves off-site
+    {"version": "1", "item": "1:1", "comment": "x", "next": "/members\r\nSet-Cookie: a=b"},
+    {"version": "1", "item": "1:1", "comment": "x", "next": "/\t/evil.example/"},
 )
 
 
@@ -90,12 +98,18 @@ def _nearly_valid_forms(real):
          **{f: day for f in ("day", "birth_date", "applied_on", "anniversary")},
          "month": day[:7], "amount": amount}
         for moment, day, amount in (("9999-12-31T23:59", "9999-12-31", "1e999999"),
-                                    ("0001-01-01T00:00", "0001-01-01", "-0.001")))
+                                    ("0001-01-01T00:00", "0001-01-01", "-0.001"))) + (
+        # valid, but without the optional choices (occupation, heard_from) a browser always sends
+        {**{k: v for k, v in valid.items() if k not in ("occupation", "heard_from")},
+         "birth_date": "1990-01-01", "applied_on": "2026-11-20", "day": "2026-11-20",
+         "month": "2026-11", "received_at": "2026-11-20T10:00", "amount": "1"},)
 
 
 # Bodies other than a form, for the endpoints that read them.
 UPLOADS = (("sales.xlsx", b"PK\x03\x04garbage"), ("sales.csv", b"\xff\xfe\x00,,,\n\x00\"\n"),
-           ("sales.csv", "门店编码,销售单号\nS1,\n".encode("gbk")), ("", b""))
+           ("sales.csv", "门店编码,销售单号\nS1,\n".encode("gbk")), ("", b""),
+           ("sales.csv", "门店编码,销售单号,销售时间,金额,件数\nS1,N\x001,2026-10-05 10:00,1,1\n"
+            .encode()))  # a NUL in a cell
 API_BODIES = (
     b"", b"not json", b"[" * 100000 + b"]" * 100000, b'{"sales": "x"}', b'{"sales": [1, []]}',
     b'{"sales": [{"amount": 1e999999, "sold_at": 5, "items": 1e400}]}',
@@ -103,6 +117,8 @@ API_BODIES = (
     b' "sale_no": "' + b"x" * 3000 + b'", "store_code": "S1", "items": 99999999999999999999}]}',
     b'{"sales": [{"sold_at": "0001-01-01T00:00:00-14:00", "amount": "-0", "items": -1,'
     b' "sale_no": "N1", "member_mobile": "\\ud800", "return_of": "' + HUGE.encode() + b'"}]}',
+    b'{"sales": [{"store_code": "S1", "sale_no": "N\\u00001", "sold_at": "2026-10-05T10:00:00+08:00",'
+    b' "amount": "1", "items": 1, "member_card": "\\u0000"}]}',  # a NUL in a string
 )
 
 # Who probes, in which language (a translation can break a message that the Chinese renders).

@@ -136,3 +136,84 @@ def test_member_page_masks_address_and_email_until_revealed(org, login):
     page = login("assoc1").get(f"/members/{case.member_id}").data.decode()
     assert "上海市***" in page and "愚园路" not in page
     assert "w***" in page and "example.com" not in page
+
+
+def test_mobile_of_another_stores_member_names_the_store_not_the_member(org, login):
+    first = register(org, "assoc3", mobile="13800002222", name="钱多多")
+    client = login("assoc1")
+    response = client.post("/members/new", data=form_fields(member_data(org["assoc1"],
+                                                                         mobile="13800002222")))
+    page = response.data.decode()
+    assert response.status_code == 409
+    assert "该手机号已登记为会员（所属门店：3号店），如有疑问请联系该门店。" in page
+    assert f"/members/{first.member_id}" not in page  # a 404 for this user: no link
+    assert "钱多多" not in page and first.member.card_no not in page
+    assert members_count() == 1
+
+
+def send_back(org, case, comment="缺少家庭地址,请补全"):
+    from webapp.services.cases import fire
+
+    fire(actor=org["hq"], case=case, transition="send_back", version=case.version,
+         comment=comment)
+    return case
+
+
+@pytest.mark.parametrize("username", ["hq", "hq_manager", "admin", "supervisor1",
+                                      "area_manager1", "assoc3"])
+def test_completion_form_is_only_for_the_store_that_completes_it(org, login, username):
+    case = send_back(org, register(org, mobile="13812345678", address="上海市静安区愚园路88号"))
+    client = login(username)
+    for method in ("GET", "POST"):
+        response = client.open(f"/registrations/{case.id}/complete", method=method,
+                               data=form_fields(member_data(org["assoc1"])))
+        assert response.status_code == 404, method
+        page = response.data.decode()
+        assert "13812345678" not in page and "愚园路" not in page and "1988-05-17" not in page
+    assert not db.session.scalars(select(AuditEvent).where(AuditEvent.action == "reveal")).all()
+    db.session.refresh(case)
+    assert case.state == "returned"
+
+
+def test_completion_form_shows_hq_comment_first_and_logs_the_reveal(org, login):
+    case = send_back(org, register(org, mobile="13812345678"), comment="请补全家庭住址")
+    page = login("manager1").get(f"/registrations/{case.id}/complete").data.decode()
+    assert "总部退回意见" in page and "请补全家庭住址" in page
+    assert page.index("请补全家庭住址") < page.index('name="name"')  # above the form
+    assert 'value="13812345678"' in page
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "reveal")).all()
+    assert [(e.actor_id, e.object_id, e.data["purpose"]) for e in events] == [
+        (org["manager1"].id, case.member_id, "complete")]
+
+
+def test_completion_form_after_resubmission_goes_back_to_the_case(org, login):
+    case = register(org)
+    client = login("assoc1")
+    response = client.get(f"/registrations/{case.id}/complete")  # in HQ review, not sent back
+    assert response.status_code == 302 and response.location.endswith(f"/cases/{case.id}")
+
+
+def test_completion_without_optional_choices_is_saved(org, login):
+    case = send_back(org, register(org))
+    data = form_fields(member_data(org["assoc1"], address="北京市东城区1号"))
+    data["version"] = str(case.version)
+    del data["occupation"], data["heard_from"]
+    response = login("assoc1").post(f"/registrations/{case.id}/complete", data=data)
+    assert response.status_code == 302
+    db.session.refresh(case)
+    assert case.state == "review" and case.member.occupation == "" and case.member.heard_from == ""
+
+
+@pytest.mark.parametrize("field", ["name", "address", "preferences", "comment"])
+def test_a_nul_byte_in_the_form_is_refused_and_nothing_saved(org, login, field):
+    data = form_fields(member_data(org["assoc1"]))
+    data[field] = "王\x00小明"
+    response = login("assoc1").post("/members/new", data=data)
+    assert response.status_code == 400 and "控制字符" in response.data.decode()
+    assert members_count() == 0
+
+
+def test_a_nul_byte_in_the_search_is_refused(org, login):
+    register(org)
+    response = login("hq").get("/members?q=%00138")
+    assert response.status_code == 400 and "控制字符" in response.data.decode()

@@ -88,3 +88,30 @@ def test_bad_day_and_foreign_next(org, login):
     response = client.post(f"/cases/{case.id}/approve",
                            data={"version": case.version, "next": "https://evil.example/"})
     assert response.headers["Location"] == f"/cases/{case.id}"
+
+
+def test_one_registration_shows_the_members_data_masked_beside_the_actions(org, login):
+    case = register(org, name="周芷若", mobile="13812345678", address="上海市静安区愚园路88号")
+    page = login("hq").get(f"/cases/{case.id}").data.decode()
+    data = page[page.index('class="kv member-data"'):]
+    assert "周芷若" in data and "138****5678" in data and "上海市***" in data
+    assert "13812345678" not in page and "愚园路" not in page and "1988-05-17" not in page
+    assert "教师" in data and "亲友介绍" in data and "1号店" in data
+    assert page.index('class="kv member-data"') < page.index('id="act-approve"')
+    assert "版本" not in page  # the internal version number is nobody's business
+
+
+def test_send_back_from_the_list_lands_on_the_comment_box(org, login):
+    case = register(org)
+    client = login("hq")
+    link = f"/cases/{case.id}?act=send_back"
+    assert link in client.get("/registrations/review").data.decode()
+    page = client.get(f"/cases/{case.id}?act=send_back").data.decode()
+    assert page.index('id="act-send_back"') < page.index('id="act-approve"')
+    assert 'id="comment-send_back" required autofocus' in page
+
+
+def test_admin_sees_the_case_but_not_the_members_data(org, login):
+    case = register(org, name="周芷若")
+    page = login("admin").get(f"/cases/{case.id}").data.decode()
+    assert "member-data" not in page and "138" not in page

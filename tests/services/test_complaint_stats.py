@@ -91,3 +91,20 @@ def test_compliance_page_and_download(month_of_complaints, login):
     assert response.status_code == 200 and response.data[:2] == b"PK"
     assert login("manager3").get(
         f"/complaints/compliance?scope=area&scope_id=1&month=2026-11").status_code == 404
+
+
+def test_the_figures_judge_the_first_contact_and_the_proposal(org):
+    """Issue #9.1/#9.2 on the compliance page: a reply time agreed after 24 h is a late reply;
+    a solution proposed at +10 h and agreed by the customer at +50 h is on time."""
+    start = datetime(2026, 11, 2, 2, 0, tzinfo=timezone.utc)
+    late = at(start, record, org, received_at=start, now=start)
+    at(start + timedelta(hours=30), step, org, late, "escalate", agreed_reply_at=start + timedelta(hours=40))
+    at(start + timedelta(hours=35), step, org, late, "propose", username="hq_manager", solution_text="退款")
+    quick = at(start, record, org, received_at=start, now=start)
+    at(start + timedelta(hours=10), step, org, quick, "reply", reply_text="收到")
+    at(start + timedelta(hours=10), step, org, quick, "propose", solution_text="换货")
+    at(start + timedelta(hours=50), step, org, quick, "consent", consent_by="赵先生", consent_how="phone")
+    at(start + timedelta(hours=51), step, org, quick, "carry_out")
+    total = complaint_stats.compliance(user=org["hq"], scope="company", scope_id=None,
+                                       month=date(2026, 11, 1), now=start + timedelta(hours=60))[-1]
+    assert total.reply == (1, 2) and total.solution == (2, 2) and total.late == 1

@@ -1,11 +1,11 @@
 """Registration service on the real database: encryption, look-up, duplicates, approval effects."""
-from datetime import timedelta
+from datetime import date, datetime, timezone
 
 import pytest
+import time_machine
 from sqlalchemy import select, text
 
 from tests.factories import member_data, register
-from webapp.calendar import add_months
 from webapp.extensions import db
 from webapp.models import Member, OutboxMessage
 from webapp.services import registration
@@ -45,6 +45,7 @@ def test_same_mobile_is_refused_with_the_existing_member(org):
     with pytest.raises(registration.DuplicateMember) as err:
         register(org, username="assoc3", mobile="135 1234 5678")
     assert err.value.member_id == first.member_id
+    assert str(err.value) == "该手机号已登记为会员（所属门店：1号店），如有疑问请联系该门店。"
     db.session.rollback()
     assert db.session.scalar(select(db.func.count(Member.id))) == 1
 
@@ -61,13 +62,14 @@ def test_temporary_card_number_is_assigned(org):
     assert case.member.status == "pending"
 
 
-def test_approval_activates_and_puts_the_welcome_sms_in_the_outbox(org, travel):
-    case = register(org, name="李雷", gender="M")  # applied for today
-    travel.shift(timedelta(days=3))  # HQ approves three days later: the card runs a year from then
-    fire(actor=org["hq"], case=case, transition="approve", version=case.version)
+def test_approval_activates_and_puts_the_welcome_sms_in_the_outbox(org):
+    # approved on the day of application (a controlled clock: validity runs from approval)
+    with time_machine.travel(datetime(2026, 11, 20, 3, 0, tzinfo=timezone.utc), tick=False):
+        case = register(org, name="李雷", gender="M")
+        fire(actor=org["hq"], case=case, transition="approve", version=case.version)
     member = db.session.get(Member, case.member_id)
     assert member.status == "active"
-    assert member.card_expires_on == add_months(member.applied_on + timedelta(days=3), 12)
+    assert member.card_expires_on == date(2027, 11, 20)
     [sms] = db.session.scalars(select(OutboxMessage)).all()
     assert sms.body.startswith("李先生,诚挚感谢您选择XX男装") and member.card_no in sms.body
     assert sms.recipient == member.mobile

@@ -327,3 +327,152 @@ def test_add_months_clamps_to_month_end():
     assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
     assert add_months(date(2024, 2, 29), 12) == date(2025, 2, 28)
     assert add_months(date(2026, 11, 23), 12) == date(2027, 11, 23)
+
+
+# --- coverage: which source knows a year (issue #9) -------------------------------------------
+from webapp.calendar import (  # noqa: E402
+    EnteredYear, library_years, needed_years, parse_notice, uncovered_years, year_source,
+)
+
+NEW_YEAR_2027 = date(2027, 1, 1)  # a Friday: Monday–Friday counting would make it a working day
+
+
+def test_libraries_know_2004_to_2026_and_nobody_knows_2027():
+    years = library_years()
+    assert years[2004] == years[2026] == "chinesecalendar"
+    assert years[2001] == "holidays"  # the second library knows years the first does not
+    assert 2027 not in years
+    assert year_source(2027) is None and not WORK_DAYS.covers(2027)
+
+
+def test_python_holidays_answers_for_its_years_with_make_up_workdays():
+    assert year_source(2002) == "holidays"
+    assert not is_working_day(date(2002, 2, 15))  # Friday, a Spring Festival day off
+    assert is_working_day(date(2002, 2, 9))  # Saturday, the make-up workday for it
+    assert is_working_day(date(2002, 2, 20))  # an ordinary Wednesday
+
+
+def test_an_uncovered_year_counts_the_week_but_is_reported():
+    assert is_working_day(NEW_YEAR_2027)  # nothing better is known…
+    assert uncovered_years(EndOfDay(1), local(2026, 12, 31, 10), WORK_DAYS) == (2027,)  # …and said
+
+
+def test_entered_year_comes_first_and_covers_it():
+    entered = EnteredYear(2027, holidays={NEW_YEAR_2027}, workdays={date(2027, 2, 7)}, source="notice")
+    cal = CalendarPolicy(working_days=True, entered={2027: entered})
+    assert cal.covers(2027) and cal.source(2027) == "entered"
+    assert not cal.is_working_day(NEW_YEAR_2027)
+    assert cal.is_working_day(date(2027, 2, 7))  # a Sunday at work
+    assert not cal.is_working_day(date(2027, 1, 2))  # an unnamed Saturday follows the week
+    assert cal.is_working_day(date(2027, 1, 4))
+    assert EndOfDay(1).due(local(2026, 12, 31, 10), cal) == local(2027, 1, 5)
+    assert uncovered_years(EndOfDay(1), local(2026, 12, 31, 10), cal) == ()
+    assert hash(cal) is not None
+
+
+def test_an_entered_year_overrides_a_library_year():
+    cal = CalendarPolicy(working_days=True, entered=[EnteredYear(2026, holidays={date(2026, 12, 1)})])
+    assert not cal.is_working_day(date(2026, 12, 1))
+    # National Day, a Thursday named nowhere in the entry, is a working day: an entered year is
+    # the whole year as the administrator saved it (the year view starts from the library's days).
+    assert cal.is_working_day(date(2026, 10, 1))
+
+
+def test_a_notice_may_name_a_day_of_the_year_before():
+    cal = CalendarPolicy(working_days=True, entered=[
+        EnteredYear(2027, holidays={date(2026, 12, 31), NEW_YEAR_2027})])
+    assert not cal.is_working_day(date(2026, 12, 31))
+
+
+@pytest.mark.parametrize("rule, start, gap", [
+    (EndOfDay(1), local(2026, 12, 30, 10), ()),          # target 2026-12-31: known
+    (EndOfDay(2), local(2026, 12, 30, 10), (2027,)),     # runs into 2027
+    (EndOfDay(0), local(2027, 3, 1, 10), ()),            # no day counted
+    (Hours(24), local(2027, 3, 1, 10), ()),              # wall-clock hours know no holidays
+    (DayOfMonth(5), local(2027, 3, 1, 10), ()),
+])
+def test_uncovered_years_only_for_counted_working_days(rule, start, gap):
+    assert uncovered_years(rule, start, WORK_DAYS) == gap
+
+
+def test_calendar_days_never_have_a_gap():
+    assert uncovered_years(EndOfDay(3), local(2027, 3, 1, 10), CAL_DAYS) == ()
+
+
+@pytest.mark.parametrize("today, years", [
+    (date(2026, 10, 31), (2026,)),
+    (date(2026, 11, 1), (2026, 2027)),
+    (date(2027, 1, 1), (2027,)),
+])
+def test_next_year_is_needed_from_the_first_of_november(today, years):
+    assert needed_years(today) == years
+
+
+# --- the State Council's notice ---------------------------------------------------------------
+# The 2025 and 2026 notices as published (国办发明电), checked below against chinesecalendar.
+
+NOTICE_2025 = """国务院办公厅关于2025年部分节假日安排的通知
+一、元旦：1月1日（周三）放假1天，不调休。
+二、春节：1月28日（农历除夕、周二）至2月4日（农历正月初七、周二）放假调休，共8天。1月26日（周日）、2月8日（周六）上班。
+三、清明节：4月4日（周五）至6日（周日）放假，共3天。
+四、劳动节：5月1日（周四）至5日（周一）放假调休，共5天。4月27日（周日）上班。
+五、端午节：5月31日（周六）至6月2日（周一）放假，共3天。
+六、国庆节、中秋节：10月1日（周三）至8日（周三）放假调休，共8天。9月28日（周日）、10月11日（周六）上班。
+"""
+
+NOTICE_2026 = """国务院办公厅关于2026年部分节假日安排的通知
+一、元旦：1月1日（周四）至3日（周六）放假调休，共3天。1月4日（周日）上班。
+二、春节：2月15日（农历腊月二十八、周日）至23日（农历正月初七、周一）放假调休，共9天。2月14日（周六）、2月28日（周六）上班。
+三、清明节：4月4日（周六）至6日（周一）放假，共3天。
+四、劳动节：5月1日（周五）至5日（周二）放假调休，共5天。5月9日（周六）上班。
+五、端午节：6月19日（周五）至21日（周日）放假，共3天。
+六、中秋节：9月25日（周五）至27日（周日）放假，共3天。
+七、国庆节：10月1日（周四）至7日（周三）放假调休，共7天。9月20日（周日）、10月10日（周六）上班。
+"""
+
+
+@pytest.mark.parametrize("year, text", [(2025, NOTICE_2025), (2026, NOTICE_2026)])
+def test_parsed_notice_gives_chinesecalendars_year_day_by_day(year, text):
+    import chinese_calendar
+
+    parsed = parse_notice(text)
+    assert parsed.year == year and parsed.unread == () and parsed.invalid == ()
+    cal = CalendarPolicy(working_days=True, entered=[EnteredYear(year, parsed.holidays, parsed.workdays)])
+    day, wrong = date(year, 1, 1), []
+    while day.year == year:
+        if cal.is_working_day(day) != chinese_calendar.is_workday(day):
+            wrong.append(day)
+        day += timedelta(days=1)
+    assert wrong == []
+
+
+def test_notice_parse_details():
+    parsed = parse_notice(NOTICE_2026)
+    assert parsed.workdays == {date(2026, 1, 4), date(2026, 2, 14), date(2026, 2, 28),
+                               date(2026, 5, 9), date(2026, 9, 20), date(2026, 10, 10)}
+    assert {date(2026, 2, 15) + timedelta(days=i) for i in range(9)} <= parsed.holidays
+
+
+def test_the_issues_example_with_ranges_across_months_and_an_explicit_year():
+    text = ("一、元旦：2026年12月31日至2027年1月1日（周五）放假，与周末连休。"
+            "二、春节：2月6日至13日放假调休，共8天。2月7日（星期日）、2月20日（星期六）上班。"
+            "三、国庆节：9月30日至10月6日放假。")
+    parsed = parse_notice(text, 2027)
+    assert {date(2026, 12, 31), NEW_YEAR_2027, date(2027, 2, 6), date(2027, 2, 13),
+            date(2027, 9, 30), date(2027, 10, 6)} <= parsed.holidays
+    assert parsed.workdays == {date(2027, 2, 7), date(2027, 2, 20)}
+    # 2月7日 lies inside 6–13 and is also said to be a workday: the explicit 上班 wins.
+    assert date(2027, 2, 7) not in parsed.holidays
+    assert len(parsed.holidays) == 2 + 7 + 7
+
+
+def test_full_width_digits_and_unread_lines_and_impossible_dates():
+    parsed = parse_notice("一、元旦：１月１日放假。另：2月30日放假。各地区要妥善安排好值班。3月3日另行通知。", 2027)
+    assert parsed.holidays == {NEW_YEAR_2027}
+    assert parsed.invalid == ("2月30日",)
+    assert parsed.unread == ("3月3日另行通知",)
+
+
+def test_notice_without_a_year_reads_nothing():
+    assert parse_notice("春节：2月6日至13日放假").year is None
+    assert parse_notice("").holidays == frozenset()

@@ -49,7 +49,8 @@ def test_full_direct_path_with_escalation(org):
         step(org, case, "survey", survey_score=4, survey_comment="处理及时")
     assert case.state == "filed" and c.filed_at == T0 and not c.breaches(T0)
     bodies = [m.body for m in db.session.scalars(select(OutboxMessage))]
-    assert any("已收到,正在核实" in b for b in bodies) and any("全额退款" in b for b in bodies)
+    assert any("已收到,正在核实" in b for b in bodies)
+    assert any("您同意的解决方案我们已经办理完毕" in b for b in bodies)
 
 
 def test_carry_out_is_unreachable_without_consent(org):
@@ -63,15 +64,84 @@ def test_carry_out_is_unreachable_without_consent(org):
     assert case.state == "replied" and case.complaint.consent_at is None
 
 
-def test_escalating_before_reply_needs_the_agreed_time_which_becomes_the_deadline(org):
+def test_escalating_before_reply_needs_the_agreed_time_which_becomes_the_answers_deadline(org):
     with time_machine.travel(T0, tick=False):
-        case = record(org, now=T0)
+        case = record(org, now=T0, received_at=T0)
         with pytest.raises(engine.WorkflowError, match="约定的回复时间"):
             step(org, case, "escalate")
         agreed = T0 + timedelta(hours=36)
         step(org, case, "escalate", agreed_reply_at=agreed)
-    assert case.complaint.reply_due_at == agreed
-    assert open_task(case).due_at == agreed
+    c = case.complaint
+    assert c.reply_due_at == T0 + timedelta(hours=24)  # the 24 h limit itself does not move
+    assert c.contacted_at == T0 and not c.reply_late  # agreeing the time met it
+    assert open_task(case).due_at == agreed and open_task(case).remind_at == agreed - timedelta(hours=4)
+
+
+def test_escalating_after_24h_leaves_the_reply_breach_standing(org):
+    """Issue #9.1: escalated at +30 h, reply time agreed for +40 h, answered at +35 h."""
+    case = record(org, now=T0, received_at=T0)
+    with time_machine.travel(T0 + timedelta(hours=30), tick=False):
+        step(org, case, "escalate", agreed_reply_at=T0 + timedelta(hours=40))
+        assert case.complaint.open_breaches() == []
+        assert case.complaint.breaches() == ["reply"]
+    with time_machine.travel(T0 + timedelta(hours=35), tick=False):
+        step(org, case, "propose", username="hq_manager", solution_text="全额退款")
+    c = case.complaint
+    assert c.reply_late and c.breaches(T0 + timedelta(hours=35)) == ["reply"]
+
+
+def test_the_promised_answer_has_its_own_breach(org):
+    case = record(org, now=T0, received_at=T0)
+    with time_machine.travel(T0 + timedelta(hours=10), tick=False):
+        step(org, case, "escalate", agreed_reply_at=T0 + timedelta(hours=20))
+    assert case.complaint.open_breaches(T0 + timedelta(hours=21)) == ["promise"]
+    with time_machine.travel(T0 + timedelta(hours=22), tick=False):
+        step(org, case, "propose", username="hq_manager", solution_text="全额退款")
+    assert case.complaint.breaches(T0 + timedelta(hours=22)) == ["promise"]
+
+
+def test_the_48h_limit_is_met_when_the_solution_is_put_to_the_customer(org):
+    """Issue #9.2: proposed at +10 h, the customer agreed at +50 h: on time."""
+    case = record(org, now=T0, received_at=T0)
+    with time_machine.travel(T0 + timedelta(hours=10), tick=False):
+        step(org, case, "reply", reply_text="收到")
+        step(org, case, "propose", solution_text="换货")
+        assert open_task(case).escalate_to is None  # the customer's time: no escalation
+    with time_machine.travel(T0 + timedelta(hours=50), tick=False):
+        step(org, case, "consent", consent_by="赵先生", consent_how="phone")
+        assert open_task(case).due_at == T0 + timedelta(hours=74)  # carrying out: 24 h from consent
+        step(org, case, "carry_out")
+    c = case.complaint
+    assert not c.solution_late and c.breaches(T0 + timedelta(hours=50)) == []
+
+
+def test_a_late_proposal_and_a_late_carrying_out_are_breaches(org):
+    case = record(org, now=T0, received_at=T0)
+    with time_machine.travel(T0 + timedelta(hours=49), tick=False):
+        step(org, case, "reply", reply_text="收到")
+        assert case.complaint.open_breaches() == ["solution"]
+        step(org, case, "propose", solution_text="换货")
+        step(org, case, "consent", consent_by="赵先生", consent_how="phone")
+    with time_machine.travel(T0 + timedelta(hours=49 + 25), tick=False):
+        assert case.complaint.open_breaches() == ["carry_out"]
+        step(org, case, "carry_out")
+    assert case.complaint.breaches(T0 + timedelta(hours=75)) == ["reply", "solution", "carry_out"]
+
+
+def test_consent_cannot_be_dated_before_the_proposal(org):
+    with time_machine.travel(T0, tick=False):
+        case = record(org, now=T0)
+        step(org, case, "reply", reply_text="收到")
+        step(org, case, "propose", solution_text="换货")
+        with pytest.raises(engine.WorkflowError, match="早于提出方案"):
+            step(org, case, "consent", consent_by="赵先生", consent_how="phone",
+                 consent_at=T0 - timedelta(hours=1))
+    assert case.state == "proposed" and case.complaint.consent_at is None
+
+
+def test_received_at_in_the_future_is_refused(org):
+    with pytest.raises(complaints.Invalid, match="受理时间"):
+        record(org, now=T0, received_at=T0 + timedelta(hours=2))
 
 
 def test_late_reply_stays_a_breach_after_it_is_done(org):
@@ -164,5 +234,30 @@ def test_declarations_are_consistent():
 def test_escalated_after_reply_the_manager_has_until_the_solution_limit(org):
     case = record(org)
     step(org, case, "reply", reply_text="收到")
-    step(org, case, "escalate")
+    step(org, case, "escalate", agreed_reply_at=case.complaint.received_at + timedelta(hours=5))
     assert open_task(case).due_at == case.complaint.solution_due_at
+    assert case.complaint.agreed_reply_at is None  # answered already: no reply time to agree
+
+
+def test_reply_sms_greets_once_and_speaks_to_the_customer(org):
+    case = record(org, name="王喆")
+    step(org, case, "reply", reply_text="王先生您好，我们已核实，衬衫可以换货")
+    body = db.session.scalars(select(OutboxMessage)).one().body
+    assert body.startswith("王喆您好，") and body.count("您好") == 1
+    assert "衬衫可以换货。" in body and "," not in body and ":" not in body
+
+
+def test_a_store_complaint_is_the_store_and_the_areas_from_the_start(org):
+    """Issue #9.3 (004 §6.2.2 "由门店和区域处理"): the associate who recorded it, the store
+    manager and the area supervisor have it in their inbox before any breach; HQ does not."""
+    from webapp.services import inbox
+
+    case = record(org, username="assoc1", kind="store", now=T0, received_at=T0)
+
+    def holders():
+        return {name for name in ("assoc1", "assoc1b", "manager1", "supervisor1", "supervisor2", "hq")
+                if case.id in [t.case_id for t in inbox.inbox_tasks(org[name])]}
+
+    assert holders() == {"assoc1", "manager1", "supervisor1"}
+    step(org, case, "reply", username="supervisor1", reply_text="区域主管已致电道歉")
+    assert holders() == {"assoc1", "manager1", "supervisor1"}

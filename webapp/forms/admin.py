@@ -6,7 +6,8 @@ The forms check shape (filled in, length); the rules that need the database or s
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (BooleanField, HiddenField, PasswordField, SelectField, StringField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from .. import settings
@@ -152,3 +153,15 @@ def settings_form(*args, **kwargs) -> FlaskForm:
             value = settings.get(key)
             form[key].data = settings.get_bool(key) if settings.SPECS[key].kind == "bool" else value
     return form
+
+
+class HolidayYearForm(FlaskForm):
+    """A year's days off and make-up workdays: pasted from the State Council's notice and parsed,
+    or clicked in the year view; previewed before they are saved."""
+
+    notice = TextAreaField(_l("国务院办公厅节假日安排通知"),
+                           description=_l("粘贴通知全文后点“解析通知”，核对下方日历后再保存"),
+                           validators=[Length(max=20000, message=_l("通知不能超过20000个字"))])
+    holidays = TextAreaField(_l("放假日"), description=_l("每行一个日期，如 2027-01-01"))
+    workdays = TextAreaField(_l("调休上班日"), description=_l("周末上班的日期，每行一个"))
+    source = HiddenField(default="manual")

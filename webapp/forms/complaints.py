@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from ..calendar import YEARS
 from ..i18n_labels import N_
-from ..services.complaints import CHANNELS, CONSENT_HOW
+from ..services.complaints import CHANNELS, CONSENT_HOW, SURVEY_SCORES
 
 
 def _choices(mapping):
@@ -25,16 +25,16 @@ class ComplaintForm(FlaskForm):
 
     channel = SelectField(_l("投诉渠道"), choices=_choices(CHANNELS),
                           validators=[DataRequired(_l("请选择投诉渠道"))])
-    contact = StringField(_l("顾客联系方式(手机或邮箱)"),
-                          validators=[DataRequired(_l("请填写顾客联系方式(手机或邮箱)")), Length(max=120)])
-    customer_name = StringField(_l("顾客姓名(会员可留空)"), validators=[Optional(), Length(max=60)])
+    contact = StringField(_l("顾客联系方式（手机或邮箱）"),
+                          validators=[DataRequired(_l("请填写顾客联系方式（手机或邮箱）")), Length(max=120)])
+    customer_name = StringField(_l("顾客姓名（会员可留空）"), validators=[Optional(), Length(max=60)])
     store_id = SelectField(_l("被投诉门店"), coerce=int,
-                           validators=[DataRequired(_l("请选择被投诉的门店(门店不存在)"))])
+                           validators=[DataRequired(_l("请选择被投诉的门店（门店不存在）"))])
     product = StringField(_l("涉及商品"), validators=[Optional(), Length(max=120)])
     description = TextAreaField(_l("投诉内容"), validators=[DataRequired(_l("请填写投诉内容")),
                                                          Length(max=4000)])
     customer_wants = TextAreaField(_l("顾客诉求"), validators=[Optional(), Length(max=2000)])
-    received_at = DateTimeLocalField(_l("受理时间(留空为现在)"), format="%Y-%m-%dT%H:%M",
+    received_at = DateTimeLocalField(_l("受理时间（留空为现在）"), format="%Y-%m-%dT%H:%M",
                                      validators=[Optional(), plausible_time])
 
 
@@ -43,18 +43,18 @@ class StepForm(FlaskForm):
 
     version = HiddenField(validators=[InputRequired()])
     comment = TextAreaField(_l("说明"), validators=[Optional(), Length(max=2000)])
-    reply_text = TextAreaField(_l("回复内容"), validators=[Optional(), Length(max=2000)])
+    reply_text = TextAreaField(_l("回复内容（以短信发给顾客）"), validators=[Optional(), Length(max=2000)])
     agreed_reply_at = DateTimeLocalField(_l("与顾客约定的回复时间"), format="%Y-%m-%dT%H:%M",
                                          validators=[Optional(), plausible_time])
     solution_text = TextAreaField(_l("解决方案"), validators=[Optional(), Length(max=2000)])
     consent_by = StringField(_l("同意人"), validators=[Optional(), Length(max=60)])
     consent_how = SelectField(_l("同意方式"), choices=[("", _l("请选择"))] + _choices(CONSENT_HOW),
                               validators=[Optional()])
-    consent_at = DateTimeLocalField(_l("同意时间(留空为现在)"), format="%Y-%m-%dT%H:%M",
+    consent_at = DateTimeLocalField(_l("同意时间（留空为现在）"), format="%Y-%m-%dT%H:%M",
                                     validators=[Optional(), plausible_time])
     revisit_note = TextAreaField(_l("回访记录"), validators=[Optional(), Length(max=2000)])
     survey_score = SelectField(_l("满意度"), coerce=int, validators=[Optional()],
-                               choices=[(0, _l("请选择"))] + [(i, str(i)) for i in range(5, 0, -1)])
+                               choices=[(0, _l("请选择"))] + [(i, _l(v)) for i, v in SURVEY_SCORES.items()])
     survey_comment = TextAreaField(_l("顾客意见"), validators=[Optional(), Length(max=2000)])
 
 
@@ -64,6 +64,6 @@ STEP_FIELDS = {
     "propose": ("solution_text",), "consent": ("consent_by", "consent_how", "consent_at"),
     "reject": ("comment",), "carry_out": ("comment",), "submit": ("comment",),
     "revisit": ("revisit_note",), "survey": ("survey_score", "survey_comment"),
-    "reopen": ("comment",),
+    "reopen": ("comment",), "take_over": ("comment",),
 }
 CHANNEL_LABELS = {k: N_(v) for k, v in CHANNELS.items()}

@@ -60,4 +60,6 @@ class RegistrationForm(FlaskForm):
         for key in ("address", "work_address", "email", "preferences"):
             data[key] = (data[key] or "").strip()
         data["name"] = data["name"].strip()
+        for key in ("occupation", "heard_from"):  # optional: a post without them means "not filled"
+            data[key] = data[key] or ""
         return data

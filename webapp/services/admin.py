@@ -439,3 +439,156 @@ def update_settings(*, actor: User, values: dict, now: datetime | None = None) -
         changed.append(key)
     db.session.commit()
     return changed
+
+
+# ---------------------------------------------------------------- holiday years
+
+HOLIDAY = "holiday"
+WORKDAY = "workday"
+
+
+def calendar_coverage(*, now: datetime | None = None) -> dict:
+    """Which years the working-day calendar knows and from which source (settings page, /healthz).
+
+    Lists last year to the year after next, and every entered year; `needed` are the years
+    that must be known by today (this year, and from 1 November the next)."""
+    from ..calendar import library_spans, library_versions, local_date, needed_years
+
+    today = local_date(now or clock.now())
+    policy = settings.calendar_policy()
+    years = sorted(set(range(today.year - 1, today.year + 3)) | {e.year for e in policy.entered})
+    needed = needed_years(today)
+    rows = [{"year": y, "source": policy.source(y), "needed": y in needed} for y in years]
+    return {"rows": rows, "needed": needed,
+            "uncovered": [y for y in needed if not policy.covers(y)],
+            "libraries": [{"name": name, "version": library_versions()[name], "first": first,
+                           "last": last} for name, (first, last) in library_spans().items()]}
+
+
+def year_days(*, year: int) -> tuple[set[date], set[date]]:
+    """What the calendar says of a year now, as the editor shows it: weekdays off and
+    weekend days at work (the rest follows the week)."""
+    from datetime import timedelta
+
+    from ..calendar import CalendarPolicy
+
+    policy = settings.calendar_policy()
+    entered = next((e for e in policy.entered if e.year == year), None)
+    if entered is not None:
+        return set(entered.holidays), set(entered.workdays)
+    sources = CalendarPolicy(entered=policy.entered)  # without the extra days of the settings
+    off, on = set(), set()
+    if sources.covers(year):
+        day = date(year, 1, 1)
+        while day.year == year:
+            working = sources.is_working_day(day)
+            if working != (day.weekday() < 5):
+                (on if working else off).add(day)
+            day += timedelta(days=1)
+    return off, on
+
+
+def parse_day_list(*, text: str, year: int, field: str) -> set[date]:
+    """Dates typed or parsed into the editor ("2027-01-01", one per line or space-separated),
+    each in the year or the December before it; Invalid otherwise."""
+    days: set[date] = set()
+    for item in (text or "").split():
+        try:
+            if not _DATE_RE.fullmatch(item):
+                raise ValueError
+            day = date.fromisoformat(item)
+        except ValueError:
+            raise Invalid({field: _("“%(value)s”不是有效日期，请按 2027-01-01 的格式填写",
+                                    value=item[:30])}) from None
+        if not (day.year == year or (day.year == year - 1 and day.month == 12)):
+            raise Invalid({field: _("%(day)s 不在%(year)s年内", day=day.isoformat(), year=year)})
+        days.add(day)
+    return days
+
+
+def check_holiday_year(*, year) -> int:
+    """The year as an int within the calendar's years; Invalid otherwise."""
+    from ..calendar import YEARS
+
+    if type(year) is not int or year not in YEARS:
+        raise Invalid({"": _("年份须在%(first)s至%(last)s之间", first=YEARS.start, last=YEARS.stop - 1)})
+    return year
+
+
+def save_holiday_year(*, actor: User, year: int, holidays: str, workdays: str, source: str = "manual",
+                      now: datetime | None = None) -> tuple[int, int]:
+    """Replace the year's entered days (days off and make-up workdays), audit it, and close the
+    year's open task. Returns (days off, make-up workdays)."""
+    from ..calendar_models import CalendarDay
+    from ..models import Case
+    from ..workflows import engine
+
+    year = check_holiday_year(year=year)
+    off = parse_day_list(text=holidays, year=year, field="holidays")
+    on = parse_day_list(text=workdays, year=year, field="workdays")
+    if not off:
+        raise Invalid({"holidays": _("请至少填写一个放假日（元旦、春节等）")})
+    both = sorted(off & on)
+    if both:
+        raise Invalid({"workdays": _("%(day)s 不能既放假又上班", day=both[0].isoformat())})
+    source = source if source in ("manual", "notice") else "manual"
+    now = now or clock.now()
+    old = db.session.scalar(select(func.count(CalendarDay.id)).where(CalendarDay.year == year)) or 0
+    db.session.execute(CalendarDay.__table__.delete().where(CalendarDay.year == year))
+    for kind, days in ((HOLIDAY, off), (WORKDAY, on)):
+        db.session.add_all(CalendarDay(year=year, day=d, kind=kind, source=source,
+                                       entered_by_id=actor.id, entered_at=now) for d in sorted(days))
+    _audit(actor, "calendar_year", year, "holiday_year_saved",
+           {"year": year, "holidays": [d.isoformat() for d in sorted(off)],
+            "workdays": [d.isoformat() for d in sorted(on)], "source": source,
+            "replaced_days": old}, now)
+    db.session.flush()
+    settings.forget_entered_years()
+    case = db.session.scalars(select(Case).where(Case.dedupe_key == f"holiday_year:{year}",
+                                                 Case.state == "due")).first()
+    if case is not None:
+        try:
+            engine.fire(case, "enter", actor, version=case.version, now=now)
+        except engine.WorkflowError:  # closed by someone else meanwhile: the year is saved all the same
+            pass
+    _write({"": _("该年份刚被他人保存，请刷新后重试")})
+    return len(off), len(on)
+
+
+def year_grid(*, year: int, holidays: set[date], workdays: set[date]) -> list[dict]:
+    """Twelve month grids (weeks from Monday) with each day's kind, for the year view."""
+    import calendar as stdlib_calendar  # absolute import: the standard library, not webapp.calendar
+
+    months = []
+    for month in range(1, 13):
+        weeks = []
+        for week in stdlib_calendar.Calendar().monthdatescalendar(year, month):
+            cells = []
+            for index, day in enumerate(week):
+                if day.month != month:
+                    cells.append(None)
+                    continue
+                kind = HOLIDAY if day in holidays else WORKDAY if day in workdays else (
+                    "weekend" if index >= 5 else "")
+                cells.append({"day": day, "kind": kind})
+            weeks.append(cells)
+        months.append({"month": month, "weeks": weeks})
+    return months
+
+
+def read_notice(*, year: int, text: str) -> tuple[set[date], set[date], list[str]]:
+    """The days off and make-up workdays of a pasted notice, for the preview (nothing is saved).
+    Returns them with the notice's lines that could not be read; Invalid when it names no day."""
+    from ..calendar import parse_notice
+
+    year = check_holiday_year(year=year)
+    titled = parse_notice(text).year  # the year of its title, when it has one
+    if titled is not None and titled != year:
+        raise Invalid({"notice": _("这是%(found)s年的通知，当前录入的是%(year)s年", found=titled,
+                                   year=year)})
+    parsed = parse_notice(text, year)
+    if not parsed.holidays and not parsed.workdays:
+        raise Invalid({"notice": _("没有从通知中读到任何日期，请粘贴通知正文（如“春节：2月6日至13日放假调休”）")})
+    unread = [_("未能识别：%(text)s", text=line[:60]) for line in parsed.unread]
+    unread += [_("日期不存在：%(text)s", text=value) for value in parsed.invalid]
+    return set(parsed.holidays), set(parsed.workdays), unread

@@ -103,7 +103,7 @@ def _line_svg(chart, width: int) -> Markup:
 
 def headings() -> dict:
     return {"no": _("序列"), "label": _("指标"), "formula": _("计算公式/分析方法"), "inputs": _("数据"),
-            "result": _("结果"), "reason": _("说明"), "data": _("导出数据"), "item": _("项目"),
+            "result": _("结果"), "reason": _("说明"), "data": _("计算所用数据"), "item": _("项目"),
             "value": _("数值"), "scope": _("范围"), "period": _("期间"), "printed": _("打印时间"),
             "month": _("月份"), "members": _("期末有效会员"), "lapsed_start": _("期初流失会员"),
             "lapsed_end": _("期末流失会员"), "churn": _("流失数"), "rate": _("流失率"),
@@ -112,6 +112,11 @@ def headings() -> dict:
 
 def filename(report: Report, ext: str) -> str:
     return f"{report.title}-{report.scope.label}-{report.period.code}.{ext}"
+
+
+def ascii_filename(report: Report, ext: str) -> str:
+    """The same file named in ASCII, for clients that ignore `filename*`."""
+    return f"analysis-{report.kind}-{report.scope.code.replace(':', '')}-{report.period.code}.{ext}"
 
 
 # ------------------------------------------------------------------ PDF

@@ -71,14 +71,19 @@ def compliance(*, user: User, scope: str, scope_id: int | None, month: date,
         return (func.sum(case((and_(done.is_not(None), late.is_(False)), 1), else_=0)),
                 func.sum(case((or_(done.is_not(None), and_(due.is_not(None), due < now)), 1), else_=0)))
 
-    breach_open = or_(and_(c.replied_at.is_(None), c.reply_due_at < now),
-                      and_(c.solved_at.is_(None), c.solution_due_at < now),
-                      and_(c.revisit_due_at.is_not(None), c.revisited_at.is_(None), c.revisit_due_at < now))
-    columns = (func.count(c.id), *on_time(c.replied_at, c.reply_due_at, c.reply_late),
-               *on_time(c.solved_at, c.solution_due_at, c.solution_late),
+    # 24 h: the first contact; 48 h: the solution put to the customer (Complaint.open_breaches).
+    pending = ((c.contacted_at, c.reply_due_at), (c.replied_at, c.agreed_reply_at),
+               (c.proposed_at, c.solution_due_at), (c.solved_at, c.carry_out_due_at),
+               (c.revisited_at, c.revisit_due_at))
+    breach_open = or_(*(and_(done.is_(None), due.is_not(None), due < now) for done, due in pending))
+    late_derived = or_(*(and_(done.is_not(None), due.is_not(None), done > due)
+                         for done, due in pending[1::2]))
+    columns = (func.count(c.id), *on_time(c.contacted_at, c.reply_due_at, c.reply_late),
+               *on_time(c.proposed_at, c.solution_due_at, c.solution_late),
                *on_time(c.revisited_at, c.revisit_due_at, c.revisit_late),
                func.avg(c.survey_score), func.sum(case((breach_open, 1), else_=0)),
-               func.sum(case((or_(c.reply_late, c.solution_late, c.revisit_late), 1), else_=0)))
+               func.sum(case((or_(c.reply_late, c.solution_late, c.revisit_late, late_derived), 1),
+                             else_=0)))
     query = (select(Store.name, *columns).join(Store, Store.id == c.store_id)
              .where(scope_filter(user, scope, scope_id), c.received_at >= start, c.received_at < end)
              .group_by(Store.id, Store.name).order_by(Store.name))
@@ -98,7 +103,7 @@ def _row(name: str, v) -> Row:
     return row
 
 
-HEADERS = (N_("门店"), N_("受理数"), N_("24小时内回复率"), N_("48小时内解决率"), N_("1周内回访率"),
+HEADERS = (N_("门店"), N_("受理数"), N_("24小时内回复率"), N_("48小时内给出方案率"), N_("1周内回访率"),
            N_("满意度均分"), N_("未处理超时"), N_("曾超时"))
 
 
@@ -127,7 +132,7 @@ def xlsx(rows: list[Row], title: str) -> bytes:
                   + [float(r.satisfaction) if r.satisfaction is not None else None,
                      r.open_breaches, r.late])
     chart = BarChart()
-    chart.title, chart.y_axis.title = "按时率(%)", "%"
+    chart.title, chart.y_axis.title = "按时率（%）", "%"
     last = 2 + len(rows)
     chart.add_data(Reference(ws, min_col=3, max_col=5, min_row=2, max_row=last), titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=1, min_row=3, max_row=last))

@@ -12,65 +12,29 @@ take ~0.4 s on PostgreSQL and ~0.8 s on SQLite (bench/bench_deadlines.py).
 from __future__ import annotations
 
 import logging
-import math
-from datetime import datetime, timezone
+from datetime import datetime
 
-from redis.exceptions import RedisError
-from sqlalchemy import (ARRAY, Integer, any_, case, cast, event, func, insert, literal, null,
-                        select, update)
+from sqlalchemy import (ARRAY, Integer, any_, case, cast, func, insert, literal, null, select,
+                        update)
 
 from .. import clock
 from ..extensions import db
-from ..models import AuditEvent, Notification, Role, Task, TZDateTime
+from ..models import AuditEvent, Case, CaseTimer, Notification, Role, Task, TZDateTime
 
 log = logging.getLogger(__name__)
-FIRE_JOB = "jobs.deadlines.fire_due"
-
-
-def schedule_after_commit(*moments: datetime | None) -> None:
-    """Remember alarm times; they reach Redis only if the transaction commits."""
-    pending = db.session.info.setdefault("alarm_seconds", set())
-    pending.update(math.ceil(m.timestamp()) for m in moments if m is not None)
-
-
-def install_session_hooks() -> None:
-    """Wire the after-commit/rollback listeners once per process."""
-    if getattr(install_session_hooks, "done", False):
-        return
-    event.listen(db.session, "after_commit", _after_commit)
-    event.listen(db.session, "after_rollback", lambda s: s.info.pop("alarm_seconds", None))
-    install_session_hooks.done = True
-
-
-def _after_commit(session) -> None:
-    seconds = session.info.pop("alarm_seconds", None)
-    if seconds:
-        enqueue_alarms(seconds)
-
-
-def enqueue_alarms(seconds) -> None:
-    """Schedule one RQ job per distinct second; a lost one is caught by the sweeper."""
-    from ..queue import queue
-
-    try:
-        q = queue()
-        with q.connection.pipeline() as pipe:
-            for second in sorted(seconds):
-                at = datetime.fromtimestamp(second, timezone.utc)
-                q.enqueue_at(at, FIRE_JOB, job_id=f"alarm-{second}", result_ttl=60,
-                             failure_ttl=3600, pipeline=pipe)
-            pipe.execute()
-    except RedisError as exc:  # the DB holds the deadline; the sweeper will fire it
-        log.warning("could not schedule %d alarms: %s", len(seconds), exc)
 
 
 def process_due(*, now: datetime | None = None, batch: int = 2000) -> dict[str, int]:
-    """Fire every reminder and escalation that is due and has not fired; commits per batch.
+    """Fire every reminder, escalation and case timer that is due and has not fired; commits
+    per batch.
 
     `now` (the job's start) decides what is due; each batch records the clock of its own claim
     as the fired-at time, so the stored time is when the notification was really made.
+    A reminder found after its task's deadline has passed too is dropped, not sent in the same
+    second as the escalation (a late sweep, a worker back from an outage).
     """
     now = now or clock.now()
+    _drop_late_reminders(now)
     counts = {"remind": 0, "escalate": 0}
     fire_batch = _fire_batch_pg if db.session.get_bind().dialect.name == "postgresql" else _fire_batch
     for kind in counts:
@@ -84,7 +48,65 @@ def process_due(*, now: datetime | None = None, batch: int = 2000) -> dict[str, 
             counts[kind] += fired
             if fired < batch:
                 break
+    counts["timer"] = fire_timers(now=now, batch=batch)
     return counts
+
+
+def _drop_late_reminders(now: datetime) -> None:
+    """Mark reminders whose deadline has passed as done without notifying anybody."""
+    try:
+        db.session.execute(update(Task).where(
+            Task.status == "open", Task.reminded_at.is_(None), Task.remind_at <= now,
+            Task.due_at <= now).values(reminded_at=now).execution_options(synchronize_session=False))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def fire_timers(*, now: datetime, batch: int = 500) -> int:
+    """Fire due case timers: each is claimed once (conditional UPDATE), and its transition is
+    fired by the system in the same transaction, only if the case is still where the timer
+    was armed (same state, same version). Stale timers are claimed and do nothing."""
+    from ..workflows import engine
+
+    fired = 0
+    while True:
+        try:
+            claimed = db.session.execute(
+                update(CaseTimer).where(
+                    CaseTimer.id.in_(select(CaseTimer.id).where(
+                        CaseTimer.fired_at.is_(None), CaseTimer.due_at <= now)
+                        .order_by(CaseTimer.due_at, CaseTimer.id).limit(batch)),
+                    CaseTimer.fired_at.is_(None))
+                .values(fired_at=clock.now())
+                .returning(CaseTimer.id, CaseTimer.case_id, CaseTimer.state,
+                           CaseTimer.transition, CaseTimer.case_version)
+                .execution_options(synchronize_session=False)).all()
+            for timer in claimed:
+                outcome = _fire_timer(engine, timer)
+                db.session.execute(update(CaseTimer).where(CaseTimer.id == timer.id)
+                                   .values(outcome=outcome)
+                                   .execution_options(synchronize_session=False))
+                fired += outcome == "fired"
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+        if len(claimed) < batch:
+            return fired
+
+
+def _fire_timer(engine, timer) -> str:
+    case = db.session.get(Case, timer.case_id, populate_existing=True)
+    if case is None or case.state != timer.state or case.version != timer.case_version:
+        return "stale"
+    try:  # the engine refuses before it writes anything, so nothing needs undoing here
+        engine.fire(case, timer.transition, None, version=timer.case_version, now=clock.now())
+    except engine.WorkflowError as exc:  # a guard said no: the case stays, the refusal is logged
+        log.info("timer %s on case %s refused: %s", timer.transition, case.id, exc)
+        return "refused"
+    return "fired"
 
 
 def _pending(kind: str, now: datetime):
@@ -107,6 +129,8 @@ def _claim_stmt(kind: str, now: datetime, batch: int, claimed_at: datetime, *, p
     IN-subquery for one row and rescanned it per task row (5 s for a batch of 2,000).
     """
     fired, pending = _pending(kind, now)
+    if kind == "remind":  # never a reminder at or after the deadline it announces
+        pending = (*pending, Task.due_at > now)
     due = (select(Task.id).where(*pending).order_by(Task.id).limit(batch)
            .cte("due").prefix_with("MATERIALIZED"))
     if pg:

@@ -1,7 +1,8 @@
 """Inbox queries: what waits for me and for my role in my scope, most urgent first.
 
-The inbox is the union of four sets (assigned to me, my role's pool in my scope, escalated
-to my role, escalated to my role as the second role; see permissions.inbox_filter). One OR
+The inbox is the union of five sets (assigned to me, my role's pool in my scope, escalated
+to my role, escalated to my role as the second role, handled with my role as co-handler; see
+permissions.inbox_filter). One OR
 over them defeats the indexes once the task table is large, so each set is read on its own,
 in deadline order, only as far as the page needs (an index range scan that stops after
 `offset + limit` rows), and the small union is sorted again. The navigation badges, computed
@@ -59,6 +60,7 @@ class InboxRow:
     due_at: datetime | None
     escalated_at: datetime | None
     escalate_to: Role | None
+    escalate_also: Role | None
     case_id: int
     title: str
     version: int
@@ -67,6 +69,7 @@ class InboxRow:
     store_id: int | None
     area_id: int | None
     store_name: str | None
+    calendar_gap: str | None  # years the deadline counted without their holidays ("2027")
 
     @property
     def overdue(self) -> bool:
@@ -80,8 +83,9 @@ class InboxPage:
 
 
 _ROW_COLUMNS = (Task.id, Task.name, Task.role, Task.assignee_id, User.display_name, Task.due_at,
-                Task.escalated_at, Task.escalate_to, Case.id, Case.title, Case.version,
-                Case.process, Case.state, Case.store_id, Case.area_id, Store.name)
+                Task.escalated_at, Task.escalate_to, Task.escalate_also, Case.id, Case.title,
+                Case.version, Case.process, Case.state, Case.store_id, Case.area_id, Store.name,
+                Task.calendar_gap)
 
 
 def page_statement(user: User, *, limit: int = 50, offset: int = 0, process: str | None = None):

@@ -7,7 +7,7 @@ from sqlalchemy import or_, select
 
 from .. import clock, permissions, settings
 from ..extensions import db
-from ..formatting import TZ
+from ..calendar import local_midnight_utc
 from ..i18n_labels import N_
 from ..models import AuditEvent, Case, Member, User
 from .registration import InvalidMobile, find_by_mobile
@@ -49,6 +49,21 @@ def reveal(*, user: User, member: Member, field: str, now: datetime | None = Non
     return getattr(member, field) or ""
 
 
+def open_for_completion(*, user: User, case: Case, now: datetime | None = None) -> Member:
+    """The member's full data for the store to complete what HQ sent back: only to those who
+    may resubmit it now, and logged as a reveal of every personal field the form shows."""
+    from ..workflows import engine
+
+    if not any(t.name == "resubmit" for t in engine.allowed_transitions(user, case)):
+        raise PermissionError("您没有权限补全该会员资料")
+    member = case.member
+    db.session.add(AuditEvent(object_type="member", object_id=member.id, actor_id=user.id,
+                              at=now or clock.now(), action="reveal",
+                              data={"fields": list(REVEALABLE), "purpose": "complete"}))
+    db.session.commit()
+    return member
+
+
 def registration_case(member: Member) -> Case | None:
     return db.session.scalars(select(Case).where(Case.member_id == member.id,
                                                  Case.process == "registration")).first()
@@ -71,8 +86,7 @@ def form_context(member: Member) -> dict:
 
 def approved_on(user: User, day: date) -> list[Member]:
     """Members whose registration HQ approved on a given local day, in the user's scope."""
-    start = datetime(day.year, day.month, day.day, tzinfo=TZ)
-    end = start + timedelta(days=1)
+    start, end = local_midnight_utc(day), local_midnight_utc(day + timedelta(days=1))
     query = (select(Member).join(Case, Case.member_id == Member.id)
              .where(Case.process == "registration", Case.state == "approved",
                     Case.closed_at >= start, Case.closed_at < end, permissions.member_filter(user))

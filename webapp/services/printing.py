@@ -2,26 +2,63 @@
 rendered by a worker with progress recorded on the BatchJob row."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
 
-from .. import permissions
+from .. import clock, permissions
 from ..calendar import add_months, local_midnight_utc
+from ..crypto import mask_mobile, mask_text
 from ..extensions import db
-from ..models import BatchJob, Case, Complaint, Member, User
+from ..i18n_labels import N_, Refusal
+from ..models import AuditEvent, BatchJob, Case, Complaint, Member, User
 from . import members as member_service
 
+class NothingToPrint(Refusal, ValueError):
+    """The batch would be empty: said so instead of a blank PDF."""
+
+
 TITLES = {"application_forms": "入会申请表", "complaint_forms": "顾客投诉意见处理表"}
+# The application form's personal fields, masked as the member page masks them.
+MEMBER_MASKS = {"mobile": mask_mobile, "address": lambda v: mask_text(v, 3),
+                "work_address": lambda v: mask_text(v, 3), "email": lambda v: mask_text(v, 1),
+                "birth_date": lambda v: v[:4] + "-**-**", "anniversary": lambda v: "****-**-**"}
 
 
-def member_form_pdf(member: Member) -> bytes:
-    """One 《入会申请表》 with its temporary card."""
+def audit_printed(*, reader: User, items: list[dict], now: datetime | None = None) -> None:
+    """Printing personal data in full is audited like a reveal, one row per form (caller commits).
+
+    An item's `printed_in_full` is (object_type, object_id, fields), or None when masked."""
+    for item in items:
+        if item.get("printed_in_full"):
+            object_type, object_id, fields = item["printed_in_full"]
+            db.session.add(AuditEvent(object_type=object_type, object_id=object_id, actor_id=reader.id,
+                                      at=now or clock.now(), action="reveal",
+                                      data={"fields": fields, "via": "pdf"}))
+
+
+def member_context(member: Member, *, reader: User) -> dict:
+    """The application form as `reader` may see the member on screen."""
+    context = member_service.form_context(member)
+    fields = [name for name in MEMBER_MASKS if context.get(name)]
+    if permissions.can(reader, "member.reveal", member):
+        context["printed_in_full"] = ("member", member.id, fields) if fields else None
+    else:
+        context.update({name: MEMBER_MASKS[name](str(context[name])) for name in fields})
+    return context
+
+
+def member_form_pdf(member: Member, *, reader: User) -> bytes:
+    """One 《入会申请表》 with its temporary card; an unmasked print is audited."""
     from ..pdf import render_pdf
 
-    return render_pdf("application_form.html", forms=[member_service.form_context(member)])
+    items = [member_context(member, reader=reader)]
+    data = render_pdf("application_form.html", forms=items)
+    audit_printed(reader=reader, items=items)
+    db.session.commit()
+    return data
 
 
 def _month_complaints(user: User, month: date) -> list[Complaint]:
@@ -36,11 +73,11 @@ def _items(kind: str, user: User, params: dict) -> tuple[str, list[dict]]:
     """The template and the per-page contexts of a batch."""
     if kind == "application_forms":
         members = member_service.approved_on(user, date.fromisoformat(params["day"]))
-        return "application_form.html", [member_service.form_context(m) for m in members]
+        return "application_form.html", [member_context(m, reader=user) for m in members]
     from .complaint_forms import form_context
 
     rows = _month_complaints(user, date.fromisoformat(params["month"]))
-    return "complaint_form.html", [form_context(c) for c in rows]
+    return "complaint_form.html", [form_context(c, reader=user) for c in rows]
 
 
 def start_batch(*, user: User, kind: str, params: dict) -> BatchJob:
@@ -57,7 +94,9 @@ def start_batch(*, user: User, kind: str, params: dict) -> BatchJob:
 
 
 def start_day_batch(*, user: User, day: date) -> BatchJob:
-    """The day's approved applications, for HQ filing."""
+    """The day's approved applications, for HQ filing; NothingToPrint when there are none."""
+    if not member_service.approved_on(user, day):
+        raise NothingToPrint(N_("%(day)s 没有审核通过的入会申请，无需打印。"), day=day.isoformat())
     return start_batch(user=user, kind="application_forms", params={"day": day.isoformat()})
 
 
@@ -68,7 +107,8 @@ def render_batch(batch_id: int) -> None:
     batch = db.session.get(BatchJob, batch_id)
     if batch is None or batch.status == "done":
         return
-    template, items = _items(batch.kind, db.session.get(User, batch.requested_by_id), batch.params)
+    reader = db.session.get(User, batch.requested_by_id)
+    template, items = _items(batch.kind, reader, batch.params)
     batch.status, batch.total, batch.done = "running", len(items), 0
     db.session.commit()
 
@@ -81,9 +121,12 @@ def render_batch(batch_id: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     batch.file_path, batch.status, batch.done = str(path), "done", len(items)
+    audit_printed(reader=reader, items=items)
     db.session.commit()
 
 
-def download_name(batch: BatchJob) -> str:
+def download_names(batch: BatchJob) -> tuple[str, str]:
+    """The batch file's name, and its ASCII twin for clients that ignore `filename*`."""
     label = batch.params.get("day") or batch.params.get("month", "")
-    return f"{TITLES.get(batch.kind, batch.kind)}-{label}.pdf"
+    return (f"{TITLES.get(batch.kind, batch.kind)}-{label}.pdf",
+            f"{batch.kind.replace('_', '-')}-{label}.pdf")

@@ -14,7 +14,7 @@ from ..calendar import local_midnight_utc
 from ..crypto import lookup_hash, mask_mobile
 from ..extensions import db
 from ..i18n_labels import N_, Refusal
-from ..models import Case, Member, Store, Task, User
+from ..models import AuditEvent, Case, Member, Store, Task, User
 from ..workflows import engine
 from ..workflows.registration import registration
 
@@ -28,11 +28,14 @@ class InvalidMobile(Refusal, ValueError):
 
 
 class DuplicateMember(Refusal, ValueError):
-    """The mobile already belongs to a member; carries that member's id for a link."""
+    """The mobile already belongs to a member: says which store holds it (whom to contact),
+    never the member's name or card; `member_id` is for a link only where the user may look."""
 
-    def __init__(self, member_id: int):
-        super().__init__(N_("该手机号已登记为会员"))
-        self.member_id = member_id
+    def __init__(self, member: Member):
+        super().__init__(N_("该手机号已登记为会员（所属门店：%(store)s），如有疑问请联系该门店。"),
+                         store=member.store.name)
+        self.member_id = member.id
+        self.store_name = member.store.name
 
 
 def normalise_mobile(raw: str) -> str:
@@ -60,7 +63,7 @@ def _apply(member: Member, data: dict) -> None:
     e164 = normalise_mobile(data["mobile"])
     clash = find_by_mobile(e164, exclude_id=member.id)
     if clash:
-        raise DuplicateMember(clash.id)
+        raise DuplicateMember(clash)
     for key in PERSONAL_FIELDS:
         if key in data:
             value = data[key]
@@ -94,6 +97,13 @@ def complete(*, actor: User, case: Case, data: dict, version: int, comment: str 
                 data={"changed": changed})
     db.session.commit()
     return case
+
+
+def last_send_back(case: Case) -> AuditEvent | None:
+    """HQ's latest send-back of this registration: its comment is what the store must fix."""
+    return db.session.scalars(select(AuditEvent).where(
+        AuditEvent.case_id == case.id, AuditEvent.action == "send_back")
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(1)).first()
 
 
 def on_approved(case: Case, now: datetime) -> None:
@@ -143,6 +153,7 @@ class PendingReview:
     associate_name: str | None
     entered_at: datetime  # when it (re-)entered review: the open review task's creation
     due_at: datetime | None
+    calendar_gap: str | None  # years the deadline counted without their holidays
 
     @property
     def resubmitted(self) -> bool:
@@ -174,7 +185,7 @@ def pending_review(user: User, *, day: date | None = None, limit: int = 100,
     associate = aliased(User)
     query = (select(Case.id, Case.version, Member.id, Member.name, Member.gender,
                     Member.occupation, Member.mobile, Member.card_no, Store.name,
-                    associate.display_name, Task.created_at, Task.due_at)
+                    associate.display_name, Task.created_at, Task.due_at, Task.calendar_gap)
              .select_from(page).join(Case, Case.id == page.c.id).join(Task, Task.id == page.c.task_id)
              .join(Member, Member.id == Case.member_id).join(Store, Store.id == Member.store_id)
              .outerjoin(associate, associate.id == Member.associate_id)

@@ -27,6 +27,8 @@ from ..extensions import db
 from ..models import Member, Store, User
 from ..permissions import in_scope
 from ..sales_models import ApiToken, MemberMonth, Sale, SalesTarget, StoreMonth
+from ..workflows import engine
+from . import points
 from .registration import InvalidMobile, normalise_mobile
 
 MAX_AMOUNT_FEN = 10_000_000_00  # ten million yuan on one ticket is a typing error
@@ -407,6 +409,11 @@ def _write(sales: list[SaleIn], *, source: str) -> None:
             sale.return_of_id = sale.return_of_id or ids[(sale.store_id, sale.return_of_no)]
         _insert(returns, source, now)
     bump_rollups(sales)
+    points.credit_sales(created_at=now, source=source)
+    # Processes that start from sales (a member reaching the formal-points threshold…) start
+    # in this same transaction, whichever way the sales came (page, file, till API).
+    engine.emit("sales_recorded", now=now,
+                member_ids=sorted({s.member_id for s in sales if s.member_id}))
 
 
 def _insert(sales: list[SaleIn], source: str, now: datetime) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ COLUMNS = (
     ("associate", "导购", "associate", False),
     ("return_of", "原单号", "return_of", False),
 )
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_ROWS = 200_000
 MAX_BYTES = 50 * 1024 * 1024
 KINDS = {".csv": "csv", ".xlsx": "xlsx"}
@@ -71,6 +73,10 @@ def read_rows(data: bytes, filename: str) -> list[dict]:
         if not any(c not in (None, "") for c in cells):
             continue
         row = {key: (cells[i] if i < len(cells) else None) for key, i in index.items()}
+        if any(isinstance(c, str) and CONTROL.search(c) for c in row.values()):
+            # A NUL no database column takes (PostgreSQL refuses it): this row, by its line.
+            raise ImportFileError(_("第 %(line)s 行含有不允许的控制字符（如空字符），请删除后重新上传",
+                                    line=line))
         row["_line"] = line
         rows.append(row)
         if len(rows) > MAX_ROWS:

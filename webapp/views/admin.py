@@ -12,8 +12,8 @@ from flask_login import current_user, login_required
 
 from .. import clock
 from ..extensions import db
-from ..forms.admin import (ROLE_LABELS, ActionForm, AreaForm, PasswordResetForm, StoreForm,
-                           UserCreateForm, UserEditForm, UserFilterForm, settings_form)
+from ..forms.admin import (ROLE_LABELS, ActionForm, AreaForm, HolidayYearForm, PasswordResetForm,
+                           StoreForm, UserCreateForm, UserEditForm, UserFilterForm, settings_form)
 from ..models import Area, Store, User
 from ..services import admin as service
 from .util import require
@@ -278,5 +278,74 @@ def settings():
         else:
             flash(_("已保存 %(n)s 项设置", n=len(changed)) if changed else _("设置没有变化"), "ok")
             return redirect(url_for("admin.settings"))
-    return render_template("admin/settings.html", form=form, rows=service.setting_rows()), (
-        422 if form.is_submitted() else 200)
+    return render_template("admin/settings.html", form=form, rows=service.setting_rows(),
+                           coverage=service.calendar_coverage()), (422 if form.is_submitted() else 200)
+
+
+# ---------------------------------------------------------------- holiday years
+
+@bp.route("/holidays")
+@guarded("calendar.edit")
+def holidays():
+    year = request.args.get("year", type=int)
+    if year is not None:
+        return redirect(url_for("admin.holiday_year", year=year))
+    return render_template("admin/holidays.html", coverage=service.calendar_coverage())
+
+
+def _year_page(year, form, off, on, status=200, unread=()):
+    grid = service.year_grid(year=year, holidays=off, workdays=on)
+    return render_template("admin/holiday_year.html", year=year, form=form, grid=grid,
+                           unread=unread, coverage=service.calendar_coverage()), status
+
+
+def _fill(form, off, on, source=None):
+    """Put the days into the editor's two lists (one date a line)."""
+    form.holidays.data = "\n".join(d.isoformat() for d in sorted(off))
+    form.workdays.data = "\n".join(d.isoformat() for d in sorted(on))
+    if source:
+        form.source.data = source
+
+
+def _refused(year, form):
+    """The page again with the messages, its year view drawn from the lists where they read."""
+    days = []
+    for field in (form.holidays, form.workdays):
+        try:
+            days.append(service.parse_day_list(text=field.data, year=year, field=field.name))
+        except service.Invalid:
+            days.append(set())
+    return _year_page(year, form, *days, status=422)
+
+
+@bp.route("/holidays/<int:year>", methods=["GET", "POST"])
+@guarded("calendar.edit")
+def holiday_year(year: int):
+    try:
+        service.check_holiday_year(year=year)
+    except service.Invalid:
+        abort(404)
+    form = HolidayYearForm()
+    if request.method == "GET":
+        off, on = service.year_days(year=year)
+        _fill(form, off, on)
+        return _year_page(year, form, off, on)
+    action = request.form.get("action", "preview")
+    if not form.validate_on_submit():
+        return _refused(year, form)
+    try:
+        if action == "parse":
+            off, on, unread = service.read_notice(year=year, text=form.notice.data or "")
+            _fill(form, off, on, source="notice")
+            return _year_page(year, form, off, on, unread=unread)
+        off = service.parse_day_list(text=form.holidays.data, year=year, field="holidays")
+        on = service.parse_day_list(text=form.workdays.data, year=year, field="workdays")
+        if action != "save":
+            return _year_page(year, form, off, on)
+        n_off, n_on = service.save_holiday_year(actor=current_user, year=year, source=form.source.data,
+                                                holidays=form.holidays.data, workdays=form.workdays.data)
+    except service.Invalid as exc:
+        _apply(form, exc.errors)
+        return _refused(year, form)
+    flash(_("已保存%(year)s年节假日安排：放假%(off)s天，调休上班%(on)s天", year=year, off=n_off, on=n_on), "ok")
+    return redirect(url_for("admin.holidays"))

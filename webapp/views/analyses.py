@@ -1,13 +1,12 @@
 """Analysis pages: the seed's four tables with a chart, as a page, an A4 PDF and an xlsx."""
-from io import BytesIO
 
-from flask import Blueprint, abort, flash, render_template, request, send_file
+from flask import Blueprint, abort, flash, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..services import analyses, analysis_exports
 from .sales import template_helpers
-from .util import require
+from .util import require, send_download
 
 bp = Blueprint("analyses", __name__, url_prefix="/analyses")
 bp.context_processor(template_helpers)
@@ -46,17 +45,18 @@ def page(kind: str = "consumption"):
 @login_required
 def pdf(kind: str):
     report = _report(kind) or abort(400)
-    return send_file(BytesIO(analysis_exports.pdf(report)), mimetype="application/pdf",
-                     download_name=analysis_exports.filename(report, "pdf"),
-                     as_attachment=request.args.get("download") == "1")
+    return send_download(analysis_exports.pdf(report), name=analysis_exports.filename(report, "pdf"),
+                         ascii_name=analysis_exports.ascii_filename(report, "pdf"),
+                         mimetype="application/pdf",
+                         as_attachment=request.args.get("download") == "1")
 
 
 @bp.route("/<kind>.xlsx")
 @login_required
 def xlsx(kind: str):
     report = _report(kind) or abort(400)
-    return send_file(BytesIO(analysis_exports.xlsx(report)), mimetype=XLSX, as_attachment=True,
-                     download_name=analysis_exports.filename(report, "xlsx"))
+    return send_download(analysis_exports.xlsx(report), name=analysis_exports.filename(report, "xlsx"),
+                         ascii_name=analysis_exports.ascii_filename(report, "xlsx"), mimetype=XLSX)
 
 
 @bp.app_template_global()

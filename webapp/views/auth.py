@@ -7,6 +7,7 @@ from ..extensions import db, login_manager
 from ..forms.auth import LoginForm, PasswordForm
 from ..models import User
 from ..services import accounts
+from .util import same_origin_path
 
 bp = Blueprint("auth", __name__)
 
@@ -18,6 +19,8 @@ def load_user(user_id: str):
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    if current_user.is_authenticated and request.method == "GET":  # already in: to work
+        return redirect(url_for("inbox.index"))
     form = LoginForm()
     if form.validate_on_submit():
         try:
@@ -55,7 +58,7 @@ def password():
 def language(code: str):
     if code in ("zh_CN", "en"):
         session["lang"] = code
-    return redirect(request.referrer or url_for("inbox.index"))
+    return redirect(same_origin_path(request.referrer) or url_for("inbox.index"))
 
 
 @bp.before_app_request

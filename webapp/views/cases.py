@@ -4,11 +4,13 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from .. import permissions
 from ..extensions import db
 from ..forms.cases import DecisionForm
 from ..forms.registration import RegistrationForm
 from ..models import AuditEvent, Case, parse_id
 from ..services import cases as case_service
+from ..services import members as member_service
 from ..workflows import engine
 from ..workflows.diagram import process_svg
 from .util import get_visible, local_next
@@ -25,9 +27,16 @@ def detail(case_id: int):
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)
                                 .order_by(AuditEvent.at, AuditEvent.id)).all()
     fields = {f.name: f.label.text for f in RegistrationForm(meta={"csrf": False})}
+    member = case.member if case.member and permissions.can(current_user, "member.view",
+                                                             case.member) else None
     return render_template("case.html", case=case, events=events, form=DecisionForm(), fields=fields,
                            process=engine.get_process(case.process),
-                           actions=engine.allowed_transitions(current_user, case))
+                           actions=engine.allowed_transitions(current_user, case),
+                           chosen=request.args.get("act", ""), member=member,
+                           occupations=member_service.OCCUPATION,
+                           heard_from=member_service.HEARD_FROM,
+                           can_reveal=bool(member) and permissions.can(current_user, "member.reveal",
+                                                                       member))
 
 
 @bp.post("/cases/<int:case_id>/<transition>")

@@ -1,7 +1,7 @@
 """Complaint pages: list, recording, the complaint with its step forms, PDFs, compliance."""
 from datetime import date, datetime, timezone
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -11,11 +11,11 @@ from ..charts import bar_chart
 from ..extensions import db
 from ..formatting import TZ
 from ..forms.complaints import STEP_FIELDS, ComplaintForm, StepForm
-from ..models import COMPANY_ROLES, AuditEvent, Area, Case, Store, parse_id
+from ..models import COMPANY_ROLES, AuditEvent, Area, Case, Store, Task, parse_id
 from ..services import complaint_stats, complaints
 from ..services.sales import parse_month
 from ..workflows import engine
-from .util import get_visible, require
+from .util import get_visible, require, send_download
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 
@@ -77,10 +77,16 @@ def detail(case_id: int):
                                 .order_by(AuditEvent.at, AuditEvent.id)).all()
     form = StepForm()
     form.version.data = case.version
+    open_task = db.session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open")).first()
     return render_template("complaints/detail.html", case=case, c=case.complaint, events=events,
                            process=engine.get_process(case.process), form=form, fields=STEP_FIELDS,
                            actions=engine.allowed_transitions(current_user, case), now=clock.now(),
-                           channels=complaints.CHANNELS, consent_how=complaints.CONSENT_HOW)
+                           channels=complaints.CHANNELS, consent_how=complaints.CONSENT_HOW,
+                           scores=complaints.SURVEY_SCORES,
+                           can_reveal=permissions.can(current_user, "complaint.reveal", case),
+                           watch=open_task is not None and permissions.can_watch(current_user, open_task),
+                           member_visible=bool(case.complaint.member)
+                           and permissions.can(current_user, "member.view", case.complaint.member))
 
 
 @bp.post("/<int:case_id>/<step>")
@@ -90,10 +96,10 @@ def act(case_id: int, step: str):
     form = StepForm()
     version = parse_id(form.version.data)
     if not form.validate_on_submit() or version is None:
-        flash(_("表单内容有误或已过期,请刷新后重试"), "error")
+        flash(_("表单内容有误或已过期，请刷新后重试"), "error")
         for name in STEP_FIELDS.get(step, ()):  # the page shows the form empty: say what was wrong
             for error in form[name].errors:
-                flash(f"{form[name].label.text}:{error}", "error")
+                flash(f"{form[name].label.text}：{error}", "error")
         return redirect(url_for("complaints.detail", case_id=case.id))
     data = {name: getattr(form, name).data for name in STEP_FIELDS.get(step, ()) if name != "comment"}
     for key in ("agreed_reply_at", "consent_at"):
@@ -111,16 +117,44 @@ def act(case_id: int, step: str):
     return redirect(url_for("complaints.detail", case_id=case.id))
 
 
+@bp.post("/<int:case_id>/watch/<any(comment, nudge):verb>")
+@login_required
+def watch(case_id: int, verb: str):
+    case = _complaint_case(case_id)
+    form = StepForm()
+    if not form.validate_on_submit():
+        flash(_("表单内容有误或已过期，请刷新后重试"), "error")
+        return redirect(url_for("complaints.detail", case_id=case.id))
+    try:
+        if verb == "comment":
+            complaints.comment(actor=current_user, case=case, text=form.comment.data or "")
+        else:
+            complaints.nudge(actor=current_user, case=case)
+    except complaints.Refused as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("已备注") if verb == "comment" else _("已催办处理人"), "ok")
+    return redirect(url_for("complaints.detail", case_id=case.id))
+
+
+@bp.post("/<int:case_id>/reveal")
+@login_required
+def reveal(case_id: int):
+    case = _complaint_case(case_id)
+    try:
+        value = complaints.reveal_contact(user=current_user, case=case)
+    except PermissionError:
+        abort(403)
+    return jsonify({"field": "contact", "value": value})
+
+
 @bp.route("/<int:case_id>/form.pdf")
 @login_required
 def form_pdf(case_id: int):
-    from io import BytesIO
-
     from ..services.complaint_forms import complaint_pdf
 
     case = _complaint_case(case_id)
-    return send_file(BytesIO(complaint_pdf([case.complaint])), mimetype="application/pdf",
-                     download_name=f"投诉处理表-{case.id}.pdf")
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 
 
 @bp.post("/batch")
@@ -148,15 +182,15 @@ def compliance():
     except complaint_stats.ScopeRefused as exc:
         abort(404, str(exc))
     if request.args.get("format") == "xlsx":
-        from io import BytesIO
-
         data = complaint_stats.xlsx(rows, f"投诉处理达标 {month:%Y-%m}")
-        return send_file(BytesIO(data), download_name=f"投诉处理达标-{month:%Y-%m}.xlsx",
-                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return send_download(data, name=f"投诉处理达标-{month:%Y-%m}.xlsx",
+                             ascii_name=f"complaint-compliance-{month:%Y-%m}.xlsx",
+                             mimetype="application/vnd.openxmlformats-"
+                                      "officedocument.spreadsheetml.sheet")
     stores = rows[:-1]
     chart = bar_chart([r.name for r in stores], {
         _("24小时内回复率"): [r.rates["reply"] for r in stores],
-        _("48小时内解决率"): [r.rates["solution"] for r in stores],
+        _("48小时内给出方案率"): [r.rates["solution"] for r in stores],
         _("1周内回访率"): [r.rates["revisit"] for r in stores]})
     return render_template("complaints/compliance.html", rows=rows, table=complaint_stats.table(rows),
                            headers=complaint_stats.HEADERS, chart=chart, scope=scope,

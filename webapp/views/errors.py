@@ -20,6 +20,10 @@ def register(app) -> None:
     def csrf_error(e):
         return page(400, _l("页面已过期(安全令牌无效),请返回刷新后重试"))
 
+    from .util import refuse_control_characters
+
+    app.before_request(refuse_control_characters)
+
     @app.before_request
     def json_is_not_a_form():
         """Only the till API reads JSON. Flask-WTF takes a JSON body for a page's form, and an

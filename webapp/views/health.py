@@ -1,4 +1,9 @@
-"""GET /healthz: database, Redis and workers, as JSON (200 when all are up, 503 otherwise)."""
+"""GET /healthz: database, Redis and workers, as JSON (200 when all are up, 503 otherwise).
+
+It also reports the working-day calendar: the source of each year whose holidays must be known
+by today (this year, and from 1 November the next) and the ones no source covers. A gap does
+not make the service unhealthy (deadlines are still computed, Monday to Friday, and marked),
+so it leaves the status code alone; monitoring reads `calendar.status`."""
 from flask import Blueprint, current_app, jsonify
 from rq import Worker
 from sqlalchemy import text
@@ -21,6 +26,7 @@ def healthz():
         except Exception:  # noqa: BLE001 — health must answer, whatever broke
             workers = 0
     state["workers"] = workers
+    state["calendar"] = _calendar() if state["database"] == "ok" else "unknown"
     up = state["database"] == "ok" and state["redis"] == "ok" and workers > 0
     state["status"] = "ok" if up else "degraded"
     return jsonify(state), 200 if up else 503
@@ -32,3 +38,17 @@ def _check(probe) -> str:
     except Exception as exc:  # noqa: BLE001
         db.session.rollback()
         return f"error: {type(exc).__name__}"
+
+
+def _calendar() -> dict:
+    """The needed years' sources and the uncovered ones ("gap" when there are any)."""
+    from ..services.admin import calendar_coverage
+
+    try:
+        coverage = calendar_coverage()
+    except Exception as exc:  # noqa: BLE001 — health must answer, whatever broke
+        db.session.rollback()
+        return {"status": f"error: {type(exc).__name__}"}
+    sources = {str(r["year"]): r["source"] for r in coverage["rows"] if r["needed"]}
+    return {"status": "gap" if coverage["uncovered"] else "ok", "years": sources,
+            "uncovered": coverage["uncovered"]}

@@ -24,9 +24,12 @@ def index():
     result = inbox.inbox_page(user, limit=50, offset=(page - 1) * 50)
     g.nav = result.nav
     actions = {t.id: allowed_transitions(user, t) for t in result.rows}
+    # a role told of a breach on a complaint may comment on it and remind its holder
+    watch = {t.id for t in result.rows
+             if t.process.startswith("complaint") and permissions.can_watch(user, t)}
     bulk = any(a.name == "approve" for acts in actions.values() for a in acts)  # bulk approve shown
     return render_template("inbox.html", tasks=result.rows, actions=actions, label=task_label,
-                           tr=functools.cache(_), bulk=bulk, page=page, now=clock.now())
+                           tr=functools.cache(_), bulk=bulk, watch=watch, page=page, now=clock.now())
 
 
 @bp.route("/notifications")

@@ -2,8 +2,7 @@
 import os
 from datetime import date
 
-from flask import (Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file,
-                   url_for)
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -16,7 +15,7 @@ from ..models import BatchJob, Case, Member, Role, User
 from ..services import members as member_service
 from ..services import printing, registration
 from ..workflows import engine
-from .util import get_visible, page_arg, require
+from .util import get_visible, page_arg, require, send_download
 
 bp = Blueprint("members", __name__)
 
@@ -52,7 +51,8 @@ def new():
                                          data=form.member_data())
         except registration.DuplicateMember as exc:
             db.session.rollback()
-            return render_template("member_form.html", form=form, duplicate=exc.member_id), 409
+            return render_template("member_form.html", form=form,
+                                   duplicate=_duplicate(exc)), 409
         flash(_("已提交总部审核,临时卡号 %(card_no)s", card_no=case.member.card_no), "ok")
         return redirect(url_for("members.detail", member_id=case.member_id))
     status = 422 if request.method == "POST" else 200
@@ -66,6 +66,7 @@ def detail(member_id: int):
     case = member_service.registration_case(member)
     return render_template("member.html", member=member, case=case,
                            occupations=member_service.OCCUPATION,
+                           heard_from=member_service.HEARD_FROM,
                            can_reveal=permissions.can(current_user, "member.reveal", member),
                            can_print=permissions.can(current_user, "member.print", member))
 
@@ -87,11 +88,18 @@ def complete(case_id: int):
     case = get_visible(Case, case_id, "case.view")
     if case.process != "registration":
         abort(404)
-    member = case.member
-    form = RegistrationForm(obj=None if request.method == "POST" else _form_obj(member))
-    form.associate_id.choices = _associates(member.store_id)
     if request.method == "GET":
+        try:  # the form holds the full personal data: only for who may complete it, logged
+            member = member_service.open_for_completion(user=current_user, case=case)
+        except PermissionError:
+            return _not_completable(case)
+        form = RegistrationForm(obj=_form_obj(member))
         form.version.data = case.version
+    else:
+        if not any(t.name == "resubmit" for t in engine.allowed_transitions(current_user, case)):
+            return _not_completable(case)
+        form = RegistrationForm()
+    form.associate_id.choices = _associates(case.member.store_id)
     if form.validate_on_submit():
         try:
             registration.complete(actor=current_user, case=case, data=form.member_data(),
@@ -99,8 +107,7 @@ def complete(case_id: int):
                                   comment=form.comment.data or "")
         except registration.DuplicateMember as exc:
             db.session.rollback()
-            return render_template("member_form.html", form=form, duplicate=exc.member_id,
-                                   case=case), 409
+            return _completion_page(case, form, duplicate=_duplicate(exc)), 409
         except engine.NotAllowed:
             db.session.rollback()
             abort(403)
@@ -110,8 +117,28 @@ def complete(case_id: int):
             return redirect(url_for("cases.detail", case_id=case.id))
         flash(_("资料已补全,重新提交总部审核"), "ok")
         return redirect(url_for("cases.detail", case_id=case.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("member_form.html", form=form, duplicate=None, case=case), status
+    return _completion_page(case, form), 422 if request.method == "POST" else 200
+
+
+def _completion_page(case: Case, form: RegistrationForm, duplicate=None):
+    return render_template("member_form.html", form=form, duplicate=duplicate, case=case,
+                           sent_back=registration.last_send_back(case))
+
+
+def _not_completable(case: Case):
+    """Who may never complete it gets a 404 (the form holds personal data); the store, once it
+    resubmitted, goes back to the case."""
+    if permissions.can(current_user, "member.create", case):
+        flash(_("该登记当前无需补全"), "error")
+        return redirect(url_for("cases.detail", case_id=case.id))
+    abort(404)
+
+
+def _duplicate(exc: registration.DuplicateMember) -> dict:
+    """What the form says of a mobile already registered: a link only where the user may look."""
+    member = db.session.get(Member, exc.member_id)
+    visible = member is not None and permissions.can(current_user, "member.view", member)
+    return {"message": str(exc), "member_id": exc.member_id if visible else None}
 
 
 def _form_obj(member: Member):
@@ -131,15 +158,10 @@ def _form_obj(member: Member):
 @login_required
 def application_pdf(member_id: int):
     member = get_visible(Member, member_id, "member.print")
-    data = printing.member_form_pdf(member)
-    return _pdf_response(data, f"入会申请表-{member.card_no}.pdf")
-
-
-def _pdf_response(data: bytes, filename: str):
-    from io import BytesIO
-
-    return send_file(BytesIO(data), mimetype="application/pdf", download_name=filename,
-                     as_attachment=request.args.get("download") == "1")
+    return send_download(printing.member_form_pdf(member, reader=current_user),
+                         name=f"入会申请表-{member.card_no}.pdf",
+                         ascii_name=f"application-{member.card_no}.pdf", mimetype="application/pdf",
+                         as_attachment=request.args.get("download") == "1")
 
 
 @bp.route("/registrations/review")
@@ -177,7 +199,11 @@ def print_day():
         except ValueError:
             flash(_("请选择有效的日期"), "error")
             return redirect(url_for("members.print_day"))
-        batch = printing.start_day_batch(user=current_user, day=day)
+        try:
+            batch = printing.start_day_batch(user=current_user, day=day)
+        except printing.NothingToPrint as exc:
+            flash(str(exc), "error")
+            return render_template("print_day.html", today=day), 422
         return redirect(url_for("members.batch", batch_id=batch.id))
     today = local_date(clock.now())
     return render_template("print_day.html", today=today)
@@ -202,5 +228,5 @@ def batch_download(batch_id: int):
         abort(404)
     if not job.file_path or not os.path.isfile(job.file_path):  # cleaned up, or on another host
         abort(404)
-    return send_file(job.file_path, mimetype="application/pdf", as_attachment=True,
-                     download_name=printing.download_name(job))
+    name, ascii_name = printing.download_names(job)
+    return send_download(job.file_path, name=name, ascii_name=ascii_name, mimetype="application/pdf")

@@ -1,21 +1,30 @@
 """The outbox: SMS and e-mails the system wrote, in the user's scope."""
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from .. import permissions
-from ..extensions import db
-from ..models import OutboxMessage
-from .util import require
+from ..forms.outbox import OutboxFilterForm
+from ..services import messages
+from .util import page_arg, require
 
 bp = Blueprint("outbox", __name__)
+PAGE_SIZE = 50
 
 
 @bp.route("/outbox")
 @login_required
 def index():
     require("outbox.view")
-    scope = permissions.store_area_filter(current_user, OutboxMessage.store_id)
-    rows = db.session.scalars(select(OutboxMessage).where(scope)
-                              .order_by(OutboxMessage.id.desc()).limit(200)).all()
-    return render_template("outbox.html", messages=rows)
+    form = OutboxFilterForm(current_user, request.args)
+    form.validate()  # a field in error is shown with its message and filters nothing
+    value = {f.name: (f.data if not f.errors else None) for f in form}
+    filters = messages.OutboxFilter(
+        store_id=value["store_id"], template=value["template"] or "",
+        status=value["status"] or "", first_day=value["first_day"], last_day=value["last_day"])
+    page = page_arg()
+    rows, total = messages.outbox_page(user=current_user, filters=filters, limit=PAGE_SIZE,
+                                       offset=(page - 1) * PAGE_SIZE)
+    pages = max(1, -(-total // PAGE_SIZE))
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("outbox.html", form=form, messages=rows, total=total, page=page,
+                           pages=pages, args=args, kinds=messages.KINDS,
+                           statuses=messages.STATUSES)

@@ -5,19 +5,28 @@ A transition is, in one database transaction: a permission check, a state and ve
 the state's open tasks closed and the next state's task opened with its deadline. Nothing
 here commits; the calling service does, and Redis is touched only after that commit
 (see services/deadlines.py).
+
+Besides people, the system is an actor (`actor=None`, shown as 系统): it may fire a transition
+declared with `system=True`, by a timer of the state (`timers=`), and it opens cases by a
+calendar rule (`recurring=`, services/recurring.py) or many at once (`start_many`).
+A declaration is checked when it is registered: an inconsistent one fails at import.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import (ARRAY, JSON, Integer, String, any_, cast, func, insert, literal, select,
+                        true, update)
 
 from .. import clock, permissions
+from ..alarms import schedule_after_commit
 from ..extensions import db
+from ..calendar import to_local
 from ..i18n_labels import N_, Label, Refusal
-from ..models import AuditEvent, Case, Role, Task, User
+from ..models import AuditEvent, Case, CaseTimer, Role, StandIn, Task, TZDateTime, User
 
 Guard = Callable[[Case, dict], "str | None"]  # an N_-marked refusal message, or None to allow
 Effect = Callable[[Case, User, dict, datetime], None]
@@ -50,6 +59,7 @@ class TaskSpec:
     # Alternative to due_setting when the limit runs from a moment on the record (e.g. receipt).
     due: Callable[[Case, datetime], datetime] | None = None
     escalate_also: Role | None = None
+    co_role: Role | None = None  # handles the task with `role` from the start (Task.co_role)
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,46 @@ class Transition:
     effect: Effect | None = None
     style: str = "primary"  # how the button looks: primary, danger, plain
     asks: bool = False  # the step needs a form (text, a time…): no one-click button in inboxes
+    system: bool = False  # the system may fire it (a timer, a data rule, a scheduled job)
+
+
+@dataclass(frozen=True)
+class Timer:
+    """On entering its state, the system fires `transition` at a moment: a due rule kept in a
+    setting (`due_setting`, e.g. "eod:5") or computed (`at(case, now)`). It does nothing when
+    the case has moved on by then; firing it twice or late moves the case once."""
+
+    transition: str
+    due_setting: str | None = None
+    at: Callable[[Case, datetime], datetime] | None = None
+
+
+@dataclass(frozen=True)
+class Recurring:
+    """The system opens one case per period (and per store or area, or one for the company).
+
+    cadence "daily": opens at the start of each local day, for that day;
+    "monthly": opens on local day `day` of each month (clamped to the month's end);
+    "yearly": opens on `month`/`day` each year. An occurrence can be opened until its period
+    ends, so a job that runs late, twice or after an outage opens each exactly once.
+    `title(period_key)` names the case; the period key ("2026-11-29", "2026-11", "2026") is
+    in the case's data as "period" and in its dedupe key."""
+
+    cadence: str  # daily | monthly | yearly
+    per: str = "company"  # company | area | store
+    day: int = 1
+    month: int = 1
+    title: Callable[[str], str] = str
+
+
+@dataclass(frozen=True)
+class DataRule:
+    """The process starts when data crosses a line: on `event` (e.g. "sales_recorded", emitted by
+    the service that wrote the data, in its transaction), `source(**values)` gives the rows to
+    start (a SELECT as `start_many` takes it, with dedupe keys so that a case starts once)."""
+
+    event: str
+    source: Callable[..., object]
 
 
 @dataclass(frozen=True)
@@ -76,6 +126,9 @@ class Process:
     transitions: tuple[Transition, ...]
     tasks: dict[str, TaskSpec] = field(default_factory=dict)
     final: frozenset[str] = frozenset()
+    timers: dict[str, tuple[Timer, ...]] = field(default_factory=dict)
+    recurring: Recurring | None = None
+    started_by: DataRule | None = None
 
     def transition(self, name: str, state: str | None = None) -> Transition:
         """The transition called `name` leaving `state` (a name may leave several states,
@@ -85,6 +138,16 @@ class Process:
             raise WorkflowError(N_("未知的操作:%(name)s"), name=name)
         return next((t for t in named if state in t.source), named[0])
 
+    def label_of(self, name: str, state: str | None = None) -> str:
+        """The label of a step in a case's timeline; a case that changed process (a store
+        complaint HQ took over) keeps steps of its first process, found there."""
+        if any(t.name == name for t in self.transitions):
+            return self.transition(name, state).label
+        for other in REGISTRY.values():
+            if any(t.name == name for t in other.transitions):
+                return other.transition(name, state).label
+        return name
+
     def available(self, state: str) -> list[Transition]:
         return [t for t in self.transitions if state in t.source]
 
@@ -92,10 +155,64 @@ class Process:
 REGISTRY: dict[str, Process] = {}
 
 
+class DeclarationError(Exception):
+    """A process declaration is inconsistent (raised at import, never at run time)."""
+
+
 def register(process: Process) -> Process:
-    """Make a declared process known to the engine (called at import of its module)."""
+    """Check a declared process and make it known to the engine (called at import of its module)."""
+    problems = check(process)
+    if problems:
+        raise DeclarationError(f"process {process.name!r}: " + "; ".join(problems))
     REGISTRY[process.name] = process
     return process
+
+
+def check(process: Process) -> list[str]:
+    """What is wrong with a declaration (empty when it is consistent)."""
+    states, problems = set(process.states), []
+    if process.initial not in states:
+        problems.append(f"initial state {process.initial!r} is not declared")
+    problems += [f"final state {s!r} is not declared" for s in process.final - states]
+    for t in process.transitions:
+        problems += [f"transition {t.name!r} leaves unknown state {s!r}" for s in t.source
+                     if s not in states]
+        if t.target not in states:
+            problems.append(f"transition {t.name!r} goes to unknown state {t.target!r}")
+        if not t.roles and not t.system:
+            problems.append(f"transition {t.name!r} has no role and is not a system transition")
+        problems += [f"transition {t.name!r}: {kind} is not callable"
+                     for kind, hook in (("guard", t.guard), ("effect", t.effect))
+                     if hook is not None and not callable(hook)]
+    for state, spec in process.tasks.items():
+        if state not in states:
+            problems.append(f"task {spec.name!r} belongs to unknown state {state!r}")
+        if (spec.due_setting is None) == (spec.due is None):
+            problems.append(f"task {spec.name!r} needs exactly one due rule (due_setting or due)")
+    for state, timers in process.timers.items():
+        if state not in states:
+            problems.append(f"timer of unknown state {state!r}")
+        for timer in timers:
+            leaving = [t for t in process.transitions if t.name == timer.transition
+                       and state in t.source]
+            if not leaving or not all(t.system for t in leaving):
+                problems.append(f"timer of {state!r} fires {timer.transition!r}, which is not a "
+                                f"system transition leaving that state")
+            if (timer.due_setting is None) == (timer.at is None):
+                problems.append(f"timer {timer.transition!r} needs exactly one due rule")
+    reachable, frontier = {process.initial}, [process.initial]
+    while frontier:
+        here = frontier.pop()
+        for t in process.transitions:
+            if here in t.source and t.target not in reachable:
+                reachable.add(t.target)
+                frontier.append(t.target)
+    problems += [f"state {s!r} cannot be reached" for s in sorted(states - reachable)]
+    if process.started_by and not callable(process.started_by.source):
+        problems.append("the data rule's source is not callable")
+    if process.recurring and process.recurring.cadence not in ("daily", "monthly", "yearly"):
+        problems.append(f"unknown cadence {process.recurring.cadence!r}")
+    return problems
 
 
 def get_process(name: str) -> Process:
@@ -132,17 +249,21 @@ def start(process: Process, actor: User | None, *, title: str, store_id: int | N
         attach(case)
     _audit(case, actor, "start", None, process.initial, "", data or {}, now)
     _open_task(process, case, now)
+    _set_timers(process, case, now)
     return case
 
 
-def fire(case: Case, name: str, actor: User, *, version: int, comment: str = "",
+def fire(case: Case, name: str, actor: User | None, *, version: int, comment: str = "",
          data: dict | None = None, now: datetime | None = None) -> Case:
-    """Apply transition `name` to `case` if `actor` may and nobody moved it since `version`."""
+    """Apply transition `name` to `case` if `actor` may and nobody moved it since `version`.
+
+    `actor=None` is the system: allowed only where the transition declares `system=True`."""
     now = now or clock.now()
     process = get_process(case.process)
     transition = process.transition(name, case.state)
     data = data or {}
-    if not permissions.can_fire(actor, transition, case):
+    allowed = transition.system if actor is None else permissions.can_fire(actor, transition, case)
+    if not allowed:
         raise NotAllowed(N_("您没有权限执行此操作"))
     if case.version != version or case.state not in transition.source:
         raise conflict(case)
@@ -161,61 +282,105 @@ def fire(case: Case, name: str, actor: User, *, version: int, comment: str = "",
         raise conflict(case)
     from_state = case.state
     db.session.refresh(case)
-    _audit(case, actor, name, from_state, transition.target, comment, data, now)
+    _audit(case, actor, name, from_state, transition.target, comment, data, now,
+           on_behalf_of=_stood_in_for(case, actor, now))
     _close_tasks(case, actor, now)
     if transition.effect:
         transition.effect(case, actor, data, now)
+    # an effect may hand the case to another process (a store complaint HQ takes over)
+    process = get_process(case.process)
     _open_task(process, case, now)
+    _set_timers(process, case, now)
     return case
+
+
+def _stood_in_for(case: Case, actor: User | None, now: datetime) -> int | None:
+    """The away colleague whose task `actor` is doing as their stand-in, if any."""
+    if actor is None:
+        return None
+    assignees = db.session.scalars(select(Task.assignee_id).where(
+        Task.case_id == case.id, Task.status == "open", Task.assignee_id.is_not(None),
+        Task.assignee_id != actor.id)).all()
+    if not assignees:
+        return None
+    return db.session.scalar(select(StandIn.user_id).where(
+        StandIn.user_id.in_(assignees), StandIn.stand_in_id == actor.id,
+        StandIn.cancelled_at.is_(None), StandIn.starts_at <= now, StandIn.ends_at > now).limit(1))
 
 
 def conflict(case: Case) -> Conflict:
     """'Already handled by X at T' — what the slower of two clickers reads."""
-    from ..formatting import local_time
-
     last = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)
                               .order_by(AuditEvent.id.desc()).limit(1)).first()
     if last is None:
         return Conflict(N_("该事项状态已变化,请刷新后重试"))
     who = last.actor.display_name if last.actor else Label(N_("系统"))
     return Conflict(N_("该事项已由%(who)s于%(at)s处理,当前状态:%(state)s"), who=who,
-                    at=local_time(last.at), state=Label(get_process(case.process).states[case.state]))
+                    at=to_local(last.at).strftime("%Y-%m-%d %H:%M"), state=Label(get_process(case.process).states[case.state]))
 
 
-def _audit(case, actor, action, from_state, to_state, comment, data, now) -> None:
+def _audit(case, actor, action, from_state, to_state, comment, data, now, *,
+           on_behalf_of: int | None = None) -> None:
     db.session.add(AuditEvent(case_id=case.id, object_type="case", object_id=case.id,
-                              actor_id=actor.id if actor else None, at=now, action=action,
-                              from_state=from_state, to_state=to_state, comment=comment or "",
-                              data=data))
+                              actor_id=actor.id if actor else None, on_behalf_of_id=on_behalf_of,
+                              at=now, action=action, from_state=from_state, to_state=to_state,
+                              comment=comment or "", data=data))
 
 
-def _close_tasks(case: Case, actor: User, now: datetime) -> None:
+def _close_tasks(case: Case, actor: User | None, now: datetime) -> None:
     db.session.execute(update(Task).where(Task.case_id == case.id, Task.status == "open")
-                       .values(status="done", closed_at=now, closed_by_id=actor.id)
+                       .values(status="done", closed_at=now, closed_by_id=actor.id if actor else None)
                        .execution_options(synchronize_session=False))
+
+
+def _timer_due(timer: Timer, case: Case | None, now: datetime) -> datetime:
+    from .. import settings
+    from ..calendar import parse_rule
+
+    if timer.at:
+        return timer.at(case, now)
+    return parse_rule(settings.get(timer.due_setting)).due(now, settings.calendar_policy())
+
+
+def _set_timers(process: Process, case: Case, now: datetime) -> None:
+    """Arm the timers of the state the case has just entered (the alarm after commit)."""
+    for timer in process.timers.get(case.state, ()):
+        due_at = _timer_due(timer, case, now)
+        db.session.add(CaseTimer(case_id=case.id, state=case.state, transition=timer.transition,
+                                 case_version=case.version, due_at=due_at))
+        schedule_after_commit(due_at)
+
+
+def _task_times(spec: TaskSpec, case: Case | None, now: datetime):
+    """(due_at, remind_at, calendar gap) of a task opened now; the gap names the years whose
+    holidays the working-day count did not know (the inbox marks such deadlines)."""
+    from .. import settings
+    from ..calendar import parse_rule, uncovered_years
+
+    gap: tuple[int, ...] = ()
+    if spec.due:
+        due_at = spec.due(case, now)
+    else:
+        rule, policy = parse_rule(settings.get(spec.due_setting)), settings.calendar_policy()
+        due_at = rule.due(now, policy)
+        gap = uncovered_years(rule, now, policy)
+    remind_at = None
+    if spec.remind_setting:
+        remind_at = max(now, due_at - timedelta(hours=settings.get_int(spec.remind_setting)))
+    return due_at, remind_at, ",".join(map(str, gap)) or None
 
 
 def _open_task(process: Process, case: Case, now: datetime) -> Task | None:
     spec = process.tasks.get(case.state)
     if spec is None:
         return None
-    from .. import settings
-    from ..calendar import parse_rule
-
-    if spec.due:
-        due_at = spec.due(case, now)
-    else:
-        due_at = parse_rule(settings.get(spec.due_setting)).due(now, settings.calendar_policy())
-    remind_at = None
-    if spec.remind_setting:
-        remind_at = max(now, due_at - timedelta(hours=settings.get_int(spec.remind_setting)))
+    due_at, remind_at, gap = _task_times(spec, case, now)
     task = Task(case_id=case.id, name=spec.name, role=spec.role, store_id=case.store_id,
                 area_id=case.area_id, assignee_id=spec.assignee(case) if spec.assignee else None,
                 due_at=due_at, remind_at=remind_at, escalate_to=spec.escalate_to,
-                escalate_also=spec.escalate_also, created_at=now)
+                escalate_also=spec.escalate_also, co_role=spec.co_role, created_at=now,
+                calendar_gap=gap)
     db.session.add(task)
-    from ..services.deadlines import schedule_after_commit
-
     schedule_after_commit(remind_at, due_at)
     return task
 
@@ -224,3 +389,114 @@ def task_label(task) -> str:
     """The Chinese label of a task (a Task, or an inbox row), from its process declaration."""
     process = get_process(task.process if hasattr(task, "process") else task.case.process)
     return next((s.label for s in process.tasks.values() if s.name == task.name), task.name)
+
+
+
+def start_many(process: Process, source, *, now: datetime | None = None,
+               data: dict | None = None) -> list[int]:
+    """Open a case (system actor) for every row of `source`, set-based; returns the new ids.
+
+    `source` is a SELECT with labelled columns title, store_id, area_id, member_id and
+    optionally dedupe_key and assignee_id. A row whose dedupe key already names a case is
+    skipped (ON CONFLICT DO NOTHING), so starting the same set twice opens nothing twice.
+    Cases, their first tasks, start audits and timers are written by INSERT … SELECT
+    statements, so 100,000 cases cost a handful of statements (bench/bench_start_many.py).
+    Per-case due callables (TaskSpec.due, Timer.at) are not available here: a process started
+    in bulk declares its due rules as settings.
+    """
+    now = now or clock.now()
+    cols = source.selected_columns
+    rows = source.subquery("rows")
+    dedupe = rows.c.dedupe_key if "dedupe_key" in cols else literal(None, String)
+    case_rows = select(literal(process.name), literal(process.initial), literal(1),
+                       func.substr(rows.c.title, 1, 200), rows.c.store_id, rows.c.area_id,
+                       rows.c.member_id, literal(now, TZDateTime), literal(now, TZDateTime),
+                       literal(data or {}, JSON), dedupe).where(true())  # SQLite: INSERT … SELECT … WHERE before ON CONFLICT
+    insert_cases = _insert_ignoring_duplicates(Case.__table__).from_select(
+        ["process", "state", "version", "title", "store_id", "area_id", "member_id",
+         "created_at", "updated_at", "data", "dedupe_key"], case_rows).returning(Case.__table__.c.id)
+    if "assignee_id" in cols and "dedupe_key" not in cols:
+        raise DeclarationError("start_many: a source with assignee_id needs dedupe_key too")
+    ids = db.session.execute(insert_cases).scalars().all()
+    if not ids:
+        return []
+    new = ids_in(Case.__table__.c.id, ids)
+    _insert_start_audits(new, now)
+    _insert_first_tasks(process, new, rows, "assignee_id" in cols, now)
+    _insert_timers(process, new, now)
+    return ids
+
+
+def emit(event: str, *, now: datetime | None = None, **values) -> dict[str, int]:
+    """Data changed (in the caller's transaction): start the cases that processes declare for
+    `event`, set-based; returns how many each process started. Nothing commits here."""
+    started = {}
+    for process in REGISTRY.values():
+        rule = process.started_by
+        if rule is not None and rule.event == event:
+            started[process.name] = len(start_many(process, rule.source(**values), now=now))
+    return started
+
+
+def _insert_ignoring_duplicates(table):
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(table).on_conflict_do_nothing()
+
+
+def ids_in(column, ids: list[int]):
+    """`column IN ids` as one bound value: an array on PostgreSQL, a JSON list on SQLite."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(cast(literal(ids, ARRAY(Integer)), ARRAY(Integer)))
+    each = func.json_each(literal(json.dumps(ids))).table_valued("value")
+    return column.in_(select(each.c.value))
+
+
+def _insert_start_audits(new, now: datetime) -> None:
+    c = Case.__table__.c
+    db.session.execute(insert(AuditEvent.__table__).from_select(
+        ["case_id", "object_type", "object_id", "at", "action", "to_state", "comment", "data"],
+        select(c.id, literal("case"), c.id, literal(now, TZDateTime), literal("start"), c.state,
+               literal(""), literal({}, JSON)).where(new)))
+
+
+def _insert_first_tasks(process: Process, new, rows, with_assignee: bool, now: datetime) -> None:
+    spec = process.tasks.get(process.initial)
+    if spec is None:
+        return
+    if spec.due is not None:
+        raise DeclarationError(f"{process.name}: a task started in bulk needs a due setting")
+    due_at, remind_at, gap = _task_times(spec, None, now)
+    c = Case.__table__.c
+    source = select(c.id, c.store_id, c.area_id, c.member_id,
+                    literal(None, Integer).label("assignee_id")).where(new)
+    if with_assignee:  # the source row's assignee, matched by the case's dedupe key (equality)
+        source = select(c.id, c.store_id, c.area_id, c.member_id, rows.c.assignee_id).join(
+            rows, rows.c.dedupe_key == c.dedupe_key).where(new)
+    src = source.subquery()
+    db.session.execute(insert(Task.__table__).from_select(
+        ["case_id", "name", "role", "store_id", "area_id", "assignee_id", "status", "due_at",
+         "remind_at", "escalate_to", "escalate_also", "co_role", "created_at", "calendar_gap"],
+        select(src.c.id, literal(spec.name), literal(spec.role.name), src.c.store_id,
+               src.c.area_id, src.c.assignee_id, literal("open"),
+               literal(due_at, TZDateTime), literal(remind_at, TZDateTime),
+               literal(spec.escalate_to.name if spec.escalate_to else None, String),
+               literal(spec.escalate_also.name if spec.escalate_also else None, String),
+               literal(spec.co_role.name if spec.co_role else None, String),
+               literal(now, TZDateTime), literal(gap, String))))
+    schedule_after_commit(remind_at, due_at)
+
+
+def _insert_timers(process: Process, new, now: datetime) -> None:
+    c = Case.__table__.c
+    for timer in process.timers.get(process.initial, ()):
+        if timer.at is not None:
+            raise DeclarationError(f"{process.name}: a timer started in bulk needs a due setting")
+        due_at = _timer_due(timer, None, now)
+        db.session.execute(insert(CaseTimer.__table__).from_select(
+            ["case_id", "state", "transition", "case_version", "due_at"],
+            select(c.id, c.state, literal(timer.transition), c.version,
+                   literal(due_at, TZDateTime)).where(new)))
+        schedule_after_commit(due_at)

@@ -1,0 +1,153 @@
+"""engine.start_many: 100,000 cases with their first task, start audit and timer, beside one
+hand-written INSERT … SELECT per table doing the same rows, in the same run.
+
+    .venv/bin/python bench/bench_start_many.py                     # PostgreSQL `bench`
+    .venv/bin/python bench/bench_start_many.py --members 20000 --db sqlite:////tmp/bench-sm.sqlite
+
+The bench fills N members (bench/fill.py), declares a day-3-call-like process (a call task for
+the member's associate, due at the end of the day, and a timer), and starts one case per member
+three times: through start_many (timed), again through start_many (every dedupe key exists:
+nothing opens, timed), and through hand-written SQL writing the same cases, tasks and audits
+(timed, then deleted). Target (issue #10): start_many ≤ 10 s for 100,000 on PostgreSQL.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import DEFAULT_PG, DEFAULT_REDIS, ensure_database, make_app, reset_schema  # noqa: E402
+
+
+def declare():
+    from webapp.models import Role
+    from webapp.workflows import engine
+    from webapp.workflows.engine import Process, TaskSpec, Timer, Transition
+
+    return engine.register(Process(
+        name="bench_call", label="三天回访", states={"call": "待致电", "late": "未按时", "done": "完成"},
+        initial="call", start_roles=frozenset(),
+        transitions=(Transition("done", "完成", ("call", "late"), "done",
+                                frozenset({Role.ASSOCIATE})),
+                     Transition("mark_late", "逾期", ("call",), "late", frozenset(), system=True)),
+        tasks={"call": TaskSpec("call", "三天回访", Role.ASSOCIATE, due_setting="mailbox_check_due",
+                                remind_setting="mailbox_check_remind_hours",
+                                escalate_to=Role.STORE_MANAGER)},
+        timers={"call": (Timer("mark_late", due_setting="registration_completion_due"),)},
+        final=frozenset({"done"})))
+
+
+def source():
+    from sqlalchemy import String, literal, select
+
+    from webapp.models import Member, Store
+
+    return (select((literal("三天回访 ") + Member.card_no).label("title"),
+                   Member.store_id.label("store_id"), Store.area_id.label("area_id"),
+                   Member.id.label("member_id"),
+                   (literal("bench_call:") + Member.id.cast(String)).label("dedupe_key"),
+                   Member.associate_id.label("assignee_id"))
+            .join(Store, Store.id == Member.store_id))
+
+
+HAND_SQL = [
+    """INSERT INTO "case" (process, state, version, title, store_id, area_id, member_id,
+                          created_at, updated_at, data, dedupe_key)
+       SELECT 'hand_call', 'call', 1, '三天回访 ' || m.card_no, m.store_id, s.area_id, m.id,
+              :now, :now, '{}', 'hand_call:' || m.id
+       FROM member m JOIN store s ON s.id = m.store_id""",
+    """INSERT INTO audit_event (case_id, object_type, object_id, at, action, to_state, comment, data)
+       SELECT c.id, 'case', c.id, :now, 'start', 'call', '', '{}' FROM "case" c
+       WHERE c.process = 'hand_call'""",
+    """INSERT INTO task (case_id, name, role, store_id, area_id, assignee_id, status, due_at,
+                        remind_at, escalate_to, created_at)
+       SELECT c.id, 'call', 'ASSOCIATE', c.store_id, c.area_id, m.associate_id, 'open', :now, :now,
+              'STORE_MANAGER', :now
+       FROM "case" c JOIN member m ON m.id = c.member_id WHERE c.process = 'hand_call'""",
+    """INSERT INTO case_timer (case_id, state, transition, case_version, due_at)
+       SELECT c.id, 'call', 'mark_late', 1, :now FROM "case" c WHERE c.process = 'hand_call'""",
+]
+
+
+BENCH_CASES = """(SELECT id FROM "case" WHERE process IN ('bench_call', 'hand_call'))"""
+CLEAN_SQL = [f"DELETE FROM {table} WHERE case_id IN {BENCH_CASES}"
+             for table in ("audit_event", "case_timer")] + [
+    f"DELETE FROM notification WHERE task_id IN (SELECT id FROM task WHERE case_id IN {BENCH_CASES})",
+    f"DELETE FROM task WHERE case_id IN {BENCH_CASES}",
+    """DELETE FROM "case" WHERE process IN ('bench_call', 'hand_call')"""]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", default=DEFAULT_PG)
+    parser.add_argument("--redis", default=DEFAULT_REDIS)
+    parser.add_argument("--members", type=int, default=100_000)
+    args = parser.parse_args()
+    ensure_database(args.db)
+    app = make_app(args.db, args.redis)
+    from sqlalchemy import func, select, text
+
+    from webapp.extensions import db
+    from webapp.models import Case, Task
+    from webapp import alarms
+    from webapp.workflows import engine
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from fill import fill
+
+    with app.app_context():
+        from webapp.models import Member
+        try:
+            reuse = db.session.scalar(select(func.count()).select_from(Member)) == args.members
+        except Exception:  # noqa: BLE001 - no schema yet
+            db.session.rollback()
+            reuse = False
+    if reuse:  # the filled members of a previous run: only this bench's cases go
+        with app.app_context():
+            for statement in CLEAN_SQL:
+                db.session.execute(text(statement))
+            db.session.commit()
+    else:
+        reset_schema(app)
+    with app.app_context():
+        if not reuse:
+            fill(args.members, log=lambda *a: None)
+            db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
+        process = declare()
+        alarms.enqueue_alarms = lambda seconds: None  # the bench measures the database part
+        now = datetime.now(timezone.utc)
+
+        t0 = time.perf_counter()
+        ids = engine.start_many(process, source(), now=now)
+        db.session.commit()
+        first = time.perf_counter() - t0
+        tasks = db.session.scalar(select(func.count()).select_from(Task)
+                                  .join(Case, Case.id == Task.case_id)
+                                  .where(Case.process == "bench_call"))
+        t0 = time.perf_counter()
+        again = engine.start_many(process, source(), now=now)
+        db.session.commit()
+        second = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        for statement in HAND_SQL:
+            db.session.execute(text(statement), {"now": now})
+        db.session.commit()
+        hand = time.perf_counter() - t0
+        dialect = db.engine.dialect.name
+
+    print(f"database: {dialect}, members: {args.members:,}")
+    print(f"start_many:           {len(ids):>8,} cases, {tasks:,} tasks in {first:6.2f} s")
+    print(f"start_many again:     {len(again):>8,} cases opened     in {second:6.2f} s (all keys exist)")
+    print(f"hand INSERT … SELECT: {args.members:>8,} cases           in {hand:6.2f} s")
+    print(f"ratio start_many / hand: {first / hand:.2f}")
+
+
+if __name__ == "__main__":
+    main()

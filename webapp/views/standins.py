@@ -1,0 +1,69 @@
+"""Stand-ins while away (代班): arrange one for yourself or someone you manage, see and cancel."""
+from datetime import timedelta
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..calendar import YEARS, local_midnight_utc
+from ..extensions import db
+from ..forms.standins import StandInForm
+from ..models import User
+from ..services import standins as service
+
+bp = Blueprint("standins", __name__)
+
+
+def _people(actor: User) -> list[User]:
+    """Whom the actor may arrange for: themselves and the colleagues they manage."""
+    scope = select(User).where(User.active.is_(True)).order_by(User.display_name)
+    return [u for u in db.session.scalars(scope) if service.may_arrange_for(actor, u)]
+
+
+def _form(actor: User) -> StandInForm:
+    form = StandInForm()
+    people = _people(actor)
+    form.user_id.choices = [(u.id, u.display_name) for u in people]
+    seen = {}
+    for person in people:
+        for candidate in service.candidates(person):
+            seen.setdefault(candidate.id, candidate.display_name)
+    form.stand_in_id.choices = sorted(seen.items(), key=lambda item: item[1])
+    if request.method == "GET":
+        form.user_id.data = actor.id
+    return form
+
+
+@bp.route("/standins", methods=["GET", "POST"])
+@login_required
+def index():
+    actor = current_user._get_current_object()
+    form = _form(actor)
+    if form.validate_on_submit():
+        first, last = form.first_day.data, form.last_day.data
+        if first.year not in YEARS or last.year not in YEARS:
+            form.last_day.errors.append(_("日期超出范围"))
+        else:
+            try:
+                service.arrange(actor=actor, user=db.session.get(User, form.user_id.data),
+                                stand_in=db.session.get(User, form.stand_in_id.data),
+                                starts_at=local_midnight_utc(first),
+                                ends_at=local_midnight_utc(last + timedelta(days=1)))
+                flash(_("已安排代班"), "ok")
+                return redirect(url_for(".index"))
+            except service.StandInRefused as exc:
+                form.form_errors.append(str(exc))
+    status = 422 if request.method == "POST" else 200
+    return render_template("standins.html", form=form, rows=service.visible_to(actor)), status
+
+
+@bp.route("/standins/<int:stand_in_id>/cancel", methods=["POST"])
+@login_required
+def cancel(stand_in_id: int):
+    try:
+        service.cancel(actor=current_user._get_current_object(), stand_in_id=stand_in_id)
+        flash(_("已取消代班"), "ok")
+    except service.StandInRefused as exc:
+        flash(str(exc), "error")
+    return redirect(url_for(".index"))
