@@ -6,7 +6,7 @@ from ..extensions import db
 from ..formatting import local_time
 from ..models import Complaint, User
 from .complaints import CHANNELS, CONSENT_HOW, SURVEY_SCORES
-from .printing import audit_printed
+from .members import audit_printed
 
 TITLES = {"direct": "顾客投诉意见处理表（客服部用）", "store": "顾客投诉意见处理表"}
 

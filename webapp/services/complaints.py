@@ -1,8 +1,7 @@
-"""Complaint service: recording, the guards and effects of each declared step, statistics.
+"""Complaint service: recording, acting on a step, watchers' comments and reminders, reveal.
 
-The workflow declaration (workflows/complaints.py) names the steps; `check_<step>` returns a
-refusal message (or None) and `on_<step>` writes the step's facts on the complaint, both inside
-the engine's transaction.
+The process is declared in workflows/complaints.py, each step's guard and effect in
+workflows/complaint_steps.py; this module validates input, calls the engine and commits.
 """
 from __future__ import annotations
 
@@ -16,15 +15,13 @@ from .. import clock, permissions, settings
 from ..extensions import db
 from ..models import AuditEvent, Case, Complaint, Member, Notification, Store, Task, User
 from ..workflows import engine
+from ..workflows.complaint_steps import CONSENT_HOW, SURVEY_SCORES, when as _when  # noqa: F401
 from ..workflows.complaints import direct, store as store_process
-from .messages import render
 from .registration import InvalidMobile, find_by_mobile, normalise_mobile
 from ..i18n_labels import N_, Refusal
 
 CHANNELS = {"phone": N_("电话"), "email": N_("电子邮件"), "im": N_("即时通讯"), "in_store": N_("门店现场"),
             "other": N_("其他")}
-CONSENT_HOW = {"phone": N_("电话"), "in_person": N_("当面"), "message": N_("短信/消息")}
-SURVEY_SCORES = {5: N_("非常满意"), 4: N_("满意"), 3: N_("一般"), 2: N_("不满意"), 1: N_("非常不满意")}
 
 
 class Invalid(ValueError):
@@ -140,169 +137,6 @@ def _clean(data: dict) -> dict:
             value = value.isoformat()
         out[key] = value
     return out
-
-
-def _when(value) -> datetime | None:
-    if not value:
-        return None
-    return clock.as_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
-
-
-# --- guards: a message refuses the step ---------------------------------------------------------
-def check_reply(case, data):
-    return None if data.get("reply_text") else N_("请填写回复顾客的内容")
-
-
-def check_escalate(case, data):
-    if case.complaint.replied_at is not None:  # answered already: no reply time to agree
-        return None
-    agreed = _when(data.get("agreed_reply_at"))
-    if agreed is None:
-        return N_("请填写与顾客约定的回复时间")
-    if agreed <= clock.now():
-        return N_("约定回复时间应晚于现在")
-    return None
-
-
-def check_propose(case, data):
-    return None if data.get("solution_text") else N_("请填写解决方案")
-
-
-def check_consent(case, data):
-    if not data.get("consent_by"):
-        return N_("请填写同意方案的顾客姓名")
-    if data.get("consent_how") not in CONSENT_HOW:
-        return N_("请选择顾客同意的方式")
-    at = _when(data.get("consent_at"))
-    if at and at > clock.now() + timedelta(minutes=5):
-        return N_("同意时间不能晚于现在")
-    if at and at < case.complaint.proposed_at:
-        return N_("同意时间不能早于提出方案的时间")
-    return None
-
-
-def check_carry_out(case, data):
-    complaint = case.complaint
-    if not complaint.consent_at:
-        return N_("顾客尚未同意解决方案，不能执行")
-    return None
-
-
-def check_revisit(case, data):
-    return None if data.get("revisit_note") else N_("请填写回访记录")
-
-
-def check_survey(case, data):
-    score = data.get("survey_score")
-    if not isinstance(score, int) or not 1 <= score <= 5:
-        return N_("请选择满意度（非常满意至非常不满意）")
-    return None
-
-
-# --- effects: the step's facts on the record ----------------------------------------------------
-def _first_contact(c: Complaint, now: datetime) -> None:
-    """The 24 h limit is met by the first contact with the customer, whatever it is."""
-    if c.contacted_at is None:
-        c.contacted_at = now
-        c.reply_late = c.reply_late or now > c.reply_due_at
-
-
-def on_reply(case, actor, data, now):
-    c = case.complaint
-    _first_contact(c, now)
-    c.replied_at, c.reply_text = now, data["reply_text"]
-    _message(c, "complaint_reply", now)
-
-
-def on_escalate(case, actor, data, now):
-    c = case.complaint
-    c.escalated_at = now
-    if c.replied_at is None:  # "与顾客协商回复时间": a contact; the agreed time is the promised answer's deadline
-        _first_contact(c, now)
-        c.agreed_reply_at = _when(data.get("agreed_reply_at"))
-
-
-def on_propose(case, actor, data, now):
-    c = case.complaint
-    if c.proposed_at is None:  # "48小时内给出解决方案": met when the first solution is put to the customer
-        c.solution_late = c.solution_late or now > c.solution_due_at
-    c.solution_text, c.proposed_at, c.solution_by_id = data["solution_text"], now, actor.id
-    c.consent_at, c.consent_by, c.consent_how, c.carry_out_due_at = None, "", "", None
-    if c.replied_at is None:  # the proposal answers the customer
-        _first_contact(c, now)
-        c.replied_at, c.reply_text = now, data["solution_text"]
-
-
-def on_consent(case, actor, data, now):
-    c = case.complaint
-    c.consent_by, c.consent_how = data["consent_by"], data["consent_how"]
-    c.consent_at = _when(data.get("consent_at")) or now
-    c.carry_out_due_at = c.consent_at + timedelta(hours=settings.get_int("complaint_carry_out_hours"))
-
-
-def on_reject(case, actor, data, now):
-    c = case.complaint
-    c.consent_at, c.consent_by, c.consent_how, c.carry_out_due_at = None, "", "", None
-
-
-def on_carry_out(case, actor, data, now):
-    c = case.complaint
-    c.solved_at = now
-    c.revisit_due_at = now + timedelta(days=settings.get_int("complaint_revisit_days"))
-    _message(c, "complaint_solution", now)
-
-
-def on_submit(case, actor, data, now):
-    case.complaint.submitted_at = now
-
-
-def on_revisit(case, actor, data, now):
-    c = case.complaint
-    c.revisited_at, c.revisit_note = now, data["revisit_note"]
-    c.revisit_late = c.revisit_late or now > c.revisit_due_at
-
-
-def on_survey(case, actor, data, now):
-    c = case.complaint
-    c.survey_score, c.survey_comment = data["survey_score"], data.get("survey_comment", "")
-    c.filed_at = now
-
-
-def on_take_over(case, actor, data, now):
-    """HQ handles the store complaint from here, as a direct complaint in the same state."""
-    case.process = direct.name
-
-
-def on_reopen(case, actor, data, now):
-    """A reopened complaint needs a new solution within the solution limit from now;
-    earlier lateness stays on the record."""
-    c = case.complaint
-    c.consent_at, c.consent_by, c.consent_how, c.carry_out_due_at = None, "", "", None
-    c.proposed_at = c.solved_at = c.revisit_due_at = c.revisited_at = c.filed_at = None
-    c.survey_score = None
-    c.solution_due_at = now + timedelta(hours=settings.get_int("complaint_solution_hours"))
-
-
-# "王先生您好，" at the start of what staff wrote: the template greets already.
-_GREETING = re.compile(r"^\s*[^\s，,。！!：:]{1,10}(您好|你好)[，,！!：:。\s]*")
-
-
-def _message(complaint: Complaint, template: str, now: datetime) -> None:
-    """Tell the customer by SMS when the contact is a mobile (e-mail goes through the outbox too)."""
-    from ..models import OutboxMessage
-    from .messages import salutation
-
-    contact = complaint.contact or ""
-    channel = "email" if "@" in contact else "sms"
-    reply = _GREETING.sub("", complaint.reply_text)
-    if reply and reply[-1] not in "。！？!?.":
-        reply += "。"
-    context = {"salutation": salutation(complaint.member) if complaint.member else complaint.customer_name,
-               "brand": settings.get("brand_name"), "hotline": settings.get("hotline"), "reply": reply}
-    db.session.add(OutboxMessage(channel=channel, member_id=complaint.member_id,
-                                 store_id=complaint.store_id, recipient=contact,
-                                 recipient_name=complaint.customer_name, template=template,
-                                 body=render(template, context), created_at=now))
 
 
 class Refused(Refusal):

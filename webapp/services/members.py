@@ -92,3 +92,15 @@ def approved_on(user: User, day: date) -> list[Member]:
                     Case.closed_at >= start, Case.closed_at < end, permissions.member_filter(user))
              .order_by(Member.id))
     return db.session.scalars(query).all()
+
+
+def audit_printed(*, reader: User, items: list[dict], now: datetime | None = None) -> None:
+    """Printing personal data in full is audited like a reveal, one row per form (caller commits).
+
+    An item's `printed_in_full` is (object_type, object_id, fields), or None when masked."""
+    for item in items:
+        if item.get("printed_in_full"):
+            object_type, object_id, fields = item["printed_in_full"]
+            db.session.add(AuditEvent(object_type=object_type, object_id=object_id, actor_id=reader.id,
+                                      at=now or clock.now(), action="reveal",
+                                      data={"fields": fields, "via": "pdf"}))

@@ -1,76 +1,17 @@
-"""SMS/e-mail templates from the seeds, with their blanks turned into named placeholders."""
+"""The outbox page: the messages the system wrote, in the user's scope (templates: webapp/outbox.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from string import Formatter
 
 from sqlalchemy import func, select
 
-from .. import permissions, settings
+from .. import permissions
 from ..calendar import local_midnight_utc
 from ..crypto import mask_mobile, mask_text
 from ..extensions import db
 from ..i18n_labels import N_
 from ..models import Member, OutboxMessage, Store, User
-
-TEMPLATES: dict[str, tuple[str, str]] = {
-    # Seed 000 §二4 (temporary member points notice), addressed at approval of the registration.
-    "welcome_temporary": ("临时会员入会欢迎短信",
-                          "{salutation},诚挚感谢您选择{brand},您已成为{brand}{store}临时会员"
-                          "(卡号{card_no}),您目前的积分是{points}分,当您的积分达到{threshold}分时,"
-                          "您将会成为我们的正式会员,我们将为您送出标准会员卡,并建立会籍资料,感谢您的支持!"),
-    # Seed 000 §二6 通知入会短信模板.
-    "welcome_formal": ("正式会员通知短信",
-                       "{salutation},恭喜您成为{brand}正式会员,您目前的积分是{points}分,请您在5天来店"
-                       "领取您的会员卡!{brand}全体同仁感谢您的支持与厚爱!"),
-    # Seed 000 §(二)1 "售后1天短信告知积分": temporary members (with the threshold) and formal members.
-    "points_temporary": ("积分通知短信（临时会员）",
-                         "{salutation}，诚挚感谢您选择{brand}，您在{date}在{brand}{sale_store}消费共计{amount}元，"
-                         "您目前的积分是{points}分，当您的积分达到{threshold}分时，您将会成为我们的正式会员，"
-                         "我们将为您送出标准会员卡，并建立会籍资料，感谢您的支持！"),
-    "points_formal": ("积分通知短信（正式会员）",
-                      "{salutation}，诚挚感谢您选择{brand}，您在{date}在{brand}{sale_store}消费共计{amount}元，"
-                      "您目前的积分是{points}分，感谢您的支持！"),
-    # Complaints (seed 004 §6.2): the reply (greeting once, the reply's own greeting is dropped),
-    # and the notice that the agreed solution was carried out, spoken to the customer.
-    "complaint_reply": ("投诉回复", "{salutation}您好，关于您反映的问题，{brand}客服回复如下：{reply}"
-                        "如有疑问请致电{hotline}。"),
-    "complaint_solution": ("投诉方案执行通知", "{salutation}您好，您同意的解决方案我们已经办理完毕，"
-                           "感谢您的理解与支持。{brand}客服将在一周内回访您，如有疑问请致电{hotline}。"),
-}
-
-
-def salutation(member: Member) -> str:
-    """'王先生' / '李女士' — the seeds' "_ _先生/女士"."""
-    return member.name[:1] + ("先生" if member.gender == "M" else "女士")
-
-
-def member_context(member: Member) -> dict:
-    return {"salutation": salutation(member), "brand": settings.get("brand_name"),
-            "store": member.store.name, "card_no": member.card_no, "points": member.points,
-            "threshold": settings.get_int("formal_points_threshold"),
-            "hotline": settings.get("hotline")}
-
-
-def render(template: str, context: dict) -> str:
-    """Fill a template; a missing placeholder is an error, never a silent blank."""
-    text = TEMPLATES[template][1]
-    missing = {f for _, f, _, _ in Formatter().parse(text) if f} - context.keys()
-    if missing:
-        raise KeyError(f"template {template} lacks {sorted(missing)}")
-    return text.format_map(context)
-
-
-def queue_sms(member: Member, template: str, *, extra: dict | None = None) -> OutboxMessage:
-    """Put an SMS for a member in the outbox (caller commits); `extra` fills the template's
-    other placeholders (a sale's date and amount…)."""
-    msg = OutboxMessage(channel="sms", member_id=member.id, store_id=member.store_id,
-                        recipient=member.mobile, recipient_name=member.name, template=template,
-                        body=render(template, member_context(member) | (extra or {})))
-    db.session.add(msg)
-    return msg
-
 
 # ------------------------------------------------------------------ the outbox page
 

@@ -27,7 +27,7 @@ from ..i18n_labels import N_, Refusal
 from ..models import AuditEvent, Member, PointsEntry, TZDateTime, User
 from ..sales_models import Sale
 from ..workflows.engine import ids_in
-from .messages import queue_sms
+from ..outbox import queue_sms
 
 
 class PointsRefused(Refusal):

@@ -8,12 +8,12 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from .. import clock, permissions
+from .. import permissions
 from ..calendar import add_months, local_midnight_utc
 from ..crypto import mask_mobile, mask_text
 from ..extensions import db
 from ..i18n_labels import N_, Refusal
-from ..models import AuditEvent, BatchJob, Case, Complaint, Member, User
+from ..models import BatchJob, Case, Complaint, Member, User
 from . import members as member_service
 
 class NothingToPrint(Refusal, ValueError):
@@ -25,18 +25,6 @@ TITLES = {"application_forms": "入会申请表", "complaint_forms": "顾客投�
 MEMBER_MASKS = {"mobile": mask_mobile, "address": lambda v: mask_text(v, 3),
                 "work_address": lambda v: mask_text(v, 3), "email": lambda v: mask_text(v, 1),
                 "birth_date": lambda v: v[:4] + "-**-**", "anniversary": lambda v: "****-**-**"}
-
-
-def audit_printed(*, reader: User, items: list[dict], now: datetime | None = None) -> None:
-    """Printing personal data in full is audited like a reveal, one row per form (caller commits).
-
-    An item's `printed_in_full` is (object_type, object_id, fields), or None when masked."""
-    for item in items:
-        if item.get("printed_in_full"):
-            object_type, object_id, fields = item["printed_in_full"]
-            db.session.add(AuditEvent(object_type=object_type, object_id=object_id, actor_id=reader.id,
-                                      at=now or clock.now(), action="reveal",
-                                      data={"fields": fields, "via": "pdf"}))
 
 
 def member_context(member: Member, *, reader: User) -> dict:
@@ -56,7 +44,7 @@ def member_form_pdf(member: Member, *, reader: User) -> bytes:
 
     items = [member_context(member, reader=reader)]
     data = render_pdf("application_form.html", forms=items)
-    audit_printed(reader=reader, items=items)
+    member_service.audit_printed(reader=reader, items=items)
     db.session.commit()
     return data
 
@@ -121,7 +109,7 @@ def render_batch(batch_id: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     batch.file_path, batch.status, batch.done = str(path), "done", len(items)
-    audit_printed(reader=reader, items=items)
+    member_service.audit_printed(reader=reader, items=items)
     db.session.commit()
 
 

@@ -106,20 +106,6 @@ def last_send_back(case: Case) -> AuditEvent | None:
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(1)).first()
 
 
-def on_approved(case: Case, now: datetime) -> None:
-    """Effect of approval: the member becomes active and gets the welcome SMS."""
-    from .messages import queue_sms
-
-    from .. import settings
-    from ..calendar import add_months, local_date
-
-    member = case.member
-    member.status = "active"
-    # Card validity runs from issue (SPEC §3.9: a setting, one year by default).
-    member.card_expires_on = add_months(local_date(now), settings.get_int("card_validity_months"))
-    queue_sms(member, "welcome_temporary")
-
-
 def _changed_fields(member: Member, data: dict) -> list[str]:
     """Names (not values: they may be personal data) of the fields the store changed."""
     out = []

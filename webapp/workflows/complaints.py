@@ -26,30 +26,12 @@ from datetime import timedelta
 
 from ..i18n_labels import N_
 from ..models import Role
+from .complaint_steps import EFFECTS, GUARDS
 from .engine import Process, TaskSpec, Transition, register
 
 S, M = Role.HQ_SPECIALIST, Role.HQ_MANAGER
 HQ = frozenset({S, M})
 STORE_SIDE = frozenset({Role.ASSOCIATE, Role.STORE_MANAGER, Role.AREA_SUPERVISOR})
-
-
-def _effect(name):
-    def run(case, actor, data, now):
-        from ..services import complaints
-
-        effect = getattr(complaints, f"on_{name}", None)
-        if effect:
-            effect(case, actor, data, now)
-    return run
-
-
-def _guard(name):
-    def check(case, data):
-        from ..services import complaints
-
-        guard = getattr(complaints, f"check_{name}", None)
-        return guard(case, data) if guard else None
-    return check
 
 
 def reply_due(case, now):
@@ -84,10 +66,10 @@ ASKING = {"reply", "escalate", "propose", "consent", "revisit", "survey"}
 
 
 def step(name, label, source, target, roles, **kw):
-    """A transition whose guard and effect, where it has them, live in services/complaints.py
-    as check_<name> / on_<name>."""
-    return Transition(name, label, source, target, roles, guard=_guard(name), effect=_effect(name),
-                      asks=name in ASKING, **kw)
+    """A transition with the guard and effect of that step, where it has them
+    (workflows/complaint_steps.py)."""
+    return Transition(name, label, source, target, roles, guard=GUARDS.get(name),
+                      effect=EFFECTS.get(name), asks=name in ASKING, **kw)
 
 
 def recorder(case):

@@ -4,17 +4,23 @@ The associate enters the 《入会申请表》 → HQ customer service reviews e
 for completeness → approve (member active, welcome SMS) or send back with what is missing →
 the store completes the data → back to HQ review.
 """
+from .. import settings
+from ..calendar import add_months, local_date
 from ..models import Role
+from ..outbox import queue_sms
 from .engine import Process, TaskSpec, Transition, register
 
 HQ = frozenset({Role.HQ_SPECIALIST, Role.HQ_MANAGER})
 STORE = frozenset({Role.ASSOCIATE, Role.STORE_MANAGER})
 
 
-def _activate(case, actor, data, now):
-    from ..services.registration import on_approved
-
-    on_approved(case, now)
+def activate(case, actor, data, now):
+    """Approval: the member becomes active with a temporary card valid for the set months from
+    issue (SPEC §3.9), and gets the welcome SMS."""
+    member = case.member
+    member.status = "active"
+    member.card_expires_on = add_months(local_date(now), settings.get_int("card_validity_months"))
+    queue_sms(member, "welcome_temporary")
 
 
 registration = register(Process(
@@ -24,7 +30,7 @@ registration = register(Process(
     initial="review",
     start_roles=STORE,
     transitions=(
-        Transition("approve", "审核通过", ("review",), "approved", HQ, effect=_activate),
+        Transition("approve", "审核通过", ("review",), "approved", HQ, effect=activate),
         Transition("send_back", "退回补全", ("review",), "returned", HQ, comment_required=True,
                    style="danger"),
         Transition("resubmit", "补全后重新提交", ("returned",), "review", STORE),
