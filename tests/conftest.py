@@ -10,8 +10,8 @@ clock moves in every thread of the test process (the browser tests' live server 
 other processes: Chromium and redis-server keep the real time. That is safe because nothing the
 app hands them depends on the date (no cookie carries an expiry, CSRF tokens have no time limit,
 the RQ scheduler decides in Python what is due). `make test-dates` (and CI) runs every test but
-the slow ones and the browser ones not marked `dated` again at other todays (month end, New
-Year's Eve, New Year's Day, a Spring Festival week, 29 February): a test that assumed a date
+the slow ones (unless marked `dated`) again at other todays (month end, New Year's Eve, New
+Year's Day just after midnight, a Spring Festival week, 29 February): a test that assumed a date
 fails there.
 
 Database. A SQLite file (per worker), or PostgreSQL when DATABASE_URL is set: under pytest-xdist
