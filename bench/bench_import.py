@@ -100,7 +100,7 @@ def main() -> None:
 
     from webapp.extensions import db
     from webapp.models import User
-    from webapp.sales_models import Sale
+    from webapp.models import Sale
     from webapp.services import sales, sales_import
 
     with app.test_request_context():

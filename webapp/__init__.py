@@ -70,12 +70,15 @@ def _locale() -> str:
 def _templates(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = formatting.local_time
     app.jinja_env.filters["yuan"] = formatting.yuan
+    app.jinja_env.filters["percent"] = formatting.percent
     app.jinja_env.filters["due_time"] = formatting.due_time
     app.jinja_env.filters["mask"] = crypto.mask_text
     app.jinja_env.globals["role_label"] = formatting.role_label
     app.jinja_env.globals["event_label"] = formatting.event_label
     app.jinja_env.globals["breach_labels"] = formatting.BREACH_LABELS
-    app.jinja_env.filters["state_label"] = formatting.state_label
+    from .workflows.engine import state_label
+
+    app.jinja_env.filters["state_label"] = state_label
     app.jinja_env.filters["countdown"] = formatting.countdown
 
     @app.context_processor

@@ -432,10 +432,38 @@ class BeforeDayOfMonth:
         return f"before_dom:{self.day}"
 
 
-Rule = Hours | EndOfDay | DayOfMonth | BeforeDayOfMonth
+@dataclass(frozen=True)
+class DayNumber:
+    """At the start of calendar day n counting the start's local day as day 1 ("售后第5天":
+    a sale on the 1st → the morning of the 5th), whatever the working-day setting."""
 
-_RULE_RE = re.compile(r"(hours|eod|dom|before_dom):([0-9]{1,5})(?:\+([0-9]{1,3}))?")
-_FORMATS = "hours:N, eod:N, dom:D, dom:D+M or before_dom:D"
+    n: int
+
+    def __post_init__(self) -> None:
+        """Validate n."""
+        _check_int("day", self.n, 1, MAX_DAYS)
+
+    def due(self, start_utc: datetime, cal: CalendarPolicy) -> datetime:
+        """Local midnight starting day n, in UTC."""
+        return local_midnight_utc(local_date(start_utc) + timedelta(days=self.n - 1))
+
+    def describe_zh(self, cal: CalendarPolicy | None = None) -> str:
+        """Short Chinese description."""
+        return f"第{self.n}天"
+
+    def describe_en(self, cal: CalendarPolicy | None = None) -> str:
+        """Short English description."""
+        return f"on day {self.n}"
+
+    def to_text(self) -> str:
+        """Settings text, e.g. 'day:5'."""
+        return f"day:{self.n}"
+
+
+Rule = Hours | EndOfDay | DayOfMonth | BeforeDayOfMonth | DayNumber
+
+_RULE_RE = re.compile(r"(hours|eod|dom|before_dom|day):([0-9]{1,5})(?:\+([0-9]{1,3}))?")
+_FORMATS = "hours:N, eod:N, dom:D, dom:D+M, before_dom:D or day:N"
 
 
 def parse_rule(text: str) -> Rule:
@@ -451,6 +479,8 @@ def parse_rule(text: str) -> Rule:
     try:
         if kind == "hours":
             return Hours(number)
+        if kind == "day":
+            return DayNumber(number)
         if kind == "eod":
             return EndOfDay(number)
         if kind == "dom":

@@ -4,6 +4,8 @@ from __future__ import annotations
 from decimal import Decimal
 from markupsafe import Markup, escape
 
+from .formatting import percent
+
 COLOURS = ("#1f5fbf", "#2e9e6b", "#d68910", "#8e44ad", "#c0392b")
 
 
@@ -30,7 +32,7 @@ def bar_chart(categories: list[str], series: dict[str, list[Decimal | None]], *,
             h = plot_h * min(Decimal(value), Decimal(maximum)) / Decimal(maximum)
             x, y = x0 + j * bar_w, top + plot_h - float(h)
             parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w - 2:.1f}" height="{float(h):.1f}" '
-                         f'fill="{COLOURS[j % len(COLOURS)]}"><title>{escape(name)} {value}{escape(unit)}'
+                         f'fill="{COLOURS[j % len(COLOURS)]}"><title>{escape(name)} {escape(_value(value, unit))}'
                          f'</title></rect>')
         parts.append(f'<text x="{x0 + group_w * 0.4:.1f}" y="{height - bottom + 16}" text-anchor="middle">'
                      f'{escape(name)}</text>')
@@ -39,3 +41,8 @@ def bar_chart(categories: list[str], series: dict[str, list[Decimal | None]], *,
                      f'<text x="{left + j * 130 + 14}" y="13">{escape(label)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _value(value, unit: str) -> str:
+    """A bar's value as the tables show it (the one percent format)."""
+    return percent(value) if unit == "%" else f"{value}{unit}"

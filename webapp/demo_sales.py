@@ -20,7 +20,7 @@ from . import clock, settings
 from .calendar import add_months, local_date, local_midnight_utc
 from .extensions import db
 from .models import Member, Role, Store, User
-from .sales_models import Sale, SalesTarget
+from .models import Sale, SalesTarget
 from .services import sales
 
 # Price of one piece, yuan: tees and knits to coats.

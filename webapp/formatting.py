@@ -1,6 +1,7 @@
 """Display helpers: times in the company zone, money from fen."""
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from . import clock
@@ -26,11 +27,27 @@ def due_time(dt: datetime | None) -> str:
     return local.strftime("%Y-%m-%d %H:%M")
 
 
-def yuan(fen: int | None) -> str:
-    """Integer fen as a yuan amount with two decimals; never through float."""
+# The one way each kind of number is shown: pages, PDFs and (as number formats) spreadsheets.
+DASH = "—"
+PERCENT_FORMAT = '0.0"%"'  # xlsx cells hold percentage points (20.0) and show "20.0%"
+MONEY_FORMAT = "#,##0.00"
+
+
+def yuan(fen: int | Fraction | None) -> str:
+    """Fen (integer, or an exact fraction) as yuan with thousands separators: '167,079.00'."""
     if fen is None:
         return ""
-    return f"{(Decimal(fen) / 100).quantize(Decimal('0.01'))}"
+    fen = Fraction(fen)
+    amount = (Decimal(fen.numerator) / Decimal(fen.denominator) / 100).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{amount:,.2f}"
+
+
+def percent(value: Decimal | int | None) -> str:
+    """A percentage (20 means 20 %) with one decimal, half up: '20.0%', '42.9%'; '—' for none."""
+    if value is None:
+        return DASH
+    return f"{Decimal(value).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
 
 
 def countdown(due: datetime | None, now: datetime | None = None) -> str:
@@ -76,10 +93,3 @@ def event_label(event) -> str:
     text = gettext(TASK_EVENTS.get(event.action, event.action))
     role = (event.data or {}).get("to_role")
     return f"{text} {role_label(role)}" if role and event.action.startswith("escalate") else text
-
-
-def state_label(state: str, process: str) -> str:
-    """The Chinese label of a state of a declared process (translate it with _ in templates)."""
-    from .workflows.engine import get_process
-
-    return get_process(process).states.get(state, state)

@@ -66,6 +66,16 @@ SETTINGS = (
 )
 
 
+def say(message: str, **values) -> str:
+    """gettext in a request; the Chinese message itself in jobs, scripts and the demo loader."""
+    from flask import has_request_context
+    from flask_babel import gettext
+
+    if has_request_context():
+        return gettext(message, **values)
+    return message % values if values else message
+
+
 class Label(str):
     """A declared label (N_-marked) used as a value in a Refusal: translated with it."""
 

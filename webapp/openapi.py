@@ -1,27 +1,51 @@
 """The OpenAPI 3.1 document of /api/v1, served as JSON at /api/v1/openapi.json."""
 from __future__ import annotations
 
+from .services.analyses import PERIOD_PATTERN, SCOPE_PATTERN
+
 _ERROR = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
+
+# Patterns in the common subset of ECMA 262 (JSON Schema) and Python `re`; views/api.py checks each
+# item against these same constants, so the document and the server agree (tests/sales/
+# test_api_schemathesis.py). No control characters (C0, DEL, C1, BOM) in any text.
+_CTRL = "\\u0000-\\u001f\\u007f-\\u009f\\ufeff"
+TEXT_PATTERN = f"^[^{_CTRL}]*$"
+SALE_NO_PATTERN = f"^[^\\s{_CTRL}]([^{_CTRL}]*[^\\s{_CTRL}])?$"  # no blank, no outer spaces
+SOLD_AT_PATTERN = ("^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,6})?)?"
+                   "(Z|[+-][0-9]{2}:[0-9]{2})?$")
+AMOUNT_PATTERN = "^-?[0-9]{1,8}(\\.[0-9]{1,2})?$"
+MAX_AMOUNT = 10_000_000  # yuan on one ticket (services/sales.py MAX_AMOUNT_FEN)
+MAX_ITEMS = 100_000
+MAX_TEXT = 40
+OPTIONAL_TEXT = ("member_card", "member_mobile", "associate", "return_of", "store_code")
 
 _SALE = {
     "type": "object",
     "required": ["sale_no", "sold_at", "amount", "items"],
     "properties": {
-        "sale_no": {"type": "string", "maxLength": 40,
+        "sale_no": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT, "pattern": SALE_NO_PATTERN,
                     "description": "Ticket number, unique per store; re-sending it is harmless."},
-        "sold_at": {"type": "string", "examples": ["2026-10-05T14:30:00+08:00", "2026-10-05 14:30"],
+        "sold_at": {"type": "string", "pattern": SOLD_AT_PATTERN,
+                    "examples": ["2026-10-05T14:30:00+08:00", "2026-10-05 14:30"],
                     "description": "ISO 8601; without an offset the time is Asia/Shanghai."},
-        "amount": {"type": ["string", "number"], "examples": ["399.00"],
-                   "description": "Yuan with at most two decimals (a string avoids binary floats). "
-                                  "A return's amount may be given positive or negative."},
-        "items": {"type": "integer", "description": "Number of items on the ticket."},
-        "member_card": {"type": "string", "description": "Member card number (optional)."},
-        "member_mobile": {"type": "string",
+        "amount": {"anyOf": [{"type": "string", "pattern": AMOUNT_PATTERN},
+                             {"type": "number", "minimum": -MAX_AMOUNT, "maximum": MAX_AMOUNT}],
+                   "examples": ["399.00"],
+                   "description": "Yuan with at most two decimals (a string avoids binary floats); "
+                                  "more than 0 on a sale. A return's amount may be given positive "
+                                  "or negative, but not 0."},
+        "items": {"type": "integer", "minimum": -MAX_ITEMS, "maximum": MAX_ITEMS, "not": {"const": 0},
+                  "description": "Number of items on the ticket, at least 1 (a return's may be "
+                                 "given negative)."},
+        "member_card": {"type": ["string", "null"], "maxLength": MAX_TEXT, "pattern": TEXT_PATTERN,
+                        "description": "Member card number (optional)."},
+        "member_mobile": {"type": ["string", "null"], "maxLength": MAX_TEXT, "pattern": TEXT_PATTERN,
                           "description": "Member mobile (optional; matched by a keyed hash)."},
-        "associate": {"type": "string", "description": "Username of the associate (optional)."},
-        "return_of": {"type": "string",
+        "associate": {"type": ["string", "null"], "maxLength": MAX_TEXT, "pattern": TEXT_PATTERN,
+                      "description": "Username of the associate (optional)."},
+        "return_of": {"type": ["string", "null"], "maxLength": MAX_TEXT, "pattern": TEXT_PATTERN,
                       "description": "For a return: the sale number it reverses (same store)."},
-        "store_code": {"type": "string",
+        "store_code": {"type": ["string", "null"], "maxLength": MAX_TEXT, "pattern": TEXT_PATTERN,
                        "description": "Optional; when given it must be the token's own store."},
     },
 }
@@ -38,10 +62,10 @@ def _analysis_path(kind: str, summary: str) -> dict:
     return {"get": {
         "summary": summary, "tags": ["analyses"], "security": [{"session": []}],
         "parameters": [
-            {"name": "scope", "in": "query", "schema": {"type": "string"},
+            {"name": "scope", "in": "query", "schema": {"type": "string", "pattern": SCOPE_PATTERN},
              "description": "store:<id>, area:<id> or company; default: the user's own scope.",
              "examples": {"store": {"value": "store:1"}, "company": {"value": "company"}}},
-            {"name": "period", "in": "query", "schema": {"type": "string"},
+            {"name": "period", "in": "query", "schema": {"type": "string", "pattern": PERIOD_PATTERN},
              "description": "YYYY-MM (a month) or YYYY (a year); default: last month."}],
         "responses": {
             "200": {"description": f"The {kind} analysis", "content": {"application/json": {

@@ -67,3 +67,33 @@ def queue_sms(member: Member, template: str, *, extra: dict | None = None) -> Ou
                         body=render(template, member_context(member) | (extra or {})))
     db.session.add(msg)
     return msg
+
+
+# Call scripts shown with a call task (seed 000 §二 5–8), filled like the SMS templates.
+SCRIPTS: dict[str, tuple[str, str]] = {
+    "tell_formal": ("告知成为正式会员（消费时）",
+                    "{salutation}，您好！您在{brand}的消费已经达到了{threshold}分了，恭喜您成为{brand}的正式会员，"
+                    "我们会将您的资料寄回总公司为您申办会员卡，您可以在5天之后到咱们店来取卡。\n"
+                    "若顾客表示5天后没有时间：如果您太忙不方便过来，我给您寄到您家/单位里，地址您核对一下，是这样的吗？\n"
+                    "若顾客过几天就不在本地：等您回来之后，您到咱们店里来，我们再根据消费记录为您补办，请您谅解。"),
+    "pickup_call": ("第5天致电邀请领卡",
+                    "{salutation}，您好，我是{store}的{associate}，您在我们店里消费积分已经超过{threshold}分，"
+                    "今天刚好是第5天了，您可以来店里领取您的正式会员卡，请问您大概几点过来呢？\n"
+                    "若顾客说下午/晚上/一会就过去：好的，那我就在店里恭候您了！\n"
+                    "若顾客要过两天再过去：没关系，那我先帮您保存几天，等您过来的时候我拿给您！\n"
+                    "若顾客最近都没时间：如果您太忙不方便过来，我给您寄到您家/单位里，地址您核对一下，是这样吗？"),
+    "hand_over": ("顾客到店领卡",
+                  "{salutation}，您好，很高兴又见到您了。这是您的会员卡，您可以仔细阅读一下折页上的会员卡使用说明、"
+                  "会员卡须知和会员积分说明。恭喜您成为{brand}尊贵的会员！另外，您已经获得积分返现{cashback}元的优惠，"
+                  "现在买衣服就可以直接抵用了。"),
+}
+
+
+def script_text(key: str, member: Member) -> str:
+    """A call script filled for this member (their associate, store, points)."""
+    per = settings.get_int("cashback_points")
+    context = member_context(member) | {
+        "associate": member.associate.display_name if member.associate else "",
+        "cashback": (member.points_balance // per) * settings.get_int("cashback_yuan") if per else 0}
+    text = SCRIPTS[key][1]
+    return text.format_map(context)

@@ -2,15 +2,21 @@
 
 Scope comes from the role: store roles see their store, area roles the stores of their area,
 HQ roles and the administrator the whole company. `can` answers for one object; the
-`*_filter` functions give the SQL condition for lists, inboxes, exports and PDFs.
+`*_filter` functions give the SQL condition for lists, inboxes, exports and PDFs; `parse_scope`
+reads the scope a request names ("store:3", "area:1", "company") for pages, exports and the API.
 """
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 from sqlalchemy import and_, false, or_, select, true
 
-from . import clock
-from .models import (AREA_ROLES, COMPANY_ROLES, STORE_ROLES, Case, Member, Role, StandIn, Store,
-                     Task, User)
+from . import clock, settings
+from .extensions import db
+from .i18n_labels import say as _
+from .models import (AREA_ROLES, COMPANY_ROLES, STORE_ROLES, Area, Case, Member, Role, StandIn,
+                     Store, Task, User, parse_id)
 
 # Roles whose work needs a member's full contact details (calling, reviewing, mailing).
 REVEAL_ROLES = {Role.ASSOCIATE, Role.STORE_MANAGER, Role.HQ_SPECIALIST, Role.HQ_MANAGER}
@@ -51,7 +57,6 @@ def in_scope(user: User, store_id: int | None, area_id: int | None = None) -> bo
         return True
     if user.role in AREA_ROLES:
         if area_id is None and store_id is not None:
-            from .extensions import db
             area_id = db.session.get(Store, store_id).area_id
         return area_id is not None and area_id == user.area_id
     return store_id is not None and store_id == user.store_id
@@ -156,3 +161,80 @@ def notification_scope(user: User):
     from .models import Notification
 
     return store_area_filter(user, Notification.store_id, Notification.area_id)
+
+
+# ------------------------------------------------------------------ scope from a request
+# "store:3", "area:1" or "company": the one way pages, exports and the API name a scope.
+SCOPE_PATTERN = "^((store|area):[1-9][0-9]{0,17}|company)?$"
+
+
+class OutOfScope(LookupError):
+    """The scope does not exist or lies outside the user's."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    kind: str  # store | area | company
+    id: int | None
+    label: str
+
+    @property
+    def code(self) -> str:
+        return self.kind if self.id is None else f"{self.kind}:{self.id}"
+
+    def stores(self, column):
+        """SQL condition on a store id column."""
+        if self.kind == "company":
+            return true()
+        if self.kind == "area":
+            return column.in_(select(Store.id).where(Store.area_id == self.id))
+        return column == self.id
+
+    def store_ids(self) -> list[int]:
+        return list(db.session.scalars(select(Store.id).where(self.stores(Store.id))))
+
+
+def default_scope_code(user: User) -> str:
+    if user.role in COMPANY_ROLES:
+        return "company"
+    if user.role in AREA_ROLES:
+        return f"area:{user.area_id}"
+    return f"store:{user.store_id}"
+
+
+def parse_scope(user: User, raw: str) -> Scope:
+    """'store:3', 'area:1' or 'company' as the user may see it; OutOfScope otherwise."""
+    raw = raw or default_scope_code(user)
+    if not re.fullmatch(SCOPE_PATTERN, raw):
+        raise ValueError(_("范围格式应为 store:门店编号、area:区域编号 或 company"))
+    kind, _sep, number = raw.partition(":")
+    if kind == "company":
+        if user.role not in COMPANY_ROLES:
+            raise OutOfScope(raw)
+        return Scope("company", None, settings.get("company_name"))
+    object_id = parse_id(number)  # None beyond any id: no such store or area
+    if kind == "area":
+        area = db.session.get(Area, object_id) if object_id else None
+        if area is None or not (user.role in COMPANY_ROLES or (
+                user.role in AREA_ROLES and user.area_id == area.id)):
+            raise OutOfScope(raw)
+        return Scope("area", area.id, area.name)
+    store = db.session.get(Store, object_id) if object_id else None
+    if store is None or not in_scope(user, store.id, store.area_id):
+        raise OutOfScope(raw)
+    return Scope("store", store.id, store.name)
+
+
+def scope_choices(user: User) -> list[tuple[str, str]]:
+    """The scopes the user may pick on the analysis pages, widest first."""
+    out = []
+    if user.role in COMPANY_ROLES:
+        out.append(("company", _("全公司")))
+        out += [(f"area:{a.id}", a.name) for a in db.session.scalars(select(Area).order_by(Area.name))]
+    elif user.role in AREA_ROLES and user.area_id:
+        out.append((f"area:{user.area_id}", db.session.get(Area, user.area_id).name))
+    stores = select(Store).order_by(Store.code)
+    for store in db.session.scalars(stores):
+        if in_scope(user, store.id, store.area_id):
+            out.append((f"store:{store.id}", f"{store.code} {store.name}"))
+    return out

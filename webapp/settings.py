@@ -32,6 +32,11 @@ SPECS: dict[str, Spec] = {
     "working_days": Spec("1", "bool", N_("期限按工作日计算(法定节假日与调休)")),
     "extra_holidays": Spec("", "dates", N_("额外节假日(日历库未覆盖的年份)"), N_("每行一个日期,如 2031-01-01")),
     "extra_workdays": Spec("", "dates", N_("额外调休工作日"), N_("每行一个日期")),
+    "formal_card_make_due": Spec("eod:2", "rule", N_("总部制作并寄送正式会员卡期限")),
+    "formal_pickup_call_day": Spec("day:5", "rule", N_("致电邀请领取正式会员卡的日子"), N_("day:5 = 售后第5天（含消费当天）")),
+    "formal_pickup_call_due": Spec("eod:0", "rule", N_("领卡致电及交付期限")),
+    "formal_card_hold_due": Spec("eod:7", "rule", N_("顾客稍后来店：门店留卡天数"), N_("eod:7 = 7个工作日后跟进")),
+    "formal_pickup_call_attempts": Spec("3", "int", N_("领卡致电最多拨打次数")),
     "registration_review_due": Spec("eod:1", "rule", N_("新会员资料审核期限"), N_("eod:1 = 次个工作日结束前")),
     "registration_review_remind_hours": Spec("2", "int", N_("审核期限前几小时提醒")),
     "registration_completion_due": Spec("eod:2", "rule", N_("门店补全资料期限")),
@@ -123,7 +128,7 @@ def put(key: str, value: str) -> None:
 def entered_years() -> dict:
     """The holiday years the administrator entered, as calendar.EnteredYear by year."""
     from .calendar import EnteredYear
-    from .calendar_models import CalendarDay
+    from .models import CalendarDay
 
     cached = db.session.info.get(_ENTERED)
     if cached is None:

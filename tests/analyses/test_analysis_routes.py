@@ -101,7 +101,9 @@ def test_scope_permissions_on_pages_exports_and_json(org, login, user, scope, st
 
 
 @pytest.mark.parametrize("query", ["scope=shop:1&period=2026-10", "scope=store:x",
-                                   "period=2026-13", "period=26-10", "period=2026-10-01"])
+                                   "period=2026-13", "period=26-10", "period=2026-10-01",
+                                   "period=2026-1", "period=%202026", "scope=store:01",
+                                   "scope=store:%D9%A1", "scope=company:1"])
 def test_bad_scope_or_period_is_a_clear_message(org, login, query):
     client = login("hq")
     response = client.get(f"/api/v1/analyses/churn?{query}")

@@ -1,7 +1,8 @@
 """Every worked example of seed 004 §5, reproduced from members and sales loaded through the import
 or the till API (never by calling a formula with the totals).
 
-Results are shown as the seed prints them: one decimal, a trailing ".0" dropped ("20%", "42.9%").
+Results show one decimal, as SPEC §4 asks ("20.0%", "42.9%"; the seed prints "20%"); money with
+thousands separators ("400.00", "167,079.00").
 Where the seed rounded before dividing, the formula's own result is asserted and the seed's print
 is noted beside it (see README, "Analyses: where the seed's arithmetic differs").
 """
@@ -32,11 +33,11 @@ def test_4_1_consumption_level(org):
             for i, amount in enumerate(spends)]
     import_sales(org["hq"], rows)
     figures = _figures(_report(org["hq"], "consumption", f"store:{store.id}", "2026-10"))
-    assert figures["consuming_share"] == (Decimal("20.0"), "20%")  # 消费占比 = 2000/10000 = 20%
+    assert figures["consuming_share"] == (Decimal("20.0"), "20.0%")  # 消费占比 = 2000/10000 = 20%
     assert [figures[f"band_{i}"] for i in range(1, 6)] == [
-        (Decimal("5.0"), "5%"), (Decimal("60.0"), "60%"), (Decimal("15.0"), "15%"),
-        (Decimal("15.0"), "15%"),  # 500—1000元: the seed lists no line for it; 300/2000 = 15%
-        (Decimal("5.0"), "5%")]
+        (Decimal("5.0"), "5.0%"), (Decimal("60.0"), "60.0%"), (Decimal("15.0"), "15.0%"),
+        (Decimal("15.0"), "15.0%"),  # 500—1000元: the seed lists no line for it; 300/2000 = 15%
+        (Decimal("5.0"), "5.0%")]
 
 
 def test_4_2_gender_and_age(org, client):
@@ -59,11 +60,11 @@ def test_4_2_gender_and_age(org, client):
         {"sale_no": f"G{i}", "sold_at": "2026-10-03T11:00:00+08:00", "amount": "299.00",
          "items": 1, "member_mobile": p["mobile"]} for i, p in enumerate(people)])
     figures = _figures(_report(org["hq"], "demographics", f"store:{store.id}", "2026-10"))
-    assert figures["male"] == (Decimal("90.0"), "90%")  # 男性消费会员占比 = 900/1000 = 90%
-    assert figures["female"] == (Decimal("10.0"), "10%")
+    assert figures["male"] == (Decimal("90.0"), "90.0%")  # 男性消费会员占比 = 900/1000 = 90%
+    assert figures["female"] == (Decimal("10.0"), "10.0%")
     assert [figures[f"age_{i}"] for i in range(1, 5)] == [
-        (Decimal("20.0"), "20%"), (Decimal("50.0"), "50%"), (Decimal("20.0"), "20%"),
-        (Decimal("10.0"), "10%")]
+        (Decimal("20.0"), "20.0%"), (Decimal("50.0"), "50.0%"), (Decimal("20.0"), "20.0%"),
+        (Decimal("10.0"), "10.0%")]
 
 
 def _tickets(prefix, day, total_fen, count, members, items=None):
@@ -96,11 +97,11 @@ def test_4_3_spending_power(org):
     sales.set_target(actor=org["manager1"], store=store, ym=202610, amount="480000")
     figures = _figures(_report(org["hq"], "spending-power", f"store:{store.id}", "2026-10"))
     assert figures["completion"] == (Decimal("104.2"), "104.2%")  # seed prints 50/48 = 104%
-    assert figures["sales_yoy"] == (Decimal("25.0"), "25%")
+    assert figures["sales_yoy"] == (Decimal("25.0"), "25.0%")
     assert figures["sales_mom"] == (Decimal("42.9"), "42.9%")
-    assert figures["member_sales_share"] == (Decimal("80.0"), "80%")
+    assert figures["member_sales_share"] == (Decimal("80.0"), "80.0%")
     assert figures["member_sales_yoy"] == (Decimal("33.3"), "33.3%")
-    assert figures["member_sales_mom"] == (Decimal("60.0"), "60%")
+    assert figures["member_sales_mom"] == (Decimal("60.0"), "60.0%")
     assert figures["member_ticket"] == (Decimal("400.00"), "400.00")  # 40万/1000 = 400元
     # Seed: (400-320)/320 = 25%. Its inputs give last October's member ticket as
     # 300,000/937 = 320.17 yuan, and the formula on that gives 24.9 %.
@@ -127,6 +128,6 @@ def test_4_4_churn(org, client):
     report = _report(org["hq"], "churn", f"store:{store.id}", "2026-07")
     figures = _figures(report)
     assert figures["churn"] == (Decimal(10), "10")  # 月会员流失数 = 80 − 70 = 10
-    assert figures["churn_rate"] == (Decimal("1.0"), "1%")  # 月会员流失率 = 10/1000 = 1%
+    assert figures["churn_rate"] == (Decimal("1.0"), "1.0%")  # 月会员流失率 = 10/1000 = 1%
     july = report.trend[-1]
     assert (july["members"], july["lapsed_end"], july["lapsed_start"]) == (1000, 80, 70)

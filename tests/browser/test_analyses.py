@@ -43,9 +43,9 @@ def test_hq_reads_spending_power_and_downloads_pdf_and_xlsx(app, live_server, pd
 
     page.locator("header.top").get_by_role("link", name="分析").click()
     page.get_by_role("link", name="会员消费力分析表").click()
-    page.locator("select[name=scope]").select_option(f"store:{org.stores[0].id}")
-    page.locator("input[name=period]").fill("2026-10")
-    page.get_by_role("button", name="查询").click()
+    page.locator("#by-month select[name=scope]").select_option(f"store:{org.stores[0].id}")
+    page.locator("#by-month input[name=period]").fill("2026-10")
+    page.get_by_role("button", name="按月查询").click()
     expect(page.get_by_role("heading", name="会员消费力分析表")).to_contain_text("1号店")
     rows = page.locator("#figures tbody tr")
     expect(rows).to_have_count(14)

@@ -3,7 +3,7 @@ from sqlalchemy import func, select
 
 from tests.sales.builders import bulk_members, sale
 from webapp.extensions import db
-from webapp.sales_models import Sale
+from webapp.models import Sale
 from webapp.services import sales
 
 
@@ -125,3 +125,35 @@ def test_admin_creates_and_revokes_tokens_on_the_page(org, login):
     secret = page.data.decode().split('<code id="secret">')[1].split("<")[0]
     assert sales.token_store(secret).id == org.stores[0].id
     assert login("hq").get("/sales/tokens").status_code == 403
+
+
+def test_fields_of_the_wrong_type_are_refused_per_item(org, client):
+    secret = _token(org)
+    for bad in ({"sale_no": {"a": 1}}, {"sale_no": ["A"]}, {"sale_no": 12}, {"sale_no": " "},
+                {"items": 0}, {"items": "2"}, {"items": 1.5}, {"amount": [1]},
+                {"sold_at": 20261005}, {"member_card": {"x": 1}}):
+        response = _post(client, secret, [_item("W1", **{"sale_no": "W1", **bad})])
+        assert response.status_code == 422, bad
+        assert [e["field"] for e in response.get_json()["errors"]] == list(bad), bad
+    response = _post(client, secret, [{"sale_no": "W2", "amount": "1"}])
+    assert sorted(e["field"] for e in response.get_json()["errors"]) == ["items", "sold_at"]
+    assert _count() == 0
+    assert _post(client, secret, [_item("W3", items=2.0)]).status_code == 200  # JSON's integer 2
+
+
+def test_the_document_states_what_the_server_checks(client):
+    sale = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["Sale"]
+    assert sale["properties"]["sale_no"]["minLength"] == 1 and "pattern" in sale["properties"]["sale_no"]
+    assert sale["properties"]["items"]["not"] == {"const": 0}
+    params = client.get("/api/v1/openapi.json").get_json()["paths"]["/analyses/churn"]["get"]["parameters"]
+    assert all("pattern" in p["schema"] for p in params)
+
+
+def test_api_errors_are_json_and_405_names_the_allowed_methods(org, client):
+    for method in ("TRACE", "PATCH", "DELETE", "PUT"):
+        response = client.open("/api/v1/sales", method=method, json={"sales": []})
+        assert response.status_code == 405 and response.is_json, method
+        assert response.headers["Allow"] == "OPTIONS, POST" and response.get_json()["error"]
+    missing = client.get("/api/v1/nothing-here")
+    assert missing.status_code == 404 and missing.is_json
+    assert client.get("/no-such-page").content_type.startswith("text/html")

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from tests.sales.builders import bulk_members, csv_file, import_sales, sale, xlsx_file
 from webapp.extensions import db
-from webapp.sales_models import MemberMonth, Sale, StoreMonth
+from webapp.models import MemberMonth, Sale, StoreMonth
 from webapp.services import sales, sales_import
 
 
@@ -54,6 +54,7 @@ def test_reimporting_the_same_file_changes_nothing(org):
     (sale("S1", "E1", "2026-10-05 10:00", "-5"), "amount", "必须大于0"),
     (sale("S1", "E1", "yesterday", "10"), "sold_at", "格式不正确"),
     (sale("S1", "E1", "2026-10-05 10:00", "10", 1.5), "items", "整数"),
+    (sale("S1", "E1", "2026-10-05 10:00", "399", 0), "items", "不能为0"),
     (sale("S1", "", "2026-10-05 10:00", "10"), "sale_no", "缺少单号"),
     (sale("S1", "E1", "2026-10-05 10:00", "10", return_of="NONE"), "return_of", "不存在"),
 ])

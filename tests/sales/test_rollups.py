@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from tests.sales.builders import bulk_members, import_sales, sale
 from webapp.extensions import db
-from webapp.sales_models import MemberMonth, StoreMonth
+from webapp.models import MemberMonth, StoreMonth
 from webapp.services import sales
 
 

@@ -245,7 +245,7 @@ def test_start_many_opens_the_first_task_with_its_deadline_and_assignee(org, dec
 def big_spender_process():
     """Starts for a member once their sales reach 1,000 yuan (like the formal-points threshold)."""
     from webapp.models import Member
-    from webapp.sales_models import Sale
+    from webapp.models import Sale
 
     def reached(member_ids):
         total = func.sum(Sale.amount_fen)

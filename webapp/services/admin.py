@@ -519,7 +519,7 @@ def save_holiday_year(*, actor: User, year: int, holidays: str, workdays: str, s
                       now: datetime | None = None) -> tuple[int, int]:
     """Replace the year's entered days (days off and make-up workdays), audit it, and close the
     year's open task. Returns (days off, make-up workdays)."""
-    from ..calendar_models import CalendarDay
+    from ..models import CalendarDay
     from ..models import Case
     from ..workflows import engine
 

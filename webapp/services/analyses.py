@@ -9,8 +9,8 @@ Conventions (SPEC §4; the seed is silent): a band includes its lower edge; spen
 spend (returns deducted) over the period; in a store's or area's analyses the members are those whose
 home store lies in the scope and the sales those made in the scope (4.3's consuming members: any
 member with a ticket there); "total members" are the valid members at the period's last day (active,
-card not expired); age is the calendar year of the period's last day minus the birth year (only the
-birth year is stored in clear); lapsed = a member who could have bought (joined before the window)
+card not expired); age is whole years at the period's last day, from the birth year and month-day
+kept in clear beside the encrypted birth date (models.Member); lapsed = a member who could have bought (joined before the window)
 and has no purchase in the last `analysis_lapse_months` calendar months. Results are rounded half up:
 percentages to one decimal, ratios to two, money to the fen. A division by zero gives no value and
 the reason instead.
@@ -18,6 +18,7 @@ the reason instead.
 from __future__ import annotations
 
 import calendar as _cal
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -25,14 +26,15 @@ from fractions import Fraction
 
 from sqlalchemy import and_, case, func, select, true
 
-from .. import clock, settings
-from ..calendar import YEARS, local_date
+from .. import clock, formatting, settings
+from ..calendar import local_date
 from ..extensions import db
 from ..i18n_labels import N_
 from ..models import AREA_ROLES, COMPANY_ROLES, Area, Member, Store, User, parse_id
-from ..permissions import in_scope
-from ..sales_models import MemberMonth, SalesTarget, StoreMonth
-from .sales import _
+from ..permissions import (SCOPE_PATTERN, OutOfScope, Scope, default_scope_code,  # noqa: F401
+                           parse_scope, scope_choices)
+from ..models import MemberMonth, SalesTarget, StoreMonth
+from ..i18n_labels import say as _
 
 KINDS = {"consumption": N_("会员消费水平分析表"), "demographics": N_("消费会员性别年龄分析表"),
          "spending-power": N_("会员消费力分析表"), "churn": N_("会员流失分析表")}
@@ -47,33 +49,7 @@ def _title(kind: str) -> str:
     return _(KINDS[kind])
 
 
-class OutOfScope(LookupError):
-    """The scope does not exist or lies outside the user's."""
-
-
 # ------------------------------------------------------------------ scope and period
-
-@dataclass(frozen=True)
-class Scope:
-    kind: str  # store | area | company
-    id: int | None
-    label: str
-
-    @property
-    def code(self) -> str:
-        return self.kind if self.id is None else f"{self.kind}:{self.id}"
-
-    def stores(self, column):
-        """SQL condition on a store id column."""
-        if self.kind == "company":
-            return true()
-        if self.kind == "area":
-            return column.in_(select(Store.id).where(Store.area_id == self.id))
-        return column == self.id
-
-    def store_ids(self) -> list[int]:
-        return list(db.session.scalars(select(Store.id).where(self.stores(Store.id))))
-
 
 @dataclass(frozen=True)
 class Period:
@@ -121,68 +97,22 @@ def month_end(ym: int) -> date:
     return date(year, month, _cal.monthrange(year, month)[1])
 
 
+# The query parameters as the OpenAPI document states them (ASCII digits; years as calendar.YEARS);
+# empty means the default. The same patterns are checked here, so the document and the server agree.
+PERIOD_PATTERN = "^((20[0-9]{2}|2100)(-(0[1-9]|1[0-2]))?)?$"
+
+
 def parse_period(raw: str) -> Period:
     """'2026-10' (a month) or '2026' (a year); the last complete month when empty."""
-    raw = (raw or "").strip()
+    raw = raw or ""
     if not raw:
         today = local_date(clock.now())
         ym = add_ym(today.year * 100 + today.month, -1)
         return Period(ym // 100, ym % 100)
-    try:
-        parts = [int(x) for x in raw.split("-")]
-        period = Period(parts[0], parts[1] if len(parts) == 2 else None)
-        if len(parts) > 2 or period.year not in YEARS or (
-                period.month is not None and not 1 <= period.month <= 12):
-            raise ValueError
-    except ValueError:
-        raise ValueError(_("期间格式应为 2026-10(月)或 2026(年)")) from None
-    return period
-
-
-def default_scope_code(user: User) -> str:
-    if user.role in COMPANY_ROLES:
-        return "company"
-    if user.role in AREA_ROLES:
-        return f"area:{user.area_id}"
-    return f"store:{user.store_id}"
-
-
-def parse_scope(user: User, raw: str) -> Scope:
-    """'store:3', 'area:1' or 'company' as the user may see it; OutOfScope otherwise."""
-    raw = (raw or "").strip() or default_scope_code(user)
-    kind, _sep, number = raw.partition(":")
-    if kind == "company" and not number:
-        if user.role not in COMPANY_ROLES:
-            raise OutOfScope(raw)
-        return Scope("company", None, settings.get("company_name"))
-    if kind not in ("store", "area") or not number.isdecimal():
-        raise ValueError(_("范围格式应为 store:门店编号、area:区域编号 或 company"))
-    object_id = parse_id(number)  # None beyond any id: no such store or area
-    if kind == "area":
-        area = db.session.get(Area, object_id) if object_id else None
-        if area is None or not (user.role in COMPANY_ROLES or (
-                user.role in AREA_ROLES and user.area_id == area.id)):
-            raise OutOfScope(raw)
-        return Scope("area", area.id, area.name)
-    store = db.session.get(Store, object_id) if object_id else None
-    if store is None or not in_scope(user, store.id, store.area_id):
-        raise OutOfScope(raw)
-    return Scope("store", store.id, store.name)
-
-
-def scope_choices(user: User) -> list[tuple[str, str]]:
-    """The scopes the user may pick on the analysis pages, widest first."""
-    out = []
-    if user.role in COMPANY_ROLES:
-        out.append(("company", _("全公司")))
-        out += [(f"area:{a.id}", a.name) for a in db.session.scalars(select(Area).order_by(Area.name))]
-    elif user.role in AREA_ROLES and user.area_id:
-        out.append((f"area:{user.area_id}", db.session.get(Area, user.area_id).name))
-    stores = select(Store).order_by(Store.code)
-    for store in db.session.scalars(stores):
-        if in_scope(user, store.id, store.area_id):
-            out.append((f"store:{store.id}", f"{store.code} {store.name}"))
-    return out
+    if not re.fullmatch(PERIOD_PATTERN, raw):
+        raise ValueError(_("期间格式应为 2026-10(月)或 2026(年)"))
+    year, _sep, month = raw.partition("-")
+    return Period(int(year), int(month) if month else None)
 
 
 # ------------------------------------------------------------------ results
@@ -202,12 +132,7 @@ class Figure:
 
     @property
     def display(self) -> str:
-        if self.value is None:
-            return DASH
-        if self.unit == "%":
-            text = f"{self.value}"
-            return (text[:-2] if text.endswith(".0") else text) + "%"  # 20%, 42.9%, as the seed
-        return f"{self.value}"
+        return show(self.value, self.unit)
 
     def as_json(self) -> dict:
         return {"no": self.no, "key": self.key, "label": self.label, "formula": self.formula,
@@ -231,17 +156,22 @@ class Report:
     scope: Scope
     period: Period
     figures: list[Figure]
-    inputs: list[tuple[str, str]]
+    inputs: list[tuple[str, object, str]]  # label, value (a count, or yuan as Decimal), unit
     chart: Chart
     trend: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def input_texts(self) -> list[tuple[str, str]]:
+        """The exported data as (label, text) for pages, PDFs and JSON."""
+        return [(label, show(value, unit)) for label, value, unit in self.inputs]
 
     def as_json(self) -> dict:
         return {"kind": self.kind, "title": self.title,
                 "scope": {"code": self.scope.code, "kind": self.scope.kind, "id": self.scope.id,
                           "label": self.scope.label},
                 "period": {"code": self.period.code, "label": self.period.label},
-                "inputs": [{"label": k, "value": v} for k, v in self.inputs],
+                "inputs": [{"label": k, "value": v} for k, v in self.input_texts],
                 "figures": [f.as_json() for f in self.figures],
                 "chart": {"title": self.chart.title, "unit": self.chart.unit,
                           "labels": self.chart.labels,
@@ -249,6 +179,17 @@ class Report:
                 "trend": [{k: (str(v) if isinstance(v, Decimal) else v) for k, v in row.items()}
                           for row in self.trend],
                 "notes": self.notes}
+
+
+def show(value, unit: str) -> str:
+    """A figure or an input as text: the product's one percent and one money format."""
+    if value is None:
+        return DASH
+    if unit == "%":
+        return formatting.percent(value)
+    if unit == "yuan":
+        return formatting.yuan(Fraction(value) * 100)
+    return f"{value}"
 
 
 def _round(value: Fraction, places: str) -> Decimal:
@@ -278,9 +219,7 @@ def ratio(num, den, reason: str, places: str = "0.01") -> tuple[Decimal | None, 
 
 
 def yuan_text(fen: int | Fraction | None) -> str:
-    if fen is None:
-        return DASH
-    return f"{_round(Fraction(fen) / 100, '0.01')}"
+    return DASH if fen is None else formatting.yuan(fen)
 
 
 # ------------------------------------------------------------------ shared queries
@@ -358,19 +297,29 @@ def consumption(scope: Scope, period: Period) -> Report:
         figures.append(Figure(f"2.{i + 1}", f"band_{i + 1}", _("%(band)s消费段占比", band=label),
                               _("该消费段会员数 / 消费会员数"), f"{count} / {consuming}", value, "%",
                               reason))
-    inputs = [(_("有效会员总数"), str(total)), (_("消费会员数"), str(consuming))]
-    inputs += [(_("%(band)s消费会员数", band=label), str(n)) for label, n in zip(labels, bands)]
+    inputs = [(_("有效会员总数"), total, "count"), (_("消费会员数"), consuming, "count")]
+    inputs += [(_("%(band)s消费会员数", band=label), n, "count") for label, n in zip(labels, bands)]
     chart = Chart(_("各消费水平段占比"), labels, [f.value for f in figures[1:]])
     return Report("consumption", _title("consumption"), scope, period, figures, inputs, chart)
 
 
 # ------------------------------------------------------------------ 4.2 gender and age
 
+def age_at(day: date):
+    """SQL: whole years of age at `day` — one less while that year's birthday is still to come.
+
+    From the clear birth year and month-day (MMDD); a member without a month-day (none on record)
+    counts by year only. Plain integer arithmetic, the same on SQLite and PostgreSQL.
+    """
+    not_yet = case((Member.birth_month_day > day.month * 100 + day.day, 1), else_=0)
+    return day.year - Member.birth_year - not_yet
+
+
 def demographics(scope: Scope, period: Period) -> Report:
     """4.2 消费会员性别年龄分析: gender shares and age bands of the consuming members."""
     edges = age_edges()
     spend = _spend(scope, period)
-    age = period.last_day.year - Member.birth_year
+    age = age_at(period.last_day)
     row = db.session.execute(
         select(func.count(), func.sum(case((Member.gender == "M", 1), else_=0)),
                func.sum(case((Member.gender == "F", 1), else_=0)),
@@ -389,8 +338,9 @@ def demographics(scope: Scope, period: Period) -> Report:
         figures.append(Figure("2", f"age_{i + 1}", _("%(band)s消费会员占比", band=label),
                               _("该年龄段消费会员数 / 消费会员数"), f"{count} / {consuming}", value,
                               "%", reason))
-    inputs = [(_("消费会员数"), str(consuming)), (_("男性"), str(male)), (_("女性"), str(female))]
-    inputs += [(label, str(n)) for label, n in zip(labels, bands)]
+    inputs = [(_("消费会员数"), consuming, "count"), (_("男性"), male, "count"),
+              (_("女性"), female, "count")]
+    inputs += [(label, n, "count") for label, n in zip(labels, bands)]
     notes = [_("%(n)s 名消费会员没有出生年份,未计入年龄段", n=unknown)] if unknown else []
     chart = Chart(_("消费会员性别与年龄段占比"), [_("男性"), _("女性"), *labels],
                   [f.value for f in figures])
@@ -526,20 +476,26 @@ def _ticket_growth(cur: Totals, other: Totals | None, reason: str):
 
 
 def _power_inputs(cur: Totals, ly: Totals, prev: Totals | None, buyers: int, goal) -> list:
-    out = [(_("销售额(元)"), yuan_text(cur.sales)), (_("会员销售额(元)"), yuan_text(cur.member_sales)),
-           (_("会员客单数"), str(cur.member_tickets)), (_("总客单数"), str(cur.tickets)),
-           (_("消费会员数"), str(buyers)), (_("会员购买商品数量"), str(cur.member_items)),
-           (_("目标销售额(元)"), yuan_text(goal)),
-           (_("去年同期销售额(元)"), yuan_text(ly.sales)),
-           (_("去年同期会员销售额(元)"), yuan_text(ly.member_sales)),
-           (_("去年同期会员客单价(元)"), yuan_text(ly.member_ticket)),
-           (_("去年同期会员客单数"), str(ly.member_tickets))]
+    out = [(_("销售额(元)"), _yuan(cur.sales), "yuan"),
+           (_("会员销售额(元)"), _yuan(cur.member_sales), "yuan"),
+           (_("会员客单数"), cur.member_tickets, "count"), (_("总客单数"), cur.tickets, "count"),
+           (_("消费会员数"), buyers, "count"), (_("会员购买商品数量"), cur.member_items, "count"),
+           (_("目标销售额(元)"), _yuan(goal), "yuan"),
+           (_("去年同期销售额(元)"), _yuan(ly.sales), "yuan"),
+           (_("去年同期会员销售额(元)"), _yuan(ly.member_sales), "yuan"),
+           (_("去年同期会员客单价(元)"), _yuan(ly.member_ticket), "yuan"),
+           (_("去年同期会员客单数"), ly.member_tickets, "count")]
     if prev is not None:
-        out += [(_("上期销售额(元)"), yuan_text(prev.sales)),
-                (_("上期会员销售额(元)"), yuan_text(prev.member_sales)),
-                (_("上期会员客单价(元)"), yuan_text(prev.member_ticket)),
-                (_("上期会员客单数"), str(prev.member_tickets))]
+        out += [(_("上期销售额(元)"), _yuan(prev.sales), "yuan"),
+                (_("上期会员销售额(元)"), _yuan(prev.member_sales), "yuan"),
+                (_("上期会员客单价(元)"), _yuan(prev.member_ticket), "yuan"),
+                (_("上期会员客单数"), prev.member_tickets, "count")]
     return out
+
+
+def _yuan(fen: int | Fraction | None) -> Decimal | None:
+    """Fen as a yuan Decimal rounded to the fen (an input value; shown by show())."""
+    return None if fen is None else _round(Fraction(fen) / 100, "0.01")
 
 
 # ------------------------------------------------------------------ 4.4 churn
@@ -606,9 +562,9 @@ def churn(scope: Scope, period: Period) -> Report:
                f"{end['lapsed']} − {start['lapsed']}", Decimal(count), "count"),
         Figure("2", "churn_rate", _("%(u)s会员流失率", u=unit), _("会员流失数 / 期末有效会员总数"),
                f"{count} / {end['members']}", rate, "%", reason)]
-    inputs = [(_("期末有效会员总数"), str(end["members"])),
-              (_("期末流失会员总数(%(n)s个月以上未消费)", n=lapse), str(end["lapsed"])),
-              (_("期初流失会员总数"), str(start["lapsed"]))]
+    inputs = [(_("期末有效会员总数"), end["members"], "count"),
+              (_("期末流失会员总数(%(n)s个月以上未消费)", n=lapse), end["lapsed"], "count"),
+              (_("期初流失会员总数"), start["lapsed"], "count")]
     chart = Chart(_("近12个月会员流失率"), [row["month"] for row in trend],
                   [row["rate"] for row in trend], "%", "line")
     return Report("churn", _title("churn"), scope, period, figures, inputs, chart, trend=trend)

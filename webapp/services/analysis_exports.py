@@ -6,12 +6,16 @@ from decimal import Decimal
 
 from markupsafe import Markup, escape
 
-from .. import clock, settings
-from ..formatting import local_time
-from .analyses import Report
-from .sales import _
+from .. import clock, formatting, settings, spreadsheet
+from ..formatting import DASH, local_time
+from .analyses import Report, show
+from ..i18n_labels import say as _
 
 COLORS = ("#1f5fbf", "#c77700")
+# On the SVG itself: WeasyPrint does not apply the page's CSS to inline SVG text, so without it the
+# PDF chart fell back to Noto Sans CJK JP and DejaVu. The product's Simplified Chinese subset first
+# (webapp/pdf.py, scripts/build_fonts.py), then the full system font; a browser uses the latter.
+FONT = "CRM Sans GB, Noto Sans CJK SC, sans-serif"
 
 
 # ------------------------------------------------------------------ SVG chart
@@ -30,15 +34,6 @@ def _scale(values: list[Decimal | None]) -> tuple[Decimal, Decimal]:
     return low, (high if high != low else low + 1)
 
 
-def _fmt(value: Decimal | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    text = f"{value}"
-    if unit == "%":
-        return (text[:-2] if text.endswith(".0") else text) + "%"
-    return text
-
-
 def _bar_svg(chart, width: int) -> Markup:
     label_w, row_h, top, right = 210, 24, 30, 70
     height = top + row_h * len(chart.values) + 10
@@ -46,7 +41,7 @@ def _bar_svg(chart, width: int) -> Markup:
     span = width - label_w - right
     x0 = label_w + float((0 - low) / (high - low)) * span  # display geometry only, not money
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
-             f'width="{width}" height="{height}" role="img" aria-label="{escape(chart.title)}">',
+             f'width="{width}" height="{height}" role="img" aria-label="{escape(chart.title)}" font-family="{FONT}">',
              f'<text x="0" y="16" font-size="14">{escape(chart.title)}</text>',
              f'<line x1="{x0:.1f}" y1="{top - 4}" x2="{x0:.1f}" y2="{height - 6}" stroke="#888" '
              f'stroke-width="1"/>']
@@ -61,7 +56,7 @@ def _bar_svg(chart, width: int) -> Markup:
             parts.append(f'<rect x="{left:.1f}" y="{y + 4}" width="{bar_w:.1f}" height="{row_h - 8}" '
                          f'fill="{color}"/>')
             parts.append(f'<text x="{max(x0, x1) + 4:.1f}" y="{y + 15}" font-size="12">'
-                         f'{escape(_fmt(value, chart.unit))}</text>')
+                         f'{escape(show(value, chart.unit))}</text>')
         else:
             parts.append(f'<text x="{x0 + 4:.1f}" y="{y + 15}" font-size="12" fill="#888">—</text>')
     parts.append("</svg>")
@@ -79,7 +74,7 @@ def _line_svg(chart, width: int) -> Markup:
 
     zero_y = xy(0, Decimal(0))[1]
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
-             f'width="{width}" height="{height}" role="img" aria-label="{escape(chart.title)}">',
+             f'width="{width}" height="{height}" role="img" aria-label="{escape(chart.title)}" font-family="{FONT}">',
              f'<text x="0" y="16" font-size="14">{escape(chart.title)}</text>',
              f'<line x1="{left}" y1="{zero_y:.1f}" x2="{width - 20}" y2="{zero_y:.1f}" stroke="#888"/>']
     points = [(i, v) for i, v in enumerate(chart.values) if v is not None]
@@ -90,7 +85,7 @@ def _line_svg(chart, width: int) -> Markup:
         x, y = xy(i, v)
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{COLORS[0]}"/>')
         parts.append(f'<text x="{x:.1f}" y="{y - 7:.1f}" font-size="10" text-anchor="middle">'
-                     f'{escape(_fmt(v, chart.unit))}</text>')
+                     f'{escape(show(v, chart.unit))}</text>')
     for i, label in enumerate(chart.labels):
         x = xy(i, Decimal(0))[0]
         parts.append(f'<text x="{x:.1f}" y="{height - 18}" font-size="10" text-anchor="middle">'
@@ -111,7 +106,9 @@ def headings() -> dict:
 
 
 def filename(report: Report, ext: str) -> str:
-    return f"{report.title}-{report.scope.label}-{report.period.code}.{ext}"
+    """The download's name; control characters of a store's name would break the header."""
+    name = f"{report.title}-{report.scope.label}-{report.period.code}"
+    return "".join(c for c in name if c.isprintable() and c not in '/\\"') + f".{ext}"
 
 
 def ascii_filename(report: Report, ext: str) -> str:
@@ -127,7 +124,7 @@ def pdf(report: Report) -> bytes:
 
     return render_pdf("analysis_report.html", report=report, svg=chart_svg(report, 640),
                       h=headings(), company=settings.get("company_name"),
-                      printed=local_time(clock.now()), lang=_lang())
+                      printed=local_time(clock.now()), lang=_lang(), percent=formatting.percent)
 
 
 def _lang() -> str:
@@ -138,8 +135,12 @@ def _lang() -> str:
 
 # ------------------------------------------------------------------ xlsx
 
+FORMATS = {"%": formatting.PERCENT_FORMAT, "yuan": formatting.MONEY_FORMAT, "ratio": "0.00",
+           "count": "0"}
+
+
 def xlsx(report: Report) -> bytes:
-    """The table, its inputs and a native Excel chart, so HQ can keep working in Excel."""
+    """The table, its inputs and a native Excel chart of exactly the page's chart, printable on A4."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
@@ -147,72 +148,85 @@ def xlsx(report: Report) -> bytes:
     sheet = book.active
     sheet.title = _("分析表")
     h = headings()
-    sheet.append([report.title])
+    spreadsheet.append(sheet, [report.title])
     sheet["A1"].font = Font(size=14, bold=True)
-    sheet.append([h["scope"], report.scope.label, h["period"], report.period.label])
+    spreadsheet.append(sheet, [h["scope"], report.scope.label, h["period"], report.period.label])
     sheet.append([])
-    first = sheet.max_row + 1
-    sheet.append([h["no"], h["label"], h["formula"], h["inputs"], h["result"], h["reason"]])
+    first = spreadsheet.append(sheet, [h["no"], h["label"], h["formula"], h["inputs"], h["result"],
+                                       h["reason"]])
     for f in report.figures:
-        sheet.append([f.no, f.label, f.formula, f.inputs, _cell(f.value, f.unit), f.reason])
-        _number_format(sheet.cell(row=sheet.max_row, column=5), f.unit)
-    last = sheet.max_row
+        spreadsheet.append(sheet, [f.no, f.label, f.formula, f.inputs, _cell(f.value, f.unit), f.reason],
+                           {5: FORMATS[f.unit]})
+    last = sheet._current_row
     for cell in sheet[first]:
         cell.font = Font(bold=True)
     sheet.append([])
-    sheet.append([h["data"], h["value"]])
-    for label, value in report.inputs:
-        sheet.append([label, value])
+    # label under 指标 (B), value under 结果 (E): the wide and the number columns of the table
+    spreadsheet.append(sheet, [None, h["data"], None, None, h["value"]])
+    for label, value, unit in report.inputs:
+        spreadsheet.append(sheet, [None, label, None, None, _cell(value, unit)], {5: FORMATS[unit]})
     if report.trend:
         _trend_sheet(book, report, h)
+        chart_rows = 16
     else:
-        _bar_chart(sheet, report, first, last)
+        chart_rows = _bar_chart(sheet, report, h)
     for column, w in zip("ABCDEF", (8, 30, 40, 26, 12, 24)):
         sheet.column_dimensions[column].width = w
     for row in sheet.iter_rows(min_row=first, max_row=last):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="center")
+    spreadsheet.print_setup(sheet, header_row=first, last_column="F",
+                            last_row=sheet._current_row + chart_rows)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def _cell(value: Decimal | None, unit: str):
-    if value is None:
-        return "—"
-    return value / 100 if unit == "%" else value
+def _cell(value, unit: str):
+    """A number as the spreadsheet keeps it (percentages in points, see PERCENT_FORMAT); '—' if none."""
+    return DASH if value is None else value
 
 
-def _number_format(cell, unit: str) -> None:
-    cell.number_format = {"%": "0.0%", "yuan": "#,##0.00", "ratio": "0.00", "count": "0"}[unit]
+def _bar_chart(sheet, report: Report, h: dict) -> int:
+    """The page chart's own labels and values as a small block, and a bar chart of exactly those.
 
-
-def _bar_chart(sheet, report: Report, first: int, last: int) -> None:
+    Returns how many rows the chart covers below the block (for the print area).
+    """
     from openpyxl.chart import BarChart, Reference
 
+    sheet.append([])
+    spreadsheet.append(sheet, [None, h["chart"], None, None, report.chart.title])
+    lo = sheet._current_row + 1
+    for label, value in zip(report.chart.labels, report.chart.values):
+        spreadsheet.append(sheet, [None, label, None, None, _cell(value, report.chart.unit)],
+                           {5: FORMATS[report.chart.unit]})
+    hi = sheet._current_row
     chart = BarChart()
     chart.type = "bar"
     chart.title = report.chart.title
-    chart.y_axis.numFmt = "0%"
+    chart.y_axis.numFmt = formatting.PERCENT_FORMAT if report.chart.unit == "%" else "0.00"
+    chart.x_axis.scaling.orientation = "maxMin"  # first row on top, as in the table
     chart.legend = None
-    rows = [i for i, f in enumerate(report.figures, start=first + 1) if f.unit == "%"]
-    lo, hi = min(rows), max(rows)
     chart.add_data(Reference(sheet, min_col=5, min_row=lo, max_row=hi), titles_from_data=False)
     chart.set_categories(Reference(sheet, min_col=2, min_row=lo, max_row=hi))
-    chart.height, chart.width = 9 + 0.4 * (hi - lo), 18
-    sheet.add_chart(chart, f"H{first}")
+    chart.height, chart.width = 6 + 0.55 * (hi - lo + 1), 24
+    sheet.add_chart(chart, f"A{hi + 2}")
+    return int(chart.height / 0.5) + 2  # rows of the default height (about 0.5 cm)
 
 
 def _trend_sheet(book, report: Report, h: dict) -> None:
-    """The monthly churn on its own sheet; its line chart goes there and beside the table."""
+    """The monthly churn on its own sheet; its line chart goes there and below the table."""
     sheet = book.create_sheet(h["trend"])
-    sheet.append([h["month"], h["members"], h["lapsed_start"], h["lapsed_end"], h["churn"], h["rate"]])
+    spreadsheet.append(sheet, [h["month"], h["members"], h["lapsed_start"], h["lapsed_end"], h["churn"],
+                               h["rate"]])
     for row in report.trend:
-        sheet.append([row["month"], row["members"], row["lapsed_start"], row["lapsed_end"],
-                      row["churn"], _cell(row["rate"], "%")])
-        _number_format(sheet.cell(row=sheet.max_row, column=6), "%")
-    sheet.add_chart(_trend_chart(sheet, report), "H2")
-    book.active.add_chart(_trend_chart(sheet, report), "H4")
+        spreadsheet.append(sheet, [row["month"], row["members"], row["lapsed_start"], row["lapsed_end"],
+                                   row["churn"], _cell(row["rate"], "%")], {6: FORMATS["%"]})
+    for column in "ABCDEF":
+        sheet.column_dimensions[column].width = 14
+    sheet.add_chart(_trend_chart(sheet, report), f"A{sheet.max_row + 2}")
+    spreadsheet.print_setup(sheet, header_row=1, last_column="F", last_row=sheet.max_row + 18)
+    book.active.add_chart(_trend_chart(sheet, report), f"A{book.active._current_row + 2}")
 
 
 def _trend_chart(sheet, report: Report):
@@ -220,7 +234,7 @@ def _trend_chart(sheet, report: Report):
 
     chart = LineChart()
     chart.title = report.chart.title
-    chart.y_axis.numFmt = "0.0%"
+    chart.y_axis.numFmt = formatting.PERCENT_FORMAT
     chart.legend = None
     chart.add_data(Reference(sheet, min_col=6, min_row=1, max_row=sheet.max_row),
                    titles_from_data=True)

@@ -12,7 +12,7 @@ from io import BytesIO
 
 from sqlalchemy import and_, case, func, or_, select
 
-from .. import clock, permissions
+from .. import clock, formatting, permissions, spreadsheet
 from ..calendar import add_months, local_midnight_utc
 from ..extensions import db
 from ..i18n_labels import N_, Refusal
@@ -109,8 +109,7 @@ HEADERS = (N_("门店"), N_("受理数"), N_("24小时内回复率"), N_("48小�
 
 def table(rows: list[Row]) -> list[list]:
     """The compliance table as plain cells ('—' where a rate has nothing to divide)."""
-    def show(x):
-        return "—" if x is None else f"{x}%"
+    show = formatting.percent
     return [[r.name, r.received, show(r.rates["reply"]), show(r.rates["solution"]),
              show(r.rates["revisit"]), "—" if r.satisfaction is None else str(r.satisfaction),
              r.open_breaches, r.late] for r in rows]
@@ -124,19 +123,20 @@ def xlsx(rows: list[Row], title: str) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "投诉处理达标"
-    ws.append([title])
-    ws.append(list(HEADERS))
-    for r in rows:
-        ws.append([r.name, r.received] + [float(r.rates[k]) if r.rates[k] is not None else None
-                                         for k in ("reply", "solution", "revisit")]
-                  + [float(r.satisfaction) if r.satisfaction is not None else None,
-                     r.open_breaches, r.late])
+    spreadsheet.append(ws, [title])
+    spreadsheet.append(ws, list(HEADERS))
+    for r in rows:  # store names are text, never formulas (spreadsheet.append)
+        spreadsheet.append(ws, [r.name, r.received] + [
+            float(r.rates[k]) if r.rates[k] is not None else None for k in ("reply", "solution", "revisit")]
+            + [float(r.satisfaction) if r.satisfaction is not None else None, r.open_breaches, r.late],
+            dict.fromkeys((3, 4, 5), formatting.PERCENT_FORMAT))
     chart = BarChart()
     chart.title, chart.y_axis.title = "按时率（%）", "%"
     last = 2 + len(rows)
     chart.add_data(Reference(ws, min_col=3, max_col=5, min_row=2, max_row=last), titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=1, min_row=3, max_row=last))
-    ws.add_chart(chart, "J2")
+    ws.add_chart(chart, f"A{last + 2}")
+    spreadsheet.print_setup(ws, header_row=2, last_column="H", last_row=last + 18)
     out = BytesIO()
     wb.save(out)
     return out.getvalue()

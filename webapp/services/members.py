@@ -31,7 +31,8 @@ def search(user: User, *, q: str = "", tier: str = "", status: str = "", limit: 
             hit = find_by_mobile(q)
             query = query.where(Member.id == (hit.id if hit else -1))
         except InvalidMobile:
-            query = query.where(or_(Member.card_no == q, Member.name.contains(q)))
+            query = query.where(or_(Member.card_no == q, Member.previous_card_no == q,
+                                    Member.name.contains(q)))
     if tier:
         query = query.where(Member.tier == tier)
     if status:

@@ -25,7 +25,7 @@ from ..calendar import local_date, local_midnight_utc
 from ..extensions import db
 from ..i18n_labels import N_, Refusal
 from ..models import AuditEvent, Member, PointsEntry, TZDateTime, User
-from ..sales_models import Sale
+from ..models import Sale
 from ..workflows.engine import ids_in
 from ..outbox import queue_sms
 

@@ -71,7 +71,9 @@ def _apply(member: Member, data: dict) -> None:
                 "birth_date", "anniversary") else value)
     member.mobile = e164[3:]  # stored as the 11 national digits, shown masked
     member.mobile_hash = lookup_hash(e164)
-    member.birth_year = data["birth_date"].year if data.get("birth_date") else None
+    born = data.get("birth_date")  # year and month-day stay clear for ages (models.Member)
+    member.birth_year = born.year if born else None
+    member.birth_month_day = born.month * 100 + born.day if born else None
 
 
 def register(*, actor: User, store: Store, data: dict, now: datetime | None = None) -> Case:

@@ -8,14 +8,13 @@ already stored with the same content is skipped, one stored with other content i
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
-from flask import has_request_context
-from flask_babel import gettext
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -24,9 +23,10 @@ from .. import clock
 from ..calendar import TZ, YEARS
 from ..crypto import lookup_hash
 from ..extensions import db
+from ..i18n_labels import say as _
 from ..models import Member, Store, User
 from ..permissions import in_scope
-from ..sales_models import ApiToken, MemberMonth, Sale, SalesTarget, StoreMonth
+from ..models import ApiToken, MemberMonth, Sale, SalesTarget, StoreMonth
 from ..workflows import engine
 from . import points
 from .registration import InvalidMobile, normalise_mobile
@@ -35,13 +35,6 @@ MAX_AMOUNT_FEN = 10_000_000_00  # ten million yuan on one ticket is a typing err
 MAX_ITEMS = 100_000
 CHUNK = 500  # IN-list size for the look-ups
 _R = aliased(Sale, name="ret")  # a return, joined to its original sale
-
-
-def _(message: str, **values) -> str:
-    """gettext in a request; the Chinese message itself in jobs, scripts and the demo loader."""
-    if has_request_context():
-        return gettext(message, **values)
-    return message % values if values else message
 
 
 class SaleError(ValueError):
@@ -151,24 +144,30 @@ def parse_time(raw) -> datetime:
 
 # ------------------------------------------------------------------ validating a batch
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 class _Lookups:
     """Stores, members, associates and stored sales a batch refers to, fetched in bulk."""
 
     def __init__(self, rows: list[dict]):
         self.stores = {s.code: s for s in db.session.scalars(select(Store))}
-        cards = {str(r.get("member_card") or "").strip() for r in rows} - {""}
-        self.cards = self._fetch(Member.card_no, cards)
+        cards = {c for c in (str(r.get("member_card") or "").strip() for r in rows)
+                 if c and not _CONTROL.search(c)}  # a NUL would fail the query on PostgreSQL
+        # a temporary card number replaced by the formal one still names the member
+        self.cards = self._fetch(Member.previous_card_no, cards) | self._fetch(Member.card_no, cards)
         hashes = {}
         for r in rows:
             try:
                 mobile = str(r.get("member_mobile") or "").strip()
-                if mobile:
+                if mobile and not _CONTROL.search(mobile):
                     hashes[mobile] = lookup_hash(normalise_mobile(mobile))
             except InvalidMobile:
                 pass
         by_hash = self._fetch(Member.mobile_hash, set(hashes.values()))
         self.mobiles = {m: by_hash.get(h) for m, h in hashes.items()}
-        names = {str(r.get("associate") or "").strip() for r in rows} - {""}
+        names = {n for n in (str(r.get("associate") or "").strip() for r in rows)
+                 if n and not _CONTROL.search(n)}
         self.users = {u.username: u for u in self._rows(select(User), User.username, names)}
 
     @staticmethod
@@ -212,6 +211,11 @@ def _parse_row(row: dict, line: int, found: _Lookups, errors: list, *, actor, to
         raw = row.get(key)
         return raw.strip() if isinstance(raw, str) else raw
 
+    bad = [key for key, raw in row.items() if isinstance(raw, str) and _CONTROL.search(raw)]
+    for key in bad:  # PostgreSQL refuses NUL in text: a row error, not a failed transaction
+        errors.append(RowError(line, key, _("含有不可见的控制字符")))
+    if bad:
+        return None
     store = _row_store(value("store_code"), line, found, errors, actor=actor, token_store=token_store)
     sale_no = str(value("sale_no") or "").strip()
     if not sale_no:
@@ -229,6 +233,8 @@ def _parse_row(row: dict, line: int, found: _Lookups, errors: list, *, actor, to
     return_of = str(value("return_of") or "").strip() or None
     if "amount" in parsed:
         _check_sign(parsed, return_of, line, errors)
+    if parsed.get("items") == 0:  # a ticket sells (or a return takes back) at least one item
+        errors.append(RowError(line, "items", _("件数不能为0")))
     if errors or store is None:
         return None
     sign = -1 if return_of else 1

@@ -17,7 +17,7 @@ from flask import current_app
 
 from ..models import User
 from . import sales
-from .sales import _
+from ..i18n_labels import say as _
 
 # (key, Chinese header as the tills export it, English header also accepted, required)
 COLUMNS = (
@@ -73,10 +73,6 @@ def read_rows(data: bytes, filename: str) -> list[dict]:
         if not any(c not in (None, "") for c in cells):
             continue
         row = {key: (cells[i] if i < len(cells) else None) for key, i in index.items()}
-        if any(isinstance(c, str) and CONTROL.search(c) for c in row.values()):
-            # A NUL no database column takes (PostgreSQL refuses it): this row, by its line.
-            raise ImportFileError(_("第 %(line)s 行含有不允许的控制字符（如空字符），请删除后重新上传",
-                                    line=line))
         row["_line"] = line
         rows.append(row)
         if len(rows) > MAX_ROWS:
@@ -109,7 +105,15 @@ def _csv_table(data: bytes):
             continue
     else:
         raise ImportFileError(_("无法识别文件编码,请另存为 UTF-8 CSV"))
-    return iter(csv.reader(io.StringIO(text_data)))
+    return _csv_rows(csv.reader(io.StringIO(text_data)))
+
+
+def _csv_rows(reader):
+    """The reader's rows; a line csv cannot read (a field over its limit) is a clear refusal."""
+    try:
+        yield from reader
+    except csv.Error:
+        raise ImportFileError(_("第 %(line)s 行无法读取：单元格过长或引号不配对", line=reader.line_num)) from None
 
 
 def _xlsx_table(data: bytes):

@@ -4,6 +4,8 @@ from flask import Blueprint, abort, flash, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from .. import clock
+from ..calendar import local_date
 from ..services import analyses, analysis_exports
 from .sales import template_helpers
 from .util import require, send_download
@@ -38,7 +40,16 @@ def page(kind: str = "consumption"):
                            scopes=analyses.scope_choices(current_user),
                            scope=request.args.get("scope") or analyses.default_scope_code(current_user),
                            period=request.args.get("period") or analyses.parse_period("").code,
-                           h=analysis_exports.headings()), 200 if report else 400
+                           years=_years(report), h=analysis_exports.headings()), 200 if report else 400
+
+
+def _years(report) -> list[int]:
+    """The year picker: this year and the nine before, and the shown report's year if older."""
+    this_year = local_date(clock.now()).year
+    years = list(range(this_year, this_year - 10, -1))
+    if report is not None and report.period.year not in years:
+        years.append(report.period.year)
+    return years
 
 
 @bp.route("/<kind>.pdf")

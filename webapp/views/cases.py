@@ -9,6 +9,7 @@ from ..extensions import db
 from ..forms.cases import DecisionForm
 from ..forms.registration import RegistrationForm
 from ..models import AuditEvent, Case, parse_id
+from ..outbox import script_text
 from ..services import cases as case_service
 from ..services import members as member_service
 from ..workflows import engine
@@ -29,7 +30,11 @@ def detail(case_id: int):
     fields = {f.name: f.label.text for f in RegistrationForm(meta={"csrf": False})}
     member = case.member if case.member and permissions.can(current_user, "member.view",
                                                              case.member) else None
+    spec = engine.get_process(case.process).tasks.get(case.state)
+    script = (script_text(spec.script, case.member) if spec and spec.script and member and
+              case.closed_at is None else None)
     return render_template("case.html", case=case, events=events, form=DecisionForm(), fields=fields,
+                           script=script,
                            process=engine.get_process(case.process),
                            actions=engine.allowed_transitions(current_user, case),
                            chosen=request.args.get("act", ""), member=member,

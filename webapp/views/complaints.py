@@ -11,7 +11,7 @@ from ..charts import bar_chart
 from ..extensions import db
 from ..formatting import TZ
 from ..forms.complaints import STEP_FIELDS, ComplaintForm, StepForm
-from ..models import COMPANY_ROLES, AuditEvent, Area, Case, Store, Task, parse_id
+from ..models import AuditEvent, Case, Store, Task, parse_id
 from ..services import complaint_stats, complaints
 from ..services.sales import parse_month
 from ..workflows import engine
@@ -154,7 +154,9 @@ def form_pdf(case_id: int):
     from ..services.complaint_forms import complaint_pdf
 
     case = _complaint_case(case_id)
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+    return send_download(complaint_pdf(reader=current_user, complaints=[case.complaint]),
+                         name=f"投诉处理表-{case.id}.pdf", ascii_name=f"complaint-{case.id}.pdf",
+                         mimetype="application/pdf", as_attachment=False)
 
 
 @bp.post("/batch")
@@ -198,18 +200,19 @@ def compliance():
 
 
 def _scope_args():
-    scope = request.args.get("scope") or _default_scope()
-    scope_id = parse_id(request.args.get("scope_id"))
-    if scope not in ("store", "area", "company") or (request.args.get("scope_id")
-                                                     and scope_id is None):
-        abort(404)
-    if scope_id is None:
-        scope_id = current_user.store_id if scope == "store" else current_user.area_id
+    """The compliance page's scope (scope=store&scope_id=3, the page's own two fields) read by
+    permissions.parse_scope like every other page, export and the API; outside the user's: 404."""
+    kind = request.args.get("scope") or ""
+    raw_id = request.args.get("scope_id") or ""
+    code = kind if kind in ("", "company") or not raw_id else f"{kind}:{raw_id}"
+    if kind in ("store", "area") and not raw_id:
+        code = ""  # the user's own store or area
     try:
+        scope = permissions.parse_scope(current_user, code)
         month = _month(request.args.get("month") or clock.now().astimezone(TZ).strftime("%Y-%m"))
-    except ValueError:
+    except (ValueError, permissions.OutOfScope):
         abort(404)
-    return scope, scope_id, month
+    return scope.kind, scope.id, month
 
 
 def _month(raw: str) -> date:
@@ -219,22 +222,13 @@ def _month(raw: str) -> date:
     return date(ym // 100, ym % 100, 1)
 
 
-def _default_scope() -> str:
-    if current_user.role in COMPANY_ROLES:
-        return "company"
-    return "area" if current_user.area_id else "store"
-
-
 def _scope_choices():
-    options = []
-    if current_user.role in COMPANY_ROLES:
-        options.append(("company", None, _("全公司")))
-        for area in db.session.scalars(select(Area).order_by(Area.name)):
-            options.append(("area", area.id, area.name))
-    elif current_user.area_id:
-        options.append(("area", current_user.area_id, current_user.area.name))
-    options += [("store", sid, name) for sid, name in _stores()]
-    return options
+    """(kind, id, name) of the scopes the user may pick, from permissions.scope_choices."""
+    out = []
+    for code, name in permissions.scope_choices(current_user):
+        kind, _sep, number = code.partition(":")
+        out.append((kind, int(number) if number else None, name))
+    return out
 
 
 def _complaint_case(case_id: int) -> Case:

@@ -1,7 +1,8 @@
 """Error pages in the user's language; CSRF failures explained instead of a bare 400."""
-from flask import render_template, request
+from flask import jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
 
@@ -10,11 +11,23 @@ MESSAGES = {400: _l("请求无效"), 403: _l("您没有权限访问此页面"), 
 
 
 def register(app) -> None:
-    def page(code: int, message: str | None = None):
-        return render_template("error.html", code=code, message=message or MESSAGES[code]), code
+    def page(code: int, message: str | None = None, error: HTTPException | None = None):
+        # a 405 names the methods the URL has (RFC 9110), on pages and in the API alike
+        headers = {"Allow": ", ".join(sorted(error.valid_methods))} if getattr(
+            error, "valid_methods", None) else {}
+        if request.path.startswith("/api/"):  # API clients read JSON, never an HTML page
+            return jsonify({"error": str(message or MESSAGES.get(code) or error.description)}), code, headers
+        return render_template("error.html", code=code, message=message or MESSAGES[code]), code, headers
 
     for code in (400, 403, 404, 405):
-        app.register_error_handler(code, lambda e, c=code: page(c))
+        app.register_error_handler(code, lambda e, c=code: page(c, error=e))
+
+    @app.errorhandler(HTTPException)
+    def other_http_error(e):
+        """Any other HTTP error keeps Werkzeug's answer on pages, and is JSON under /api/."""
+        if request.path.startswith("/api/") and e.code:
+            return page(e.code, error=e)
+        return e
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):
@@ -28,7 +41,7 @@ def register(app) -> None:
     def json_is_not_a_form():
         """Only the till API reads JSON. Flask-WTF takes a JSON body for a page's form, and an
         array, or a list or object as a value, makes it raise instead of fail validation."""
-        if request.is_json and request.blueprint != "api":
+        if request.is_json and request.url_rule is not None and request.blueprint != "api":
             return page(400)
 
     @app.errorhandler(500)

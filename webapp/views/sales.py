@@ -11,7 +11,7 @@ from ..calendar import YEARS, local_date
 from ..extensions import db
 from ..forms.sales import TargetForm, TokenForm
 from ..models import Store
-from ..sales_models import ApiToken
+from ..models import ApiToken
 from ..services import sales, sales_import
 from .util import require
 

@@ -60,6 +60,7 @@ class TaskSpec:
     due: Callable[[Case, datetime], datetime] | None = None
     escalate_also: Role | None = None
     co_role: Role | None = None  # handles the task with `role` from the start (Task.co_role)
+    script: str | None = None  # the call script shown with the task (outbox.SCRIPTS key)
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ class DataRule:
 
     event: str
     source: Callable[..., object]
+    then: Callable[[list[int], datetime], None] | None = None  # after the cases started (their ids)
 
 
 @dataclass(frozen=True)
@@ -217,6 +219,11 @@ def check(process: Process) -> list[str]:
 
 def get_process(name: str) -> Process:
     return REGISTRY[name]
+
+
+def state_label(state: str, process: str) -> str:
+    """The Chinese label of a state of a declared process (translate it with _ in templates)."""
+    return get_process(process).states.get(state, state)
 
 
 def allowed_transitions(user: User, case: Case) -> list[Transition]:
@@ -434,7 +441,10 @@ def emit(event: str, *, now: datetime | None = None, **values) -> dict[str, int]
     for process in REGISTRY.values():
         rule = process.started_by
         if rule is not None and rule.event == event:
-            started[process.name] = len(start_many(process, rule.source(**values), now=now))
+            ids = start_many(process, rule.source(**values), now=now)
+            if ids and rule.then:
+                rule.then(ids, now or clock.now())
+            started[process.name] = len(ids)
     return started
 
 

@@ -11,9 +11,9 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from . import clock
-from .extensions import db
-from .models import TZDateTime
+from .. import clock
+from ..extensions import db
+from .base import TZDateTime
 
 __all__ = ["Sale", "SalesTarget", "ApiToken", "MemberMonth", "StoreMonth"]
 

@@ -5,10 +5,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from . import clock
-from .crypto import Encrypted, mask_mobile
-from .extensions import db
-from .models import TZDateTime
+from .. import clock
+from ..crypto import Encrypted, mask_mobile
+from ..extensions import db
+from .base import TZDateTime
 
 
 class Complaint(db.Model):

@@ -6,9 +6,9 @@ from datetime import date, datetime
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from . import clock
-from .extensions import db
-from .models import TZDateTime
+from .. import clock
+from ..extensions import db
+from .base import TZDateTime
 
 
 class CalendarDay(db.Model):

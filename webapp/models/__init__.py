@@ -1,0 +1,14 @@
+"""Database models, one module per domain; everything is importable from `webapp.models`.
+
+base (roles, ids, aware times) ← org, members, workflow, outbox, complaints, sales, calendar.
+"""
+from .base import (AREA_ROLES, COMPANY_ROLES, MAX_ID, ROLE_LABELS, STORE_ROLES, Role, TZDateTime,  # noqa: F401
+                   parse_id)
+from .calendar import CalendarDay  # noqa: F401
+from .complaints import Complaint  # noqa: F401
+from .members import Member, PointsEntry  # noqa: F401
+from .org import Area, LoginAttempt, Setting, Store, User  # noqa: F401
+from .outbox import OutboxMessage  # noqa: F401
+from .sales import ApiToken, MemberMonth, Sale, SalesTarget, StoreMonth  # noqa: F401
+from .workflow import (AuditEvent, BatchJob, Case, CaseTimer, Notification, StandIn,  # noqa: F401
+                       Task)

@@ -1,0 +1,77 @@
+"""Members (personal data encrypted at rest) and their points ledger."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Index
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .. import clock
+from ..crypto import Encrypted, mask_mobile
+from ..extensions import db
+from .base import TZDateTime
+
+
+class Member(db.Model):
+    """A (temporary or formal) member; personal data columns are encrypted at rest."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_no: Mapped[str] = mapped_column(db.String(20), unique=True)
+    card_type: Mapped[str] = mapped_column(db.String(12), default="temporary")
+    status: Mapped[str] = mapped_column(db.String(12), default="pending", index=True)
+    store_id: Mapped[int] = mapped_column(db.ForeignKey("store.id"), index=True)
+    associate_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"), index=True)
+    name: Mapped[str] = mapped_column(db.String(60))
+    gender: Mapped[str] = mapped_column(db.String(1))
+    # Birth year and month-day (MMDD, e.g. 1201) stay clear: ages in whole years at a day are
+    # computed in SQL for the age-band analysis (SPEC §4), and birthday greetings need month and
+    # day. The full date is personal data, encrypted; both are set where it is saved.
+    birth_year: Mapped[int | None] = mapped_column()
+    birth_month_day: Mapped[int | None] = mapped_column(db.SmallInteger)
+    birth_date = mapped_column(Encrypted)
+    mobile = mapped_column(Encrypted)
+    mobile_hash: Mapped[str] = mapped_column(db.String(64), unique=True)
+    address = mapped_column(Encrypted)
+    work_address = mapped_column(Encrypted)
+    email = mapped_column(Encrypted)
+    occupation: Mapped[str] = mapped_column(db.String(20), default="")
+    anniversary = mapped_column(Encrypted)
+    preferences: Mapped[str] = mapped_column(db.Text, default="")
+    heard_from: Mapped[str] = mapped_column(db.String(60), default="")
+    applied_on: Mapped[date] = mapped_column(db.Date)
+    points: Mapped[int] = mapped_column(default=0)  # accumulated (tiers, formal threshold)
+    points_balance: Mapped[int] = mapped_column(default=0)  # not yet turned into cash back or gifts
+    tier: Mapped[str] = mapped_column(db.String(1), default="C")
+    card_expires_on: Mapped[date | None] = mapped_column(db.Date)
+    card_issued_on: Mapped[date | None] = mapped_column(db.Date)  # the formal card handed over / mailed
+    # The temporary card's number once the formal card replaced it: it still finds the member.
+    previous_card_no: Mapped[str | None] = mapped_column(db.String(20), index=True)
+    # A number known to be empty or out of service (空号/停机): no call, no SMS until corrected.
+    mobile_dead_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
+    store = relationship("Store")
+    associate = relationship("User")
+
+    @property
+    def masked_mobile(self) -> str:
+        return mask_mobile(self.mobile)
+
+
+class PointsEntry(db.Model):
+    """One line of a member's points ledger: a sale, a return, cash back used, a gift exchange
+    or a manual correction. `points` moves the accumulated points (tiers, formal threshold);
+    `balance_points` moves what can still be turned into cash back or gifts."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(db.ForeignKey("member.id"), index=True)
+    kind: Mapped[str] = mapped_column(db.String(12))  # sale | return | cashback | exchange | correction
+    points: Mapped[int] = mapped_column(default=0)
+    balance_points: Mapped[int] = mapped_column(default=0)
+    sale_id: Mapped[int | None] = mapped_column(db.ForeignKey("sale.id"), unique=True)
+    note: Mapped[str] = mapped_column(db.String(200), default="")
+    created_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
+    # The points SMS of the day this entry belongs to (one per member per day of sales).
+    notified_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    member = relationship("Member")
+    __table_args__ = (Index("ix_points_entry_unnotified", "notified_at", "kind"),)
