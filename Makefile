@@ -1,9 +1,11 @@
-# make run   set up this checkout (Debian packages, .venv, fonts, migrations, demo data) and serve
-#            http://127.0.0.1:5000 with its Redis, RQ worker and cron scheduler; Ctrl-C stops all
-# make logs  follow the logs of `make run` (instance/logs/*.log) from another terminal
-# make test  the same set-up, then the whole pytest suite (PYTEST_ARGS="..." to narrow it)
-# make setup only the set-up
-.PHONY: run logs test setup
+# make run        set up this checkout (Debian packages, .venv, fonts, migrations, demo data) and serve
+#                 http://127.0.0.1:5000 with its Redis, RQ worker and cron scheduler; Ctrl-C stops all
+# make logs       follow the logs of `make run` (instance/logs/*.log) from another terminal
+# make test       the same set-up, then the whole pytest suite, in parallel (PYTEST_ARGS="..." to narrow it)
+# make test-fast  the edit-test loop: every test but the browser and slow ones
+# make test-dates every test but the slow ones, again at several "today"s (see scripts/test.sh)
+# make setup      only the set-up
+.PHONY: run logs test test-fast test-dates setup
 
 PYTEST_ARGS ?=
 
@@ -16,6 +18,12 @@ logs:
 
 test:
 	@bash scripts/test.sh $(PYTEST_ARGS)
+
+test-fast:
+	@bash scripts/test.sh --fast $(PYTEST_ARGS)
+
+test-dates:
+	@bash scripts/test.sh --dates $(PYTEST_ARGS)
 
 setup:
 	@bash scripts/setup.sh

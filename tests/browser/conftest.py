@@ -1,6 +1,10 @@
 """Browser fixtures: the test app served over real HTTP (CSRF on) and Debian's Chromium.
 
-Never downloads browsers: Playwright drives /usr/bin/chromium.
+Never downloads browsers: Playwright drives /usr/bin/chromium. Each test serves the app on a free
+port of its own, so browser tests run in any xdist worker. The server thread shares the test's
+controlled clock (tests/conftest.py); Chromium keeps the real one. Using `live_server` implies
+the `commits` marker: the server thread's sessions have their own connections, so the test's
+rows are committed, and the tables emptied afterwards.
 """
 from __future__ import annotations
 

@@ -182,9 +182,8 @@ def test_registration_with_redis_down_commits_and_the_sweeper_covers_it(
     assert [(n.kind, n.task_id) for n in notes()] == [("escalate", task.id)]
 
 
+@pytest.mark.postgres  # real concurrent transactions
 def test_two_concurrent_runs_notify_each_task_once(org, app):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("needs PostgreSQL (DATABASE_URL) for real concurrent transactions")
     case = register(org)
     now = datetime.now(timezone.utc)
     n = 300

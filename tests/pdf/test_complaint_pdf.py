@@ -2,13 +2,14 @@
 show the contact exactly as their reader may see it on screen (printing it in full is audited)."""
 import io
 import subprocess
-from datetime import date
 
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
 from tests.complaint_helpers import record, step
+from webapp import clock
+from webapp.calendar import local_date
 from webapp.extensions import db
 from webapp.models import AuditEvent, BatchJob
 from webapp.services import printing
@@ -65,9 +66,10 @@ def test_printing_the_contact_in_full_is_audited(org):
 def test_month_batch_for_a_supervisor_has_no_full_mobile(org, app):
     for i in range(3):
         record(org, username="assoc1", kind="store", contact=f"1390000{i:04d}")
-    month = db.session.scalars(select(printing.Complaint)).first().received_at
+    # the local month (at 00:30 on the 1st in Shanghai, UTC is still in last month)
+    day = local_date(clock.as_utc(db.session.scalars(select(printing.Complaint)).first().received_at))
     batch = BatchJob(kind="complaint_forms", requested_by_id=org["supervisor1"].id,
-                     params={"month": date(month.year, month.month, 1).isoformat()}, total=0)
+                     params={"month": day.replace(day=1).isoformat()}, total=0)
     db.session.add(batch)
     db.session.commit()
     printing.render_batch(batch.id)

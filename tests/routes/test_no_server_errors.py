@@ -126,11 +126,6 @@ ROLES = ((None, "zh_CN"), ("assoc1", "en"), ("manager1", "zh_CN"), ("supervisor1
          ("hq", "zh_CN"), ("admin", "en"))
 CSRF_MESSAGE = {"zh_CN": "安全令牌无效", "en": "invalid security token"}
 
-# Server errors in code another change owns: listed, and tested below, rather than fixed here.
-KNOWN = re.compile(r"POST /registrations/print raised OverflowError"
-                   r"|GET /registrations/review\?.* raised OverflowError")
-
-
 def _world(app, username, lang):
     """Real values for the path arguments, by name, from data built for them; the till secret.
     Built in an app context of its own, closed before the probes: each request then has its own,
@@ -265,6 +260,7 @@ def _start(app, client, login, username, lang):
     return real, secret
 
 
+@pytest.mark.slow  # every rule, six roles: half a minute; `make test` runs it, test-fast not
 @pytest.mark.parametrize("username,lang", ROLES, ids=lambda v: v or "anonymous")
 def test_no_request_ends_in_a_server_error(app, client, login, username, lang):
     """Plain requests first; if the role is let in, the bad paths, then the garbage queries and
@@ -274,7 +270,7 @@ def test_no_request_ends_in_a_server_error(app, client, login, username, lang):
 
     def send(method, url, kwargs):
         response, problem = _send(client, method, url, kwargs)
-        if problem and not KNOWN.match(f"{method} {url} {problem}"):
+        if problem:
             failures.append(f"{method} {url[:120]} {problem}")
         return response
 

@@ -12,9 +12,8 @@ from webapp.workflows.engine import Conflict
 from webapp.models import Case
 
 
+@pytest.mark.postgres  # real concurrent transactions
 def test_concurrent_approvals_exactly_one_wins(org, app):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("needs PostgreSQL (DATABASE_URL) for real concurrent transactions")
     case = register(org)
     case_id, version = case.id, case.version
     user_ids = [org["hq"].id, org["hq_manager"].id]

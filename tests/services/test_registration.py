@@ -21,6 +21,7 @@ def test_mobile_and_personal_data_are_not_stored_in_plain_text(org):
     assert case.member.mobile == "13912345678"  # decrypts transparently
 
 
+@pytest.mark.commits  # reads the file: the rows must be committed
 def test_database_file_holds_no_plain_mobile(org, app):
     register(org, mobile="13712345679")
     db.session.commit()
