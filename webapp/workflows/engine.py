@@ -430,6 +430,9 @@ def start_many(process: Process, source, *, now: datetime | None = None,
     insert_cases = _insert_ignoring_duplicates(Case.__table__).from_select(
         ["process", "state", "version", "title", "store_id", "area_id", "member_id",
          "created_at", "updated_at", "data", "dedupe_key"], case_rows).returning(Case.__table__.c.id)
+    if any(t.at for t in process.timers.get(process.initial, ())) and "timer_at" not in cols:
+        raise DeclarationError(f"{process.name}: a timer started in bulk needs a due setting "
+                               "or the source's timer_at")
     if ("assignee_id" in cols or "timer_at" in cols) and "dedupe_key" not in cols:
         raise DeclarationError("start_many: a source with assignee_id or timer_at needs dedupe_key too")
     ids = db.session.execute(insert_cases).scalars().all()
@@ -514,10 +517,7 @@ def _insert_first_tasks(process: Process, new, rows, with_assignee: bool, now: d
 def _insert_timers(process: Process, new, rows, with_at: bool, now: datetime) -> None:
     c = Case.__table__.c
     for timer in process.timers.get(process.initial, ()):
-        if timer.at is not None:
-            if not with_at:
-                raise DeclarationError(f"{process.name}: a timer started in bulk needs a due "
-                                       "setting or the source's timer_at")
+        if timer.at is not None and with_at:
             db.session.execute(insert(CaseTimer.__table__).from_select(
                 ["case_id", "state", "transition", "case_version", "due_at"],
                 select(c.id, c.state, literal(timer.transition), c.version, rows.c.timer_at)
