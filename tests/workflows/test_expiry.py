@@ -199,3 +199,39 @@ def test_february_and_month_end_expiry_dates(org, expires, list_day, renewed):
     timer = db.session.execute(select(engine.CaseTimer).where(engine.CaseTimer.case_id == case.id)
                                .order_by(engine.CaseTimer.id)).scalars().first()
     assert timer.due_at == expiry_moment(expires)
+
+
+def test_analyses_count_lapsed_members_while_valid_and_share_one_population(org):
+    """4 cards expire on 15 Jan 2027 (2 renew by paying, 2 lapse), 6 run on. December 2026:
+    5 of the 10 valid members bought → 50 %. In 2027 all 10 bought (the 2 lapsed too), but at
+    31 Dec 2027 only 8 are valid, and 8 of them bought → 100 % (not 10 / 8)."""
+    from decimal import Decimal
+
+    from webapp.services import analyses
+
+    expiring = members(org, 4)
+    others = members(org, 6, expires=date(2099, 12, 31))
+    run_list()
+    for m in expiring[:2]:
+        step(org, call_case(m), "renew_paid", "hq", utc("2026-12-02 02:00"),
+             data={"fee_fen": 5000, "store_id": org.stores[0].id})
+    for m in expiring[2:]:
+        step(org, call_case(m), "decline", "hq", utc("2026-12-02 02:00"))
+    for i, m in enumerate(expiring[2:] + others[:3]):
+        buy(org, m, f"D{i}", "10", utc("2026-12-05 04:00"))
+    with time_machine.travel(expiry_moment(EXP), tick=False):
+        process_due()
+    assert [member(m).status for m in expiring] == ["active", "active", "lapsed", "lapsed"]
+    for i, m in enumerate(expiring + others):
+        buy(org, m, f"F{i}", "10", utc("2027-02-05 04:00"))
+    store = f"store:{org.stores[0].id}"
+
+    def share(period):
+        with time_machine.travel(utc("2028-01-05 04:00"), tick=False):
+            report = analyses.run(user=org["hq"], kind="consumption", scope=store, period=period)
+        return next(f for f in report.figures if f.key == "consuming_share")
+
+    december = share("2026-12")
+    assert (december.inputs, december.value) == ("5 / 10", Decimal("50.0"))
+    year = share("2027")
+    assert (year.inputs, year.value) == ("8 / 8", Decimal("100.0"))
