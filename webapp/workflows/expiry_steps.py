@@ -19,7 +19,7 @@ from ..i18n_labels import N_
 from ..models import Case, CardRenewal, Member, Notification, Role, Sale, Store, Task, TZDateTime
 from ..outbox import queue_sms
 from ..periods import Month
-from .engine import ids_in
+from .engine import fire, get_process, ids_in, start_many
 
 OPEN_CALL_STATES = ("call", "declined", "unreachable", "dead_number")
 
@@ -87,8 +87,6 @@ def month_days(month: Month) -> list[date]:
 def build_list(case_ids: list[int], now: datetime) -> None:
     """The month's list (Recurring.then): renew the members who met the waiver, open one call
     case per other member whose card expires next month, notify the stores concerned."""
-    from .expiry import expiry_call
-
     list_case = db.session.get(Case, case_ids[0])
     month = target_month(list_case.data["period"])
     days = month_days(month)
@@ -101,8 +99,7 @@ def build_list(case_ids: list[int], now: datetime) -> None:
                      _by_expiry({d: expiry_moment(d) for d in days}).label("timer_at"))
               .join(Store, Store.id == Member.store_id)
               .where(Member.status == "active", Member.card_expires_on.in_(days)))
-    from .engine import start_many
-    ids = start_many(expiry_call, source, now=now, data={"month": month.key})
+    ids = start_many(get_process("expiry_call"), source, now=now, data={"month": month.key})
     list_case.data = {**list_case.data, "month": month.key, "listed": len(ids)}
     task_id = db.session.scalar(select(Task.id).where(Task.case_id == list_case.id))
     if task_id is None:
@@ -120,8 +117,6 @@ def build_list(case_ids: list[int], now: datetime) -> None:
 
 def on_sales(*, now: datetime, member_ids: list[int] = (), **_) -> None:
     """"名单中的会员在到期前达到条件": renewed at once, their call closes itself (reason audited)."""
-    from .engine import fire
-
     if not member_ids:
         return
     chosen = ids_in(Member.id, list(member_ids))
