@@ -111,3 +111,11 @@ def test_the_member_list_labels_an_expired_card(org, login):
     with time_machine.travel(LATER, tick=False):
         page = login("hq").get("/members").get_data(as_text=True)
     assert "已过期" in page
+
+
+def test_the_store_manager_is_notified_that_the_list_is_out(org, login):
+    listed(org)
+    with time_machine.travel(LATER, tick=False):
+        page = login("manager1").get("/notifications").get_data(as_text=True)
+        assert "到期名单已发布" in page and "/expiry/?month=2027-01" in page
+        assert "到期名单已发布" not in login("assoc1").get("/notifications").get_data(as_text=True)
