@@ -40,8 +40,8 @@ CROSS JOIN LATERAL (
   SELECT coalesce(sum(s.ticket_delta), 0) AS n, coalesce(sum(s.amount_fen), 0) AS fen
   FROM sale s
   WHERE s.member_id = m.id
-    AND s.sold_at >= ((m.card_expires_on - interval '12 months')::date + 1) AT TIME ZONE 'Asia/Shanghai'
-    AND s.sold_at <  (m.card_expires_on + 1) AT TIME ZONE 'Asia/Shanghai') w
+    AND s.sold_at >= ((m.card_expires_on - interval '12 months')::date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'
+    AND s.sold_at <  (m.card_expires_on + 1)::timestamp AT TIME ZONE 'Asia/Shanghai') w
 WHERE m.status = 'active' AND m.card_expires_on BETWEEN :first AND :last
 """
 
