@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .. import clock
 from ..extensions import db
 from .base import TZDateTime
+from .members import Member
 
 
 class CardRenewal(db.Model):
@@ -31,3 +32,7 @@ class CardRenewal(db.Model):
     # one renewal per member and card year: the waiver run twice renews once
     __table_args__ = (Index("uq_card_renewal_member_old", "member_id", "old_expires_on",
                             unique=True),)
+
+
+# The monthly list finds next month's expiring cards by date (declared here, beside its reader).
+Index("ix_member_card_expires_on", Member.card_expires_on)
