@@ -103,7 +103,9 @@ def _blueprints(app: Flask) -> None:
     from .views import analyses, api, sales  # sales data, member analyses, JSON API
 
     csrf.exempt(api.bp)  # till systems authenticate with a bearer token, not a session
-    for module in (sales, analyses, api):
+    from .views import expiry  # the monthly card-expiry list (issue #12)
+
+    for module in (sales, analyses, api, expiry):
         app.register_blueprint(module.bp)
     errors.register(app)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -33,6 +33,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     # and the notice that the agreed solution was carried out, spoken to the customer.
     "complaint_reply": ("投诉回复", "{salutation}您好，关于您反映的问题，{brand}客服回复如下：{reply}"
                         "如有疑问请致电{hotline}。"),
+    # Seed 004 §1.2: the waiver met, the card renewed without the fee.
+    "card_renewed": ("会员卡免费续期短信",
+                     "{salutation}，感谢您一年来对{brand}的支持，您的会员卡（卡号{card_no}）已免年费续期至"
+                     "{expires_on}。如有疑问请致电{hotline}。"),
     "complaint_solution": ("投诉方案执行通知", "{salutation}您好，您同意的解决方案我们已经办理完毕，"
                            "感谢您的理解与支持。{brand}客服将在一周内回访您，如有疑问请致电{hotline}。"),
 }
@@ -86,6 +90,11 @@ SCRIPTS: dict[str, tuple[str, str]] = {
                   "{salutation}，您好，很高兴又见到您了。这是您的会员卡，您可以仔细阅读一下折页上的会员卡使用说明、"
                   "会员卡须知和会员积分说明。恭喜您成为{brand}尊贵的会员！另外，您已经获得积分返现{cashback}元的优惠，"
                   "现在买衣服就可以直接抵用了。"),
+    # Seed 004 §1.2 (2)(3): HQ customer service calls the members on the month's expiry list.
+    "expiry_call": ("会员卡到期告知",
+                    "{salutation}，您好，我是{brand}客服。您的会员卡（卡号{card_no}）将于{expires_on}到期。"
+                    "当年消费满{waiver_purchases}次或累计满{waiver_yuan}元，可免次年年费；"
+                    "否则需缴纳年费{fee}元续卡，您可以在任一门店缴纳。请问您是否续卡？"),
 }
 
 
@@ -94,6 +103,10 @@ def script_text(key: str, member: Member) -> str:
     per = settings.get_int("cashback_points")
     context = member_context(member) | {
         "associate": member.associate.display_name if member.associate else "",
-        "cashback": (member.points_balance // per) * settings.get_int("cashback_yuan") if per else 0}
+        "cashback": (member.points_balance // per) * settings.get_int("cashback_yuan") if per else 0,
+        "expires_on": member.card_expires_on.isoformat() if member.card_expires_on else "",
+        "waiver_purchases": settings.get_int("expiry_waiver_purchases"),
+        "waiver_yuan": settings.get_int("expiry_waiver_yuan"),
+        "fee": settings.get_int("renewal_fee_yuan")}
     text = SCRIPTS[key][1]
     return text.format_map(context)

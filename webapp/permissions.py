@@ -48,6 +48,9 @@ ACTIONS = {
     "target.edit": {Role.STORE_MANAGER, Role.HQ_SPECIALIST, Role.HQ_MANAGER, Role.ADMIN},
     "analysis.view": {Role.STORE_MANAGER} | AREA_ROLES | COMPANY_ROLES,
     "api_token.manage": {Role.ADMIN},
+    # the month's expiry list (issue #12): every member role sees its own scope; HQ records renewals
+    "expiry.view": MEMBER_ROLES,
+    "expiry.renew": {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
 }
 
 

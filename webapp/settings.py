@@ -65,6 +65,13 @@ SPECS: dict[str, Spec] = {
     "analysis_age_band_2": Spec("30", "int", N_("年龄分段2(岁)")),
     "analysis_age_band_3": Spec("40", "int", N_("年龄分段3(岁)")),
     "analysis_lapse_months": Spec("3", "int", N_("流失判定:连续几个月未消费")),
+    # card expiry (issue #12, SPEC §3.6)
+    "expiry_waiver_purchases": Spec("3", "int", N_("免次年年费：卡年度内消费次数（次）")),
+    "expiry_waiver_yuan": Spec("1000", "int", N_("免次年年费：卡年度内累计消费（元）")),
+    "expiry_list_due": Spec("before_dom:5", "rule", N_("到期名单核对期限"), N_("before_dom:5 = 每月5日之前")),
+    "expiry_list_remind_hours": Spec("24", "int", N_("到期名单期限前几小时提醒")),
+    "expiry_call_due": Spec("eod:1", "rule", N_("到期会员致电期限"), N_("无人接听时下一工作日再拨")),
+    "expiry_call_attempts": Spec("3", "int", N_("到期会员致电最多拨打次数")),
 }
 
 

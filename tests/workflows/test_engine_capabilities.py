@@ -311,3 +311,51 @@ def test_a_refused_batch_starts_nothing(org, declared):
         sales.record(rows=[sale("S1", "B1", "2026-11-19 15:00", "2000.00", card=m1["card_no"]),
                            sale("S1", "B2", "not a time", "1.00")], actor=org["hq"])
     assert big_cases() == []
+
+
+# --- issue #12: on_event hooks, Recurring.then, per-row timer moments in start_many -------------
+
+def test_an_event_hook_acts_on_open_cases_in_the_sales_transaction(org, declared):
+    from tests.sales.builders import bulk_members, sale
+    from webapp.services import sales
+
+    seen = []
+    declared(pickup_process(on_event=(("sales_recorded", lambda *, now, member_ids: seen.append(
+        (now, member_ids))),)))
+    (m,) = bulk_members(org.stores[0], 1)
+    with time_machine.travel(T0, tick=False):
+        sales.record(rows=[sale("S1", "H1", "2026-11-19 15:00", "10.00", card=m["card_no"])],
+                     actor=org["hq"], source="import")
+    assert seen == [(T0, [m["id"]])]
+    with pytest.raises(engine.DeclarationError, match="on_event hook"):
+        engine.register(pickup_process(name="t_broken", on_event=(("sales_recorded", "x"),)))
+
+
+def test_a_recurring_case_runs_its_then_once_per_period(org, declared):
+    runs = []
+    declared(pickup_process(start_roles=frozenset(), recurring=Recurring(
+        "monthly", day=1, then=lambda ids, now: runs.append(len(ids)))))
+    for when in (datetime(2026, 12, 1, 1, tzinfo=timezone.utc), datetime(2026, 12, 2, 1, tzinfo=timezone.utc)):
+        with time_machine.travel(when, tick=False):
+            recurring.open_due(now=when)
+    assert runs == [1]
+
+
+def test_start_many_arms_computed_timers_from_the_source_rows(org, declared):
+    process = declared(pickup_process(timers={"waiting": (Timer("open_call", at=lambda c, n: n),)}))
+    due = T0 + timedelta(days=3)
+    source = select(
+        (literal("卡 ") + Store.code).label("title"), Store.id.label("store_id"),
+        Store.area_id.label("area_id"), literal(None, Integer).label("member_id"),
+        (literal("t_pickup:") + Store.code).label("dedupe_key"),
+        literal(due, engine.TZDateTime).label("timer_at"))
+    with time_machine.travel(T0, tick=False):
+        engine.start_many(process, source, now=T0)
+        db.session.commit()
+    assert {t.due_at for t in db.session.scalars(select(CaseTimer))} == {due}
+    with time_machine.travel(due - timedelta(minutes=1), tick=False):
+        assert process_due()["timer"] == 0
+    with time_machine.travel(due, tick=False):
+        assert process_due()["timer"] == 4
+    with pytest.raises(engine.DeclarationError, match="timer_at"):
+        engine.start_many(process, select(*source.selected_columns[:5]), now=T0)

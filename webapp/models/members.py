@@ -9,7 +9,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .. import clock
 from ..crypto import Encrypted, mask_mobile
 from ..extensions import db
+from ..i18n_labels import N_
 from .base import TZDateTime
+
+
+VALIDITY_LABELS = {"pending": N_("待审核"), "valid": N_("有效"), "expiring": N_("即将到期"),
+                   "expired": N_("已过期")}
 
 
 class Member(db.Model):
@@ -51,6 +56,18 @@ class Member(db.Model):
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
     store = relationship("Store")
     associate = relationship("User")
+
+    def validity(self, today: date) -> str:
+        """The card's standing on `today`: pending, valid, expiring (this month or the next),
+        expired (past its date or lapsed); a label key of VALIDITY_LABELS."""
+        if self.status == "pending":
+            return "pending"
+        if self.status == "lapsed" or (self.card_expires_on and self.card_expires_on < today):
+            return "expired"
+        if self.card_expires_on and (self.card_expires_on.year * 12 + self.card_expires_on.month
+                                     <= today.year * 12 + today.month + 1):
+            return "expiring"
+        return "valid"
 
     @property
     def masked_mobile(self) -> str:

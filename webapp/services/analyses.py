@@ -9,7 +9,8 @@ Conventions (SPEC §4; the seed is silent): a band includes its lower edge; spen
 spend (returns deducted) over the period; in a store's or area's analyses the members are those whose
 home store lies in the scope and the sales those made in the scope (4.3's consuming members: any
 member with a ticket there); "total members" are the valid members at the period's last day (active,
-card not expired); age is whole years at the period's last day, from the birth year and month-day
+card not expired that day, a card lapsed since included; the consuming share counts the
+consuming members among them, so both sides are the same population); age is whole years at the period's last day, from the birth year and month-day
 kept in clear beside the encrypted birth date (models.Member); lapsed = a member who could have bought (joined before the window)
 and has no purchase in the last `analysis_lapse_months` calendar months. Results are rounded half up:
 percentages to one decimal, ratios to two, money to the fen. A division by zero gives no value and
@@ -264,7 +265,9 @@ def valid_members(scope: Scope, day: date) -> int:
 
 
 def _valid(day: date):
-    return and_(Member.status == "active", Member.card_expires_on >= day, Member.applied_on <= day)
+    # A lapsed card (issue #12) was valid up to its expiry date: a past period still counts it.
+    return and_(Member.status.in_(("active", "lapsed")), Member.card_expires_on >= day,
+                Member.applied_on <= day)
 
 
 def _spend(scope: Scope, period: Period):
@@ -287,16 +290,20 @@ def consumption(scope: Scope, period: Period) -> Report:
                              ).one()
     consuming, bands = row[0], [int(x or 0) for x in row[1:]]
     total = valid_members(scope, period.last_day)
+    # numerator and denominator from one population: the members valid at the period's end
+    valid_consuming = db.session.scalar(select(func.count()).select_from(spend).join(
+        Member, Member.id == spend.c.member_id).where(_valid(period.last_day))) or 0
     labels = band_labels(edges, _("元"))
-    value, reason = share(consuming, total, _("没有有效会员"))
-    figures = [Figure("1", "consuming_share", _("消费会员占比"), _("消费会员数 / 有效会员总数"),
-                      f"{consuming} / {total}", value, "%", reason)]
+    value, reason = share(valid_consuming, total, _("没有有效会员"))
+    figures = [Figure("1", "consuming_share", _("消费会员占比"), _("有效会员中的消费会员数 / 有效会员总数"),
+                      f"{valid_consuming} / {total}", value, "%", reason)]
     for i, (label, count) in enumerate(zip(labels, bands)):
         value, reason = share(count, consuming, _("本期没有消费会员"))
         figures.append(Figure(f"2.{i + 1}", f"band_{i + 1}", _("%(band)s消费段占比", band=label),
                               _("该消费段会员数 / 消费会员数"), f"{count} / {consuming}", value, "%",
                               reason))
-    inputs = [(_("有效会员总数"), total, "count"), (_("消费会员数"), consuming, "count")]
+    inputs = [(_("有效会员总数"), total, "count"), (_("消费会员数"), consuming, "count"),
+              (_("有效会员中的消费会员数"), valid_consuming, "count")]
     inputs += [(_("%(band)s消费会员数", band=label), n, "count") for label, n in zip(labels, bands)]
     chart = Chart(_("各消费水平段占比"), labels, [f.value for f in figures[1:]])
     return Report("consumption", _title("consumption"), scope, period, figures, inputs, chart)

@@ -47,6 +47,8 @@ def open_due(*, now: datetime | None = None) -> dict[str, int]:
             try:
                 ids = engine.start_many(process, _units(process, rule, key), now=now,
                                         data={"period": key})
+                if ids and rule.then:
+                    rule.then(ids, now)
                 db.session.commit()
             except Exception:
                 db.session.rollback()

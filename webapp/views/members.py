@@ -12,6 +12,7 @@ from ..calendar import local_date, parse_day
 from ..extensions import db
 from ..forms.registration import RegistrationForm
 from ..models import BatchJob, Case, Member, Role, User
+from ..models.members import VALIDITY_LABELS
 from ..services import members as member_service
 from ..services import printing, registration
 from ..workflows import engine
@@ -33,7 +34,8 @@ def index():
     require("member.view")
     q, tier, status = (request.args.get(k, "") for k in ("q", "tier", "status"))
     rows = member_service.search(current_user, q=q, tier=tier, status=status)
-    return render_template("members.html", members=rows, q=q, tier=tier, status=status)
+    return render_template("members.html", members=rows, q=q, tier=tier, status=status,
+                           validity_labels=VALIDITY_LABELS, today=local_date(clock.now()))
 
 
 @bp.route("/members/new", methods=["GET", "POST"])
@@ -67,7 +69,8 @@ def detail(member_id: int):
                            occupations=member_service.OCCUPATION,
                            heard_from=member_service.HEARD_FROM,
                            can_reveal=permissions.can(current_user, "member.reveal", member),
-                           can_print=permissions.can(current_user, "member.print", member))
+                           can_print=permissions.can(current_user, "member.print", member),
+                           validity_labels=VALIDITY_LABELS, today=local_date(clock.now()))
 
 
 @bp.post("/members/<int:member_id>/reveal/<field>")

@@ -105,6 +105,8 @@ class Recurring:
     day: int = 1
     month: int = 1
     title: Callable[[str], str] = str
+    # after the period's cases opened (their ids), in the same transaction: e.g. build a list
+    then: Callable[[list[int], datetime], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,9 @@ class Process:
     timers: dict[str, tuple[Timer, ...]] = field(default_factory=dict)
     recurring: Recurring | None = None
     started_by: DataRule | None = None
+    # (event, hook): `emit(event, now=, **values)` calls hook(now=now, **values) in the same
+    # transaction, for what a process does to its open cases when data changes (set-based)
+    on_event: tuple[tuple[str, Callable[..., None]], ...] = ()
 
     def transition(self, name: str, state: str | None = None) -> Transition:
         """The transition called `name` leaving `state` (a name may leave several states,
@@ -212,6 +217,8 @@ def check(process: Process) -> list[str]:
     problems += [f"state {s!r} cannot be reached" for s in sorted(states - reachable)]
     if process.started_by and not callable(process.started_by.source):
         problems.append("the data rule's source is not callable")
+    problems += [f"on_event hook for {event!r} is not callable" for event, hook in process.on_event
+                 if not callable(hook)]
     if process.recurring and process.recurring.cadence not in ("daily", "monthly", "yearly"):
         problems.append(f"unknown cadence {process.recurring.cadence!r}")
     return problems
@@ -404,7 +411,8 @@ def start_many(process: Process, source, *, now: datetime | None = None,
     """Open a case (system actor) for every row of `source`, set-based; returns the new ids.
 
     `source` is a SELECT with labelled columns title, store_id, area_id, member_id and
-    optionally dedupe_key and assignee_id. A row whose dedupe key already names a case is
+    optionally dedupe_key, assignee_id and timer_at (the due time of the initial state's
+    timers declared with `at=`, computed by the source for each row). A row whose dedupe key already names a case is
     skipped (ON CONFLICT DO NOTHING), so starting the same set twice opens nothing twice.
     Cases, their first tasks, start audits and timers are written by INSERT … SELECT
     statements, so 100,000 cases cost a handful of statements (bench/bench_start_many.py).
@@ -422,15 +430,18 @@ def start_many(process: Process, source, *, now: datetime | None = None,
     insert_cases = _insert_ignoring_duplicates(Case.__table__).from_select(
         ["process", "state", "version", "title", "store_id", "area_id", "member_id",
          "created_at", "updated_at", "data", "dedupe_key"], case_rows).returning(Case.__table__.c.id)
-    if "assignee_id" in cols and "dedupe_key" not in cols:
-        raise DeclarationError("start_many: a source with assignee_id needs dedupe_key too")
+    if any(t.at for t in process.timers.get(process.initial, ())) and "timer_at" not in cols:
+        raise DeclarationError(f"{process.name}: a timer started in bulk needs a due setting "
+                               "or the source's timer_at")
+    if ("assignee_id" in cols or "timer_at" in cols) and "dedupe_key" not in cols:
+        raise DeclarationError("start_many: a source with assignee_id or timer_at needs dedupe_key too")
     ids = db.session.execute(insert_cases).scalars().all()
     if not ids:
         return []
     new = ids_in(Case.__table__.c.id, ids)
     _insert_start_audits(new, now)
     _insert_first_tasks(process, new, rows, "assignee_id" in cols, now)
-    _insert_timers(process, new, now)
+    _insert_timers(process, new, rows, "timer_at" in cols, now)
     return ids
 
 
@@ -445,6 +456,10 @@ def emit(event: str, *, now: datetime | None = None, **values) -> dict[str, int]
             if ids and rule.then:
                 rule.then(ids, now or clock.now())
             started[process.name] = len(ids)
+    for process in list(REGISTRY.values()):
+        for name, hook in process.on_event:
+            if name == event:
+                hook(now=now or clock.now(), **values)
     return started
 
 
@@ -499,11 +514,15 @@ def _insert_first_tasks(process: Process, new, rows, with_assignee: bool, now: d
     schedule_after_commit(remind_at, due_at)
 
 
-def _insert_timers(process: Process, new, now: datetime) -> None:
+def _insert_timers(process: Process, new, rows, with_at: bool, now: datetime) -> None:
     c = Case.__table__.c
     for timer in process.timers.get(process.initial, ()):
-        if timer.at is not None:
-            raise DeclarationError(f"{process.name}: a timer started in bulk needs a due setting")
+        if timer.at is not None and with_at:
+            db.session.execute(insert(CaseTimer.__table__).from_select(
+                ["case_id", "state", "transition", "case_version", "due_at"],
+                select(c.id, c.state, literal(timer.transition), c.version, rows.c.timer_at)
+                .join(rows, rows.c.dedupe_key == c.dedupe_key).where(new)))
+            continue  # per-row moments: the every-minute sweeper rings them
         due_at = _timer_due(timer, None, now)
         db.session.execute(insert(CaseTimer.__table__).from_select(
             ["case_id", "state", "transition", "case_version", "due_at"],

@@ -1,0 +1,124 @@
+"""The monthly card-expiry run (issue #12) at 1 M members / 10 M sales lines on PostgreSQL,
+beside the same selection written as ONE hand SQL query, in the same run.
+
+    .venv/bin/python bench/bench_expiry.py                                   # 1 M / 10 M (target ≤ 5 s)
+    .venv/bin/python bench/bench_expiry.py --members 100000 --sales 1000000  # a few minutes
+
+Data: bench_analyses.fill (members with cards valid 1–3 years, two years of sales generated in
+SQL). The run is the product's own: `services.recurring.open_due` at 1 Dec 2026 09:00 local opens
+the month's list case, whose start renews the members expiring in January 2027 who met the waiver
+in their card year (≥ 3 net purchases or ≥ 1000 yuan), queues their SMS and opens one HQ call
+case per other member (task, audit, lapse timer at the expiry moment), set-based. Timed:
+1. the selection alone as the app writes it (waived / listed counts through `waiver_met`);
+2. the same selection as one hand-written SQL query on `sale` (the two must agree);
+3. the whole run (renewals, SMS, cases, tasks, timers, store notices), committed.
+Each run starts from the filled data (a previous run's renewals and cases are undone first).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import DEFAULT_REDIS, ensure_database, make_app  # noqa: E402
+from bench_analyses import fill  # noqa: E402
+
+from sqlalchemy import func, select, text  # noqa: E402
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bench_expiry"
+RUN_AT = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)  # 1 Dec 2026 09:00 Shanghai
+FIRST, LAST = date(2027, 1, 1), date(2027, 1, 31)
+
+HAND = """
+SELECT count(*) FILTER (WHERE w.n >= 3 OR w.fen >= 100000) AS waived,
+       count(*) FILTER (WHERE NOT (w.n >= 3 OR w.fen >= 100000)) AS listed
+FROM member m
+CROSS JOIN LATERAL (
+  SELECT coalesce(sum(s.ticket_delta), 0) AS n, coalesce(sum(s.amount_fen), 0) AS fen
+  FROM sale s
+  WHERE s.member_id = m.id
+    AND s.sold_at >= ((m.card_expires_on - interval '12 months')::date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'
+    AND s.sold_at <  (m.card_expires_on + 1)::timestamp AT TIME ZONE 'Asia/Shanghai') w
+WHERE m.status = 'active' AND m.card_expires_on BETWEEN :first AND :last
+"""
+
+UNDO = [
+    """UPDATE member m SET card_expires_on = r.old_expires_on FROM card_renewal r
+       WHERE r.member_id = m.id""",
+    "DELETE FROM card_renewal",
+    "DELETE FROM outbox_message WHERE template = 'card_renewed'",
+    """DELETE FROM notification WHERE task_id IN (SELECT t.id FROM task t JOIN "case" c
+       ON c.id = t.case_id WHERE c.process IN ('expiry_list', 'expiry_call'))""",
+    """DELETE FROM task WHERE case_id IN (SELECT id FROM "case"
+       WHERE process IN ('expiry_list', 'expiry_call'))""",
+    """DELETE FROM case_timer WHERE case_id IN (SELECT id FROM "case"
+       WHERE process IN ('expiry_list', 'expiry_call'))""",
+    """DELETE FROM audit_event WHERE case_id IN (SELECT id FROM "case"
+       WHERE process IN ('expiry_list', 'expiry_call'))""",
+    """DELETE FROM "case" WHERE process IN ('expiry_list', 'expiry_call')""",
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default=DEFAULT_URL)
+    parser.add_argument("--members", type=int, default=1_000_000)
+    parser.add_argument("--sales", type=int, default=10_000_000)
+    parser.add_argument("--refill", action="store_true")
+    args = parser.parse_args()
+    ensure_database(args.url)
+    app = make_app(args.url, DEFAULT_REDIS)
+    from webapp import alarms
+    from webapp.extensions import db
+    from webapp.models import Case, Member
+    from webapp.services.recurring import open_due
+    from webapp.workflows.expiry_steps import month_days, waiver_met
+    from webapp.periods import Month
+
+    with app.app_context():
+        try:
+            have = db.session.execute(text("SELECT count(*) FROM sale")).scalar()
+        except Exception:  # noqa: BLE001 - no schema yet
+            db.session.rollback()
+            have = 0
+    if args.refill or have != args.sales:
+        print(f"filling {args.members:,} members and {args.sales:,} sales lines …", flush=True)
+        for step, seconds in fill(app, args.members, args.sales).items():
+            print(f"  {step:15} {seconds:7.1f} s", flush=True)
+    alarms.enqueue_alarms = lambda seconds: None  # the bench measures the database part
+    with app.app_context():
+        for statement in UNDO:
+            db.session.execute(text(statement))
+        db.session.commit()
+        days = month_days(Month(2027, 1))
+        expiring = (Member.status == "active", Member.card_expires_on.in_(days))
+        t0 = time.perf_counter()
+        waived = db.session.scalar(select(func.count()).select_from(Member).where(
+            *expiring, waiver_met(days)))
+        total = db.session.scalar(select(func.count()).select_from(Member).where(*expiring))
+        app_select = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        hand = db.session.execute(text(HAND), {"first": FIRST, "last": LAST}).one()
+        hand_select = time.perf_counter() - t0
+        db.session.rollback()
+        t0 = time.perf_counter()
+        opened = open_due(now=RUN_AT)
+        run = time.perf_counter() - t0
+        cases = db.session.scalar(select(func.count()).select_from(Case).where(
+            Case.process == "expiry_call"))
+        renewed = db.session.execute(text("SELECT count(*) FROM card_renewal")).scalar()
+        dialect = db.engine.dialect.name
+    print(f"database: {dialect}, members {args.members:,}, sales lines {args.sales:,}")
+    print(f"expiring in 2027-01: {total:,}; waived {waived:,}, to call {total - waived:,}")
+    print(f"selection (app, SQLAlchemy):  {app_select:6.2f} s")
+    print(f"selection (one hand query):   {hand_select:6.2f} s  waived {hand.waived:,}, "
+          f"listed {hand.listed:,}  {'agree' if hand.waived == waived else 'DISAGREE'}")
+    print(f"monthly run (open_due): {run:6.2f} s  opened {opened}, call cases {cases:,}, "
+          f"renewals {renewed:,}")
+
+
+if __name__ == "__main__":
+    main()
