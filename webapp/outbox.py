@@ -35,6 +35,25 @@ TEMPLATES: dict[str, tuple[str, str]] = {
                         "如有疑问请致电{hotline}。"),
     "complaint_solution": ("投诉方案执行通知", "{salutation}您好，您同意的解决方案我们已经办理完毕，"
                            "感谢您的理解与支持。{brand}客服将在一周内回访您，如有疑问请致电{hotline}。"),
+    # Care batches (seed 000 §(二)2 节日/生日/季度回访): the seed's texts, XX filled in.
+    "care_spring_festival": ("春节祝福短信（会员）",
+                             "尊贵身份，尊享心礼，{brand}新春会员喜福会，与您分享喜悦新春！"
+                             "详情请至{brand}{store}咨询，喜福热线：{hotline}。"),
+    "care_spring_festival_contact": ("春节祝福短信（非会员）",
+                                     "开春团圆，喜福齐汇，{brand}新春喜福会，与您分享喜悦新春！"
+                                     "详情请至{brand}{store}咨询，喜福热线：{hotline}。"),
+    "care_dragon_boat": ("端午祝福短信",
+                         "心牵挂着你，爱祝福着你，端午粽香围绕着你，{brand}心礼等待着你，"
+                         "{brand}全体同仁祝您端午节快乐！"),
+    "care_mid_autumn": ("中秋祝福短信",
+                        "我习惯高处眺望，这样离天的距离更近；我喜欢开阔思考，这样可以预见更多的未来。"
+                        "前路漫漫，始终有{brand}相伴，在我们内心深处都流淌着一种信念：家—国—天下。"
+                        "{brand}{store}庆中秋、迎国庆、豪情献礼。"),
+    "care_holiday": ("节日祝福短信（公司统一）", "{salutation}，{brand}全体同仁祝您{occasion}快乐！"),
+    "care_season": ("新品上市短信",
+                    "尊敬的{salutation}：{brand}{store}新一季新品服饰即日起将全面上市，"
+                    "欢迎您亲临{store}感受。"),
+    "care_birthday": ("生日祝福短信", "{salutation}，{brand}{store}全体同仁祝您生日快乐！"),
 }
 
 

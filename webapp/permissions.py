@@ -48,6 +48,8 @@ ACTIONS = {
     "target.edit": {Role.STORE_MANAGER, Role.HQ_SPECIALIST, Role.HQ_MANAGER, Role.ADMIN},
     "analysis.view": {Role.STORE_MANAGER} | AREA_ROLES | COMPANY_ROLES,
     "api_token.manage": {Role.ADMIN},
+    # reviewing a care batch (remove, change method, add a member) before approving it
+    "care.review": {Role.STORE_MANAGER},
 }
 
 

@@ -65,6 +65,14 @@ SPECS: dict[str, Spec] = {
     "analysis_age_band_2": Spec("30", "int", N_("年龄分段2(岁)")),
     "analysis_age_band_3": Spec("40", "int", N_("年龄分段3(岁)")),
     "analysis_lapse_months": Spec("3", "int", N_("流失判定:连续几个月未消费")),
+    # Member care batches (SPEC §3.4; seed 000 §(二)2)
+    "care_lead_days": Spec("7", "int", N_("节日关怀名单提前几天生成")),
+    "care_birthday_lead_days": Spec("2", "int", N_("生日关怀名单提前几天生成")),
+    "care_season_launches": Spec("0301,0601,0901,1201", "str", N_("新品上市日（月日，逗号分隔）"),
+                                 N_("如 0301,0901 = 3月1日、9月1日")),
+    "care_review_due": Spec("eod:1", "rule", N_("店长审核关怀名单期限")),
+    "care_action_due": Spec("eod:0", "rule", N_("关怀当天电话/拜访期限")),
+    "care_day_hour": Spec("9", "int", N_("关怀当天几点发送短信、派发任务")),
 }
 
 
