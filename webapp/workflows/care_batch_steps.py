@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import String, and_, exists, false, func, insert, literal, select, update
+from sqlalchemy import Integer, String, and_, exists, false, func, insert, literal, select, update
 from sqlalchemy import case as sql_case
 
 from .. import settings
@@ -108,7 +108,7 @@ def batch_sources(occasion: Occasion, month_days: tuple[int, ...] = ()):
     eligible = _eligible(occasion, month_days)
     return (select((literal(title) + Store.name + literal(" 关怀名单")).label("title"),
                    Store.id.label("store_id"), Store.area_id.label("area_id"),
-                   literal(None).label("member_id"),
+                   literal(None, Integer).label("member_id"),
                    (literal(key) + Store.id.cast(String)).label("dedupe_key"))
             .where(exists().where(Member.store_id == Store.id, eligible)))
 
