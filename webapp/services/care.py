@@ -136,3 +136,20 @@ def batch_lines(*, actor: User, case_id: int) -> list[CareLine]:
         raise CareRefusal(N_("名单不存在"))
     return db.session.scalars(select(CareLine).where(CareLine.case_id == case_id)
                               .order_by(CareLine.status.desc(), CareLine.tier, CareLine.id)).all()
+
+
+STATUS_LABELS = {"planned": N_("待关怀"), "removed": N_("店长移除"), "excluded": N_("系统排除")}
+REASON_LABELS = {"dead_number": N_("空号"), "frequency": N_("多次拜访积分未增长，改为季度回访"),
+                 "manager": N_("店长移除"), "added": N_("店长添加")}
+
+
+def batch_view(*, actor: User, case: Case) -> dict:
+    """What the case page shows of a batch: its lines, the methods to choose from, whether the
+    actor may still change it."""
+    lines = batch_lines(actor=actor, case_id=case.id)
+    order = {"planned": 0, "excluded": 1, "removed": 2}
+    return {"lines": sorted(lines, key=lambda l: (order.get(l.status, 3), l.tier, l.id)),
+            "methods": {code: m.label for code, m in METHODS.items()},
+            "statuses": STATUS_LABELS, "reasons": REASON_LABELS,
+            "editable": case.state == "review" and can(actor, "care.review", case),
+            "planned": sum(1 for l in lines if l.status == "planned")}

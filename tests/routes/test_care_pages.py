@@ -1,0 +1,80 @@
+"""The care batch on the case page (SPEC §3.4): the manager sees the lines with reasons, removes,
+changes a method, adds by card number; bad input gets a message; others cannot change it."""
+from datetime import datetime, timezone
+
+import pytest
+import time_machine
+from sqlalchemy import select, update
+
+from tests.sales.builders import bulk_members
+from webapp.extensions import db
+from webapp.models import CareLine, Case, Member
+from webapp.services import care
+
+GENERATE = datetime(2027, 1, 30, 2, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def batch(org):
+    a, b, dead = bulk_members(org.stores[0], 3)
+    db.session.execute(update(Member).values(points=2000, tier="A"))
+    db.session.execute(update(Member).where(Member.id == b["id"]).values(tier="B"))
+    db.session.execute(update(Member).where(Member.id == dead["id"]).values(mobile_dead_at=GENERATE))
+    db.session.commit()
+    with time_machine.travel(GENERATE, tick=False):
+        care.generate_due()
+    case = db.session.scalars(select(Case).where(Case.process == "care_batch")).one()
+    return case, {"A": a, "B": b, "dead": dead}
+
+
+def line_of(case, member):
+    return db.session.scalars(select(CareLine).where(CareLine.case_id == case.id,
+                                                     CareLine.member_id == member["id"])).one()
+
+
+def test_the_manager_reviews_and_approves_on_the_case_page(org, login, batch):
+    case, m = batch
+    client = login("manager1")
+    page = client.get(f"/cases/{case.id}").data.decode()
+    assert "关怀名单" in page and "待关怀 2 人" in page
+    assert "电话祝福，上门赠送礼品" in page and "系统排除（空号）" in page
+    assert "审核通过" in page
+    b = line_of(case, m["B"])
+    response = client.post(f"/care/{case.id}/lines/{b.id}/remove", follow_redirects=True)
+    assert "操作成功" in response.data.decode()
+    db.session.expire_all()
+    assert line_of(case, m["B"]).status == "removed"
+    a = line_of(case, m["A"])
+    client.post(f"/care/{case.id}/lines/{a.id}/method", data={"method": "sms_gift_store"})
+    db.session.expire_all()
+    assert line_of(case, m["A"]).method == "sms_gift_store"
+    response = client.post(f"/care/{case.id}/lines/{a.id}/method", data={"method": "nope"},
+                           follow_redirects=True)
+    assert "未知的关怀方式" in response.data.decode()
+    response = client.post(f"/care/{case.id}/add", data={"card_no": "X123"}, follow_redirects=True)
+    assert "本店没有该卡号的会员" in response.data.decode()
+    response = client.post(f"/care/{case.id}/add", data={"card_no": m["B"]["card_no"]},
+                           follow_redirects=True)
+    db.session.expire_all()
+    assert line_of(case, m["B"]).status == "planned"
+    with time_machine.travel(GENERATE, tick=False):
+        client.post(f"/cases/{case.id}/approve", data={"version": case.version})
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).state == "approved"
+    page = client.get(f"/cases/{case.id}").data.decode()
+    assert "移除" not in page  # approved: no more changes
+
+
+def test_an_associate_sees_but_cannot_change_and_another_store_gets_404(org, login, batch):
+    case, m = batch
+    b = line_of(case, m["B"])
+    client = login("assoc1")
+    page = client.get(f"/cases/{case.id}").data.decode()
+    assert "关怀名单" in page and "移除" not in page
+    response = client.post(f"/care/{case.id}/lines/{b.id}/remove", follow_redirects=True)
+    assert "只有本店店长可以修改关怀名单" in response.data.decode()
+    db.session.expire_all()
+    assert line_of(case, m["B"]).status == "planned"
+    other = login("manager3")
+    assert other.post(f"/care/{case.id}/lines/{b.id}/remove").status_code == 404
+    assert other.get(f"/cases/{case.id}").status_code == 404
