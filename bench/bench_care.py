@@ -6,7 +6,7 @@ same rows, in the same run.
     .venv/bin/python bench/bench_care.py --members 20000 --db sqlite:////tmp/bench-care.sqlite
 
 Fills N members (bench/fill.py; tiers A/B/C by id, 1 % dead numbers), then times
-services.care's generation for 春节 2027 and for the birthdays of 1 March (each committed),
+services.care's generation for 春节 2027 and for the birthdays of the busiest day of the filled data (each committed),
 and the hand SQL writing the same batch cases and lines. Targets (issue #14): Spring Festival
 for 1 M members and 200 stores ≤ 10 s, a day's birthdays ≤ 1 s.
 """
@@ -89,7 +89,9 @@ def main() -> None:
         festival = time.perf_counter() - t0
         lines = db.session.scalar(select(func.count()).select_from(CareLine))
 
-        day = date(2027, 3, 1)
+        mmdd = db.session.scalar(select(Member.birth_month_day).where(Member.status == "active")
+                                 .group_by(Member.birth_month_day).order_by(func.count().desc()).limit(1))
+        day = date(2027, mmdd // 100, mmdd % 100)  # the busiest birthday of the filled data
         t0 = time.perf_counter()
         bday_cases = care._open(Occasion("birthday", "生日", day, BIRTHDAY), birthday_month_days(day), now)
         db.session.commit()

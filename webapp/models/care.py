@@ -18,7 +18,7 @@ class CareLine(db.Model):
     frequency limit; the reason says which)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(db.ForeignKey("case.id"), index=True)
+    case_id: Mapped[int] = mapped_column(db.ForeignKey("case.id"))  # led by uq_care_line_case_member
     member_id: Mapped[int] = mapped_column(db.ForeignKey("member.id"), index=True)
     store_id: Mapped[int] = mapped_column(db.ForeignKey("store.id"))
     tier: Mapped[str] = mapped_column(db.String(1))
