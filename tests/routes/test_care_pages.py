@@ -65,6 +65,20 @@ def test_the_manager_reviews_and_approves_on_the_case_page(org, login, batch):
     assert "移除" not in page  # approved: no more changes
 
 
+def test_the_associate_opens_a_care_task_with_the_filled_script(org, login, batch):
+    case, m = batch
+    db.session.execute(update(Member).values(associate_id=org["assoc1"].id))
+    db.session.commit()
+    with time_machine.travel(GENERATE, tick=False):
+        from webapp.services import cases
+        cases.fire(actor=org["manager1"], case=case, transition="approve", version=case.version)
+    gift = db.session.scalars(select(Case).where(Case.process == "care_action",
+                                                 Case.member_id == m["A"]["id"])).one()
+    page = login("assoc1").get(f"/cases/{gift.id}").data.decode()
+    assert "准备礼品（上门赠送）" in page and "意见询问" in page
+    assert db.session.get(Member, m["A"]["id"]).name[:1] + "先生" in page
+
+
 def test_an_associate_sees_but_cannot_change_and_another_store_gets_404(org, login, batch):
     case, m = batch
     b = line_of(case, m["B"])

@@ -49,6 +49,7 @@ care_action = register(Process(
         Transition("unreachable", N_("未能联系"), ("todo",), "unreachable", STORE, style="plain"),
     ),
     tasks={"todo": TaskSpec("care_action", N_("会员关怀：电话、拜访或礼品"), Role.ASSOCIATE,
-                            due_setting="care_action_due", escalate_to=Role.STORE_MANAGER)},
+                            due_setting="care_action_due", escalate_to=Role.STORE_MANAGER,
+                            script="care_call")},
     final=frozenset({"done", "unreachable"}),
 ))
