@@ -50,6 +50,8 @@ ACTIONS = {
     "api_token.manage": {Role.ADMIN},
     # reviewing a care batch (remove, change method, add a member) before approving it
     "care.review": {Role.STORE_MANAGER},
+    # the day's member profiles to memorise (SPEC §3.8)
+    "care.profiles": STORE_ROLES,
 }
 
 

@@ -73,6 +73,7 @@ SPECS: dict[str, Spec] = {
     "care_review_due": Spec("eod:1", "rule", N_("店长审核关怀名单期限")),
     "care_action_due": Spec("eod:0", "rule", N_("关怀当天电话/拜访期限")),
     "care_day_hour": Spec("9", "int", N_("关怀当天几点发送短信、派发任务")),
+    "care_profiles_per_day": Spec("2", "int", N_("导购每天记忆的会员档案数")),
 }
 
 

@@ -92,3 +92,31 @@ def test_an_associate_sees_but_cannot_change_and_another_store_gets_404(org, log
     other = login("manager3")
     assert other.post(f"/care/{case.id}/lines/{b.id}/remove").status_code == 404
     assert other.get(f"/cases/{case.id}").status_code == 404
+
+
+def test_todays_profiles_own_members_first_rotating_by_day(org, login):
+    own = bulk_members(org.stores[0], 3)
+    others = bulk_members(org.stores[0], 2)
+    db.session.execute(update(Member).where(Member.id.in_([m["id"] for m in own]))
+                       .values(associate_id=org["assoc1"].id, preferences="衬衫40码，偏爱蓝色"))
+    db.session.commit()
+    client = login("assoc1")
+    seen = []
+    for day in (1, 2, 3):
+        with time_machine.travel(datetime(2026, 12, day, 2, 0, tzinfo=timezone.utc), tick=False):
+            page = client.get("/care/profiles").data.decode()
+        names = [db.session.get(Member, m["id"]).name for m in own + others]
+        shown = [n for n in names if f"{n} <span" in page.split("复习昨天的档案")[0]]
+        assert len(shown) == 2
+        seen.append(shown)
+    assert seen[0] != seen[1]  # a new pair each day
+    assert "复习昨天的档案" in page
+    everyone = {n for pair in seen for n in pair}
+    assert len(everyone) >= 4  # all five come round in turn
+    assert login("hq").get("/care/profiles").status_code == 403
+
+
+def test_profiles_page_fits_a_phone(org, login):
+    bulk_members(org.stores[0], 2)
+    page = login("assoc1").get("/care/profiles").data.decode()
+    assert 'name="viewport"' in page and "今日记忆的会员档案" in page

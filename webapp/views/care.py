@@ -1,11 +1,13 @@
 """Care batch review (SPEC §3.4): the store manager removes a line, changes a method, adds a
 member; approving is the case page's one-click button."""
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from ..models import Case
+from ..i18n_labels import Refusal
 from ..services import care as care_service
+from ..services import routine
 from .util import get_visible
 
 bp = Blueprint("care", __name__)
@@ -54,3 +56,14 @@ def add(case_id: int):
 
 
 
+
+
+@bp.route("/care/profiles")
+@login_required
+def profiles():
+    """Today's member profiles to memorise and yesterday's to review (a phone-width page)."""
+    try:
+        day = routine.profiles_of_day(actor=current_user)
+    except Refusal:
+        abort(403)
+    return render_template("care_profiles.html", **day)
