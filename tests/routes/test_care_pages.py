@@ -120,3 +120,32 @@ def test_profiles_page_fits_a_phone(org, login):
     bulk_members(org.stores[0], 2)
     page = login("assoc1").get("/care/profiles").data.decode()
     assert 'name="viewport"' in page and "今日记忆的会员档案" in page
+
+
+def test_the_daily_sheet_is_one_a4_page_with_the_days_calls_and_profiles(org, login, batch):
+    import io
+
+    from pypdf import PdfReader
+
+    case, m = batch
+    db.session.execute(update(Member).values(associate_id=org["assoc1"].id,
+                                             preferences="衬衫40码"))
+    db.session.commit()
+    from webapp.services import cases
+    from webapp.services.deadlines import process_due
+
+    with time_machine.travel(GENERATE, tick=False):
+        cases.fire(actor=org["manager1"], case=case, transition="approve", version=case.version)
+    day = datetime(2027, 2, 6, 2, 0, tzinfo=timezone.utc)  # 10:00 local on 春节
+    with time_machine.travel(day, tick=False):
+        process_due()
+        response = login("assoc1").get("/care/sheet.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.data))
+    assert len(reader.pages) == 1 and abs(float(reader.pages[0].mediabox.width) - 595.3) < 1
+    text = reader.pages[0].extract_text()
+    name = db.session.get(Member, m["A"]["id"]).name
+    assert "今日工作单" in text and f"春节：电话 {name}" in text and "意见询问" in text
+    assert "衬衫40码" in text
+    assert "139" not in text  # no phone numbers on paper
+    assert login("hq").get("/care/sheet.pdf").status_code == 403

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from .. import clock, settings
 from ..calendar import local_date
@@ -66,3 +66,39 @@ def profiles_of_day(*, actor: User, now: datetime | None = None) -> dict:
             "yesterday": _profiles(actor, _of_day(pool, today - timedelta(days=1), n))}
 
 
+
+
+def daily_sheet(*, actor: User, now: datetime | None = None) -> dict:
+    """One associate's shop-floor sheet of the day: the calls, visits and follow-ups due by
+    tonight or opened today (with the filled script), today's profiles. No phone numbers:
+    it is printed."""
+    from ..models import Case, Task
+    from ..outbox import script_text
+    from ..periods import day_window
+    from ..workflows.engine import get_process, task_label
+
+    day = profiles_of_day(actor=actor, now=now)
+    start, end = day_window(day["day"])
+    # due by tonight, or opened today (a holiday's call is due on the next working day)
+    tasks = db.session.scalars(select(Task).join(Case, Case.id == Task.case_id).where(
+        Task.assignee_id == actor.id, Task.status == "open",
+        or_(Task.due_at < end, Task.created_at >= start))
+        .order_by(Task.due_at, Task.id)).all()
+    rows = []
+    for task in tasks:
+        spec = get_process(task.case.process).tasks.get(task.case.state)
+        member = task.case.member
+        script = script_text(spec.script, member) if spec and spec.script and member else ""
+        rows.append({"title": task.case.title, "label": task_label(task), "due_at": task.due_at,
+                     "member": member, "script": script})
+    return {"associate": actor.display_name, "store": actor.store.name, "day": day["day"],
+            "tasks": rows, "profiles": day["today"]}
+
+
+def daily_sheet_pdf(*, actor: User, now: datetime | None = None) -> bytes:
+    """The shop-floor sheet as one A4 PDF."""
+    from ..formatting import local_time, yuan
+    from ..pdf import render_pdf
+
+    return render_pdf("daily_sheet.html", sheet=daily_sheet(actor=actor, now=now), yuan=yuan,
+                      local=local_time)

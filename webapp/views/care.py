@@ -1,6 +1,6 @@
 """Care batch review (SPEC §3.4): the store manager removes a line, changes a method, adds a
 member; approving is the case page's one-click button."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
@@ -67,3 +67,15 @@ def profiles():
     except Refusal:
         abort(403)
     return render_template("care_profiles.html", **day)
+
+
+@bp.route("/care/sheet.pdf")
+@login_required
+def sheet():
+    """The associate's shop-floor sheet of today: one A4 PDF."""
+    try:
+        data = routine.daily_sheet_pdf(actor=current_user)
+    except Refusal:
+        abort(403)
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": "inline; filename=daily-sheet.pdf"})
