@@ -18,12 +18,15 @@ def sweep():
 
 def daily():
     """Open the recurring cases that are due (every process with a `Recurring` rule) and, from
-    1 November, the task to enter next year's holidays while no source covers it; idempotent."""
+    1 November, the task to enter next year's holidays while no source covers it, and the care
+    batches of the coming occasions; idempotent."""
+    from webapp.services.care import generate_due
     from webapp.services.daily import ensure_holiday_years
     from webapp.services.recurring import open_due
 
-    def both():
+    def all_of_them():
         ensure_holiday_years()
+        generate_due()  # the care batches of the coming occasions (SPEC §3.4)
         return open_due()
 
-    return run(both)
+    return run(all_of_them)

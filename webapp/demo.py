@@ -86,6 +86,23 @@ def load(members_per_store: int = 12, seed: int = 7) -> None:
 
     demo_sales.load()  # two years of sales
     demo_complaints.load()
+    _care(rng)
+
+
+def _care(rng: random.Random) -> None:
+    """A few A and B members among the active ones, then the care batches of the coming
+    occasions (SPEC §3.4): they wait for each demo store manager's approval."""
+    from sqlalchemy import select
+
+    from .models import Member
+    from .services import care
+
+    active = db.session.scalars(select(Member).where(Member.status == "active",
+                                                     Member.points > 0)).all()
+    for member in active:
+        member.tier = rng.choice("AABBCCC")
+    db.session.commit()
+    care.generate_due()
 
 
 def _members(rng: random.Random, stores, users, mobiles: set, count: int) -> None:

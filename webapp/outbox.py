@@ -39,6 +39,25 @@ TEMPLATES: dict[str, tuple[str, str]] = {
                      "{expires_on}。如有疑问请致电{hotline}。"),
     "complaint_solution": ("投诉方案执行通知", "{salutation}您好，您同意的解决方案我们已经办理完毕，"
                            "感谢您的理解与支持。{brand}客服将在一周内回访您，如有疑问请致电{hotline}。"),
+    # Care batches (seed 000 §(二)2 节日/生日/季度回访): the seed's texts, XX filled in.
+    "care_spring_festival": ("春节祝福短信（会员）",
+                             "尊贵身份，尊享心礼，{brand}新春会员喜福会，与您分享喜悦新春！"
+                             "详情请至{brand}{store}咨询，喜福热线：{hotline}。"),
+    "care_spring_festival_contact": ("春节祝福短信（非会员）",
+                                     "开春团圆，喜福齐汇，{brand}新春喜福会，与您分享喜悦新春！"
+                                     "详情请至{brand}{store}咨询，喜福热线：{hotline}。"),
+    "care_dragon_boat": ("端午祝福短信",
+                         "心牵挂着你，爱祝福着你，端午粽香围绕着你，{brand}心礼等待着你，"
+                         "{brand}全体同仁祝您端午节快乐！"),
+    "care_mid_autumn": ("中秋祝福短信",
+                        "我习惯高处眺望，这样离天的距离更近；我喜欢开阔思考，这样可以预见更多的未来。"
+                        "前路漫漫，始终有{brand}相伴，在我们内心深处都流淌着一种信念：家—国—天下。"
+                        "{brand}{store}庆中秋、迎国庆、豪情献礼。"),
+    "care_holiday": ("节日祝福短信（公司统一）", "{salutation}，{brand}全体同仁祝您{occasion}快乐！"),
+    "care_season": ("新品上市短信",
+                    "尊敬的{salutation}：{brand}{store}新一季新品服饰即日起将全面上市，"
+                    "欢迎您亲临{store}感受。"),
+    "care_birthday": ("生日祝福短信", "{salutation}，{brand}{store}全体同仁祝您生日快乐！"),
 }
 
 
@@ -95,6 +114,14 @@ SCRIPTS: dict[str, tuple[str, str]] = {
                     "{salutation}，您好，我是{brand}客服。您的会员卡（卡号{card_no}）将于{expires_on}到期。"
                     "当年消费满{waiver_purchases}次或累计满{waiver_yuan}元，可免次年年费；"
                     "否则需缴纳年费{fee}元续卡，您可以在任一门店缴纳。请问您是否续卡？"),
+    # Seed 000 §(二)2 节日/生日回访："电话回访：节日祝贺（＋促销信息＋积分信息）＋意见询问"；
+    # "为营造惊喜，电话拜访时可以活动或其他理由预约见面".
+    "care_call": ("节日、生日电话回访",
+                  "{salutation}，您好，我是{store}的{associate}，{brand}全体同仁祝您节日（生日）快乐！"
+                  "您目前的积分是{points}分。\n"
+                  "意见询问：您最近穿着我们的衣服感觉怎么样？有什么意见和建议吗？"
+                  "（顾客提出的问题须在三天内处理并回复）\n"
+                  "登门拜访或赠送礼品：我们为您准备了一份心意，请问您什么时候方便，我给您送过去？"),
 }
 
 

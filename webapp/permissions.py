@@ -51,6 +51,10 @@ ACTIONS = {
     # the month's expiry list (issue #12): every member role sees its own scope; HQ records renewals
     "expiry.view": MEMBER_ROLES,
     "expiry.renew": {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
+    # reviewing a care batch (remove, change method, add a member) before approving it
+    "care.review": {Role.STORE_MANAGER},
+    # the day's member profiles to memorise (SPEC §3.8)
+    "care.profiles": STORE_ROLES,
 }
 
 

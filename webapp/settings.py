@@ -72,6 +72,15 @@ SPECS: dict[str, Spec] = {
     "expiry_list_remind_hours": Spec("24", "int", N_("到期名单期限前几小时提醒")),
     "expiry_call_due": Spec("eod:1", "rule", N_("到期会员致电期限"), N_("无人接听时下一工作日再拨")),
     "expiry_call_attempts": Spec("3", "int", N_("到期会员致电最多拨打次数")),
+    # Member care batches (SPEC §3.4; seed 000 §(二)2)
+    "care_lead_days": Spec("7", "int", N_("节日关怀名单提前几天生成")),
+    "care_birthday_lead_days": Spec("2", "int", N_("生日关怀名单提前几天生成")),
+    "care_season_launches": Spec("0301,0601,0901,1201", "str", N_("新品上市日（月日，逗号分隔）"),
+                                 N_("如 0301,0901 = 3月1日、9月1日")),
+    "care_review_due": Spec("eod:1", "rule", N_("店长审核关怀名单期限")),
+    "care_action_due": Spec("eod:0", "rule", N_("关怀当天电话/拜访期限")),
+    "care_day_hour": Spec("9", "int", N_("关怀当天几点发送短信、派发任务")),
+    "care_profiles_per_day": Spec("2", "int", N_("导购每天记忆的会员档案数")),
 }
 
 

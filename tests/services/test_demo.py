@@ -36,6 +36,8 @@ def _workflows():
     assert {s for p, s in states if p.startswith("complaint")} >= {
         "open", "escalated", "replied", "proposed", "hq_revisit"}
     assert states[("registration", "review")] > 0 and states[("registration", "returned")] > 0
+    # the new-season batch of 1 December waits for each store manager's approval (SPEC §3.4)
+    assert states[("care_batch", "review")] >= 4
     assert clock.as_utc(db.session.scalar(select(func.max(Sale.sold_at)))) <= clock.now()
 
     hq = accounts.authenticate(username="hq", password="demo", ip="test")

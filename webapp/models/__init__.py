@@ -13,3 +13,4 @@ from .sales import ApiToken, MemberMonth, Sale, SalesTarget, StoreMonth  # noqa:
 from .workflow import (AuditEvent, BatchJob, Case, CaseTimer, Notification, StandIn,  # noqa: F401
                        Task)
 from .expiry import CardRenewal  # noqa: F401
+from .care import CareLine  # noqa: F401

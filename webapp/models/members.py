@@ -32,7 +32,7 @@ class Member(db.Model):
     # computed in SQL for the age-band analysis (SPEC §4), and birthday greetings need month and
     # day. The full date is personal data, encrypted; both are set where it is saved.
     birth_year: Mapped[int | None] = mapped_column()
-    birth_month_day: Mapped[int | None] = mapped_column(db.SmallInteger)
+    birth_month_day: Mapped[int | None] = mapped_column(db.SmallInteger, index=True)  # a day's birthdays
     birth_date = mapped_column(Encrypted)
     mobile = mapped_column(Encrypted)
     mobile_hash: Mapped[str] = mapped_column(db.String(64), unique=True)

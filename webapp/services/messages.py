@@ -18,7 +18,13 @@ from ..models import Member, OutboxMessage, Store, User
 # What the outbox calls each template (the filter's choices); a template missing here shows its key.
 KINDS = {"welcome_temporary": N_("临时会员欢迎短信"), "welcome_formal": N_("正式会员通知短信"),
          "points_temporary": N_("积分通知短信（临时会员）"), "points_formal": N_("积分通知短信（正式会员）"),
-         "complaint_reply": N_("投诉回复"), "complaint_solution": N_("投诉方案执行通知")}
+         "complaint_reply": N_("投诉回复"), "complaint_solution": N_("投诉方案执行通知"),
+         # care batches (SPEC §3.4)
+         "care_spring_festival": N_("春节祝福短信（会员）"),
+         "care_spring_festival_contact": N_("春节祝福短信（非会员）"),
+         "care_dragon_boat": N_("端午祝福短信"), "care_mid_autumn": N_("中秋祝福短信"),
+         "care_holiday": N_("节日祝福短信（公司统一）"), "care_season": N_("新品上市短信"),
+         "care_birthday": N_("生日祝福短信")}
 STATUSES = {"queued": N_("待发送"), "sent": N_("已发送"), "failed": N_("发送失败")}
 
 

@@ -10,6 +10,7 @@ from ..forms.cases import DecisionForm
 from ..forms.registration import RegistrationForm
 from ..models import AuditEvent, Case, parse_id
 from ..outbox import script_text
+from ..services import care as care_service
 from ..services import cases as case_service
 from ..services import members as member_service
 from ..workflows import engine
@@ -33,8 +34,10 @@ def detail(case_id: int):
     spec = engine.get_process(case.process).tasks.get(case.state)
     script = (script_text(spec.script, case.member) if spec and spec.script and member and
               case.closed_at is None else None)
+    care = (care_service.batch_view(actor=current_user, case=case)
+            if case.process == "care_batch" else None)
     return render_template("case.html", case=case, events=events, form=DecisionForm(), fields=fields,
-                           script=script,
+                           script=script, care=care,
                            process=engine.get_process(case.process),
                            actions=engine.allowed_transitions(current_user, case),
                            chosen=request.args.get("act", ""), member=member,

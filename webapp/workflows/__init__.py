@@ -1,2 +1,3 @@
 """Declared business processes. Importing this package registers every process with the engine."""
-from . import complaints, formal_card, holiday_year, mailbox, registration, expiry  # noqa: F401
+from . import (care_batch, complaints, expiry, formal_card, holiday_year, mailbox,  # noqa: F401
+               registration)

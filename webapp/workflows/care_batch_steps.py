@@ -1,0 +1,210 @@
+"""The care batch's rules and effects (workflows/care_batch.py declares where they apply).
+
+A batch is a case per store and occasion; its lines (CareLine) are written set-based with
+INSERT … SELECT from the member table, the method chosen by the member's tier.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Integer, String, and_, exists, false, func, insert, literal, select, update
+from sqlalchemy import case as sql_case
+
+from .. import settings
+from ..calendar import local_date, local_midnight_utc
+from ..extensions import db
+from ..i18n_labels import N_
+from ..models import Case, CareLine, Member, OutboxMessage, Store, Task
+from ..occasions import BIRTHDAY, COMPANY, FESTIVAL, GROUP, SEASON, VALENTINE, Occasion
+from ..outbox import queue_sms
+from ..periods import day_window
+from .engine import ids_in, start_many
+
+
+@dataclass(frozen=True)
+class Method:
+    label: str
+    sms: bool  # a greeting SMS on the day
+    on_day: str | None  # "call" or "visit": a task for the associate on the day
+    prep: str | None  # a task due before the occasion: gift, card or cake to prepare/send
+
+
+METHODS: dict[str, Method] = {
+    "phone_gift_home": Method(N_("电话祝福，上门赠送礼品"), False, "call", "gift_home"),
+    "sms_gift_store": Method(N_("短信祝福，邀请到店领取礼品"), True, None, None),
+    "sms_card_mail": Method(N_("短信祝福，寄送贺卡"), True, None, "card_mail"),
+    "sms_gift_mail": Method(N_("短信祝福，寄送礼品"), True, None, "gift_mail"),
+    "sms": Method(N_("短信祝福"), True, None, None),
+    "contact_sms": Method(N_("非会员祝福短信"), True, None, None),
+    "phone": Method(N_("电话回访"), False, "call", None),
+    "visit_cake_flowers": Method(N_("蛋糕＋鲜花＋导购登门＋祝福短信"), True, "visit", "cake_flowers"),
+    "visit_cake": Method(N_("蛋糕＋导购登门＋祝福短信"), True, "visit", "cake"),
+    "card_call": Method(N_("贺卡寄送＋电话＋祝福短信"), True, "call", "card_mail"),
+}
+
+ACTION_LABELS = {"call": N_("电话"), "visit": N_("登门拜访"), "gift_home": N_("准备礼品（上门赠送）"),
+                 "card_mail": N_("寄送贺卡"), "gift_mail": N_("寄送礼品"),
+                 "cake_flowers": N_("准备蛋糕和鲜花"), "cake": N_("准备蛋糕")}
+
+# Seed 000 §(二)2: the method of each tier, per kind of occasion (the SPEC §3.4 table).
+TIER_METHODS: dict[str, dict[str, str]] = {
+    FESTIVAL: {"A": "phone_gift_home", "B": "sms_gift_store", "C": "sms_card_mail"},
+    VALENTINE: {"A": "sms_gift_mail", "B": "sms_gift_store", "C": "sms"},
+    GROUP: {"A": "sms_gift_mail", "B": "sms_gift_mail", "C": "sms_gift_mail"},
+    COMPANY: {"A": "sms", "B": "sms", "C": "sms"},
+    SEASON: {"A": "phone", "B": "phone", "C": "sms"},
+    BIRTHDAY: {"A": "visit_cake_flowers", "B": "visit_cake", "C": "card_call"},
+}
+# Contacts who never bought (no points yet) get the non-member text on these occasions only.
+CONTACT_KINDS = (FESTIVAL, COMPANY)
+
+SMS_TEMPLATES = {"spring_festival": "care_spring_festival", "dragon_boat": "care_dragon_boat",
+                 "mid_autumn": "care_mid_autumn", "birthday": "care_birthday"}
+
+
+def sms_template(occasion_key: str, kind: str, *, contact: bool) -> str:
+    """The outbox template of an occasion's greeting (the seed's text where it has one)."""
+    if contact and occasion_key == "spring_festival":
+        return "care_spring_festival_contact"
+    if kind == SEASON:
+        return "care_season"
+    return SMS_TEMPLATES.get(occasion_key, "care_holiday")
+
+
+def frequency_limited():
+    """Hook (SPEC §3.4 frequency control): a member visited several times whose points did not
+    grow falls back to the quarterly cadence. There is no record of visits yet, so no member
+    is limited; when visits are recorded, this returns the SQL condition on Member."""
+    return false()
+
+
+def _eligible(occasion: Occasion, month_days: tuple[int, ...] = ()):
+    """The SQL condition on Member for being in this occasion's batch (dead numbers included:
+    they become excluded lines, so the manager sees why)."""
+    condition = Member.status == "active"
+    if occasion.kind == BIRTHDAY:
+        condition = and_(condition, Member.birth_month_day.in_(month_days))
+    elif occasion.kind == GROUP:
+        condition = and_(condition, Member.occupation == occasion.occupation)
+    if occasion.kind not in CONTACT_KINDS:
+        condition = and_(condition, Member.points > 0)
+    return condition
+
+
+def _method_sql(kind: str):
+    methods = TIER_METHODS[kind]
+    by_tier = sql_case((Member.tier == "A", methods["A"]), (Member.tier == "B", methods["B"]),
+                   else_=methods["C"])
+    if kind in CONTACT_KINDS:
+        return sql_case((Member.points <= 0, "contact_sms"), else_=by_tier)
+    return by_tier
+
+
+def batch_sources(occasion: Occasion, month_days: tuple[int, ...] = ()):
+    """One row per store with somebody to greet: the start_many source of the batch cases."""
+    key = f"care:{occasion.key}:{occasion.day.isoformat()}:"
+    title = f"{occasion.day.isoformat()} "
+    eligible = _eligible(occasion, month_days)
+    return (select((literal(title) + Store.name + literal(" 关怀名单")).label("title"),
+                   Store.id.label("store_id"), Store.area_id.label("area_id"),
+                   literal(None, Integer).label("member_id"),
+                   (literal(key) + Store.id.cast(String)).label("dedupe_key"))
+            .where(exists().where(Member.store_id == Store.id, eligible)))
+
+
+def insert_lines(case_ids: list[int], occasion: Occasion, month_days: tuple[int, ...] = ()) -> None:
+    """The batch lines of the new cases, one INSERT … SELECT: the tier's method; dead numbers
+    and frequency-limited members as excluded lines with the reason."""
+    limited = frequency_limited()
+    status = sql_case((Member.mobile_dead_at.is_not(None), "excluded"), (limited, "excluded"),
+                  else_="planned")
+    reason = sql_case((Member.mobile_dead_at.is_not(None), "dead_number"), (limited, "frequency"),
+                  else_="")
+    rows = (select(Case.id, Member.id, Member.store_id, Member.tier, _method_sql(occasion.kind),
+                   status, reason)
+            .join(Member, Member.store_id == Case.store_id)
+            .where(ids_in(Case.id, case_ids), _eligible(occasion, month_days)))
+    db.session.execute(insert(CareLine.__table__).from_select(
+        ["case_id", "member_id", "store_id", "tier", "method", "status", "reason"], rows))
+
+
+def occasion_day(case: Case) -> date:
+    return date.fromisoformat(case.data["day"])
+
+
+def on_the_day(case: Case, now: datetime) -> datetime:
+    """The morning of the occasion (setting care_day_hour, local time); now if already past."""
+    at = local_midnight_utc(occasion_day(case)) + timedelta(hours=settings.get_int("care_day_hour"))
+    return max(at, now)
+
+
+def has_planned_lines(case: Case, data: dict):
+    planned = db.session.scalar(select(func.count()).select_from(CareLine).where(
+        CareLine.case_id == case.id, CareLine.status == "planned"))
+    return None if planned else N_("名单中没有待关怀的会员")
+
+
+def _start_actions(case: Case, kind_column, dedupe_suffix: str, now: datetime) -> list[int]:
+    """A care_action case per planned line whose method has an action of this kind."""
+    from .engine import get_process
+
+    codes = {code: getattr(m, kind_column) for code, m in METHODS.items() if getattr(m, kind_column)}
+    if not codes:
+        return []
+    action = sql_case(*[(CareLine.method == code, literal(ACTION_LABELS[a]))
+                                for code, a in codes.items()])
+    label = case.data.get("label", "")
+    source = (select((literal(f"{label}：") + action + literal(" ") + Member.name).label("title"),
+                     CareLine.store_id.label("store_id"), Store.area_id.label("area_id"),
+                     CareLine.member_id.label("member_id"),
+                     (literal("care_action:") + CareLine.id.cast(String)
+                      + literal(dedupe_suffix)).label("dedupe_key"),
+                     Member.associate_id.label("assignee_id"))
+              .join(Member, Member.id == CareLine.member_id)
+              .join(Store, Store.id == CareLine.store_id)
+              .where(CareLine.case_id == case.id, CareLine.status == "planned",
+                     CareLine.method.in_(list(codes))))
+    return start_many(get_process("care_action"), source, now=now,
+                      data={"batch": case.id, "kind": dedupe_suffix.strip(":")})
+
+
+def prepare_gifts(case: Case, actor, data: dict, now: datetime) -> None:
+    """Approved: gifts, cards and cakes become tasks for the member's associate, due by the
+    end of the day before the occasion ("节日当天或者前一天")."""
+    ids = _start_actions(case, "prep", ":prep", now)
+    if ids:
+        eve_end = local_midnight_utc(occasion_day(case))
+        db.session.execute(update(Task).where(ids_in(Task.case_id, ids), Task.status == "open")
+                           .values(due_at=max(eve_end, now), remind_at=None)
+                           .execution_options(synchronize_session=False))
+
+
+def carry_out(case: Case, actor, data: dict, now: datetime) -> None:
+    """The day: calls and visits become tasks for the associates, greetings go to the outbox
+    (at most one SMS per member per day, whatever the occasions)."""
+    _start_actions(case, "on_day", ":day", now)
+    sms_codes = [code for code, m in METHODS.items() if m.sms]
+    start, end = day_window(local_date(now))
+    already = select(OutboxMessage.member_id).where(
+        OutboxMessage.channel == "sms", OutboxMessage.member_id == CareLine.member_id,
+        OutboxMessage.created_at >= start, OutboxMessage.created_at < end)
+    members = db.session.scalars(
+        select(Member).join(CareLine, CareLine.member_id == Member.id)
+        .where(CareLine.case_id == case.id, CareLine.status == "planned",
+               CareLine.method.in_(sms_codes), Member.mobile_dead_at.is_(None),
+               ~exists(already))).all()
+    key, kind, label = case.data["occasion"], case.data["kind"], case.data.get("label", "")
+    for member in members:
+        queue_sms(member, sms_template(key, kind, contact=member.points <= 0),
+                  extra={"occasion": label})
+    db.session.flush()
+
+
+def lines_summary(case_ids: list[int]) -> dict[int, int]:
+    """Planned lines per batch (the case list shows the count)."""
+    rows = db.session.execute(select(CareLine.case_id, func.count()).where(
+        ids_in(CareLine.case_id, case_ids), CareLine.status == "planned")
+        .group_by(CareLine.case_id)).all()
+    return dict(rows)
+
