@@ -105,5 +105,7 @@ def _blueprints(app: Flask) -> None:
     csrf.exempt(api.bp)  # till systems authenticate with a bearer token, not a session
     for module in (sales, analyses, api):
         app.register_blueprint(module.bp)
+    from .views import message_templates  # the administrator's message templates
+    app.register_blueprint(message_templates.bp)
     errors.register(app)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -170,7 +170,8 @@ def _message(complaint: Complaint, template: str, now: datetime) -> None:
     if reply and reply[-1] not in "。！？!?.":
         reply += "。"
     context = {"salutation": salutation(complaint.member) if complaint.member else complaint.customer_name,
-               "brand": settings.get("brand_name"), "hotline": settings.get("hotline"), "reply": reply}
+               "brand": settings.get("brand_name"), "hotline": settings.get("hotline"), "reply": reply,
+               "name": complaint.customer_name}
     db.session.add(OutboxMessage(channel=channel, member_id=complaint.member_id,
                                  store_id=complaint.store_id, recipient=contact,
                                  recipient_name=complaint.customer_name, template=template,
