@@ -11,7 +11,7 @@ from string import Formatter
 
 from sqlalchemy import select
 
-from . import settings
+from . import settings, sms
 from .extensions import db
 from .i18n_labels import N_
 from .models import Member, MessageTemplateVersion, OutboxMessage
@@ -40,7 +40,13 @@ TEMPLATES: dict[str, tuple[str, str]] = {
                         "如有疑问请致电{hotline}。"),
     "complaint_solution": (N_("投诉方案执行通知"), "{salutation}您好，您同意的解决方案我们已经办理完毕，"
                            "感谢您的理解与支持。{brand}客服将在一周内回访您，如有疑问请致电{hotline}。"),
+    # Marketing (SPEC §6: season launch): opt-out text, 08:00–21:00 only, not to opted-out members.
+    "season_launch": (N_("新品上市通知"), "{salutation}，{brand}{store}新品已到店，欢迎您光临选购！"),
 }
+# Marketing templates: they carry OPT_OUT_TEXT, wait for daytime and skip opted-out members;
+# every other template is a service message (points, card, complaint replies) and always goes.
+MARKETING: set[str] = {"season_launch"}
+OPT_OUT_TEXT = "回TD退订"
 
 
 def salutation(member: Member) -> str:
@@ -121,11 +127,21 @@ def render(template: str, context: dict) -> str:
 def queue_sms(member: Member, template: str, *, extra: dict | None = None) -> OutboxMessage:
     """Put an SMS for a member in the outbox (caller commits); `extra` fills the template's
     other placeholders (a sale's date and amount…)."""
+    context = member_context(member) | (extra or {})
+    body = render(template, context)
+    if template in MARKETING and OPT_OUT_TEXT not in body:
+        body += OPT_OUT_TEXT
     msg = OutboxMessage(channel="sms", member_id=member.id, store_id=member.store_id,
                         recipient=member.mobile, recipient_name=member.name, template=template,
-                        body=render(template, member_context(member) | (extra or {})))
+                        body=body, params=_plain(context), segments=sms_segments(body))
     db.session.add(msg)
+    sms.send_after_commit()
     return msg
+
+
+def _plain(context: dict) -> dict:
+    """The context as JSON-safe text (a provider's template variables)."""
+    return {k: str(v) for k, v in context.items()}
 
 
 # Call scripts shown with a call task (seed 000 §二 5–8), filled like the SMS templates.

@@ -18,8 +18,10 @@ from ..models import Member, OutboxMessage, Store, User
 # What the outbox calls each template (the filter's choices); a template missing here shows its key.
 KINDS = {"welcome_temporary": N_("临时会员欢迎短信"), "welcome_formal": N_("正式会员通知短信"),
          "points_temporary": N_("积分通知短信（临时会员）"), "points_formal": N_("积分通知短信（正式会员）"),
-         "complaint_reply": N_("投诉回复"), "complaint_solution": N_("投诉方案执行通知")}
-STATUSES = {"queued": N_("待发送"), "sent": N_("已发送"), "failed": N_("发送失败")}
+         "complaint_reply": N_("投诉回复"), "complaint_solution": N_("投诉方案执行通知"),
+         "season_launch": N_("新品上市通知")}
+STATUSES = {"queued": N_("待发送"), "sending": N_("发送中"), "sent": N_("已发送"),
+            "delivered": N_("已送达"), "failed": N_("发送失败"), "unknown": N_("结果未知")}
 
 
 @dataclass(frozen=True)
