@@ -3,6 +3,7 @@ that check each request's signature as the provider documents it; each outbox ro
 retried after a temporary failure, never twice after a worker dies; quiet hours for marketing,
 opt-out by reply, dead numbers skipped, delivery receipts on a signed URL."""
 import os
+import re
 import signal
 from datetime import datetime, timedelta, timezone
 
@@ -192,3 +193,38 @@ def test_outbox_only_by_default_and_no_plain_http_to_another_host(org):
         sms.sender({"SMS_PROVIDER": "aliyun", "ALIYUN_ACCESS_KEY_ID": "a",
                     "ALIYUN_ACCESS_KEY_SECRET": "b", "ALIYUN_SMS_SIGN_NAME": "c",
                     "ALIYUN_SMS_ENDPOINT": "http://sms.example.com"})
+
+
+def test_per_store_and_month_sent_delivered_failed_and_parts_on_the_page_and_in_xlsx(org, login):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    s1, s3 = org.stores[0], org.stores[2]
+
+    def row(store, status, at, segments=1, sent=True):
+        db.session.add(OutboxMessage(channel="sms", store_id=store.id, recipient="13900000000",
+                                     template="welcome_temporary", body="x", status=status,
+                                     segments=segments, created_at=at,
+                                     sent_at=at if sent else None))
+    nov = datetime(2026, 11, 10, 2, tzinfo=timezone.utc)
+    row(s1, "delivered", nov, 2)
+    row(s1, "failed", nov, 1)                     # reached the provider, then failed
+    row(s1, "failed", nov, 1, sent=False)         # never left (dead number): no cost
+    row(s1, "queued", nov, 3, sent=False)
+    row(s1, "sent", datetime(2026, 11, 30, 16, 30, tzinfo=timezone.utc))  # 12-01 00:30 local
+    row(s3, "delivered", nov, 1)
+    db.session.commit()
+
+    page = login("hq").get("/outbox/stats?year=2026").get_data(as_text=True)
+    rows = page.split("<tr>")[2:]
+    assert len(rows) == 3
+    assert "2026-11" in rows[0] and s1.name in rows[0]
+    assert [c for c in re.findall(r"<td>(\d+)</td>", rows[0])] == ["2", "1", "2", "3"]
+    assert "2026-12" in rows[2] and s1.name in rows[2]
+    book = load_workbook(BytesIO(login("hq").get("/outbox/stats.xlsx?year=2026").data))
+    assert [c.value for c in book.active[2]] == ["2026-11", s1.name, 2, 1, 2, 3]
+
+    page = login("manager1").get("/outbox/stats?year=2026").get_data(as_text=True)
+    assert s3.name not in page and s1.name in page            # a store sees its own
+    assert login("manager1").get("/outbox/stats?year=abc").status_code == 200
