@@ -228,3 +228,24 @@ def test_per_store_and_month_sent_delivered_failed_and_parts_on_the_page_and_in_
     page = login("manager1").get("/outbox/stats?year=2026").get_data(as_text=True)
     assert s3.name not in page and s1.name in page            # a store sees its own
     assert login("manager1").get("/outbox/stats?year=abc").status_code == 200
+
+
+def test_staff_mark_a_member_as_opted_out_of_marketing(org, login):
+    member = _approve(org).member
+    page = login("manager1").get(f"/members/{member.id}").get_data(as_text=True)
+    assert "标记为不接收" in page
+    response = login("manager1").post(f"/members/{member.id}/sms-opt-out", data={"opt_out": "1"})
+    assert response.status_code == 302
+    db.session.refresh(member)
+    assert member.sms_opt_out_at is not None
+    page = login("manager1").get(f"/members/{member.id}").get_data(as_text=True)
+    assert "已退订" in page and "恢复接收" in page
+    # outside the store's scope: as if it did not exist; the administrator may not
+    login("manager1").post("/logout")
+    assert login("manager3").post(f"/members/{member.id}/sms-opt-out",
+                                  data={"opt_out": "0"}).status_code == 404
+    login("manager3").post("/logout")
+    assert login("admin").post(f"/members/{member.id}/sms-opt-out",
+                               data={"opt_out": "0"}).status_code == 404
+    db.session.refresh(member)
+    assert member.sms_opt_out_at is not None

@@ -20,7 +20,7 @@ from sqlalchemy import or_, select, update
 from .. import clock, outbox, sms
 from ..calendar import TZ
 from ..extensions import db
-from ..models import Member, OutboxMessage
+from ..models import AuditEvent, Member, OutboxMessage, User
 from .registration import InvalidMobile, find_by_mobile
 
 log = logging.getLogger(__name__)
@@ -197,7 +197,13 @@ def record_uplinks(*, replies: list[dict], now: datetime | None = None) -> int:
     return done
 
 
-def set_opt_out(*, member: Member, opted_out: bool, now: datetime | None = None) -> None:
-    """Staff mark a member as opted out of marketing SMS (or back in)."""
-    member.sms_opt_out_at = _now(now) if opted_out else None
+def set_opt_out(*, actor: User, member: Member, opted_out: bool,
+                now: datetime | None = None) -> None:
+    """Staff mark a member as opted out of marketing SMS (or back in), audited."""
+    now = _now(now)
+    if (member.sms_opt_out_at is not None) == opted_out:
+        return
+    member.sms_opt_out_at = now if opted_out else None
+    db.session.add(AuditEvent(object_type="member", object_id=member.id, actor_id=actor.id, at=now,
+                              action="sms_opt_out" if opted_out else "sms_opt_in", data={}))
     db.session.commit()

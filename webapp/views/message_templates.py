@@ -41,7 +41,7 @@ def edit(key: str):
             except Invalid as exc:
                 errors, status = exc.errors, 422
             else:
-                flash(_("已保存为第 %(n)s 版，此后发出的消息使用新内容。", n=version.version), "success")
+                flash(_("已保存为第 %(n)s 版，此后发出的消息使用新内容。", n=version.version), "ok")
                 return redirect(url_for(".edit", key=key))
     if not errors:
         preview = service.preview(key=key, text=text, card_no=card_no)
