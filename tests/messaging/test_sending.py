@@ -227,7 +227,8 @@ def test_per_store_and_month_sent_delivered_failed_and_parts_on_the_page_and_in_
 
     page = login("manager1").get("/outbox/stats?year=2026").get_data(as_text=True)
     assert s3.name not in page and s1.name in page            # a store sees its own
-    assert login("manager1").get("/outbox/stats?year=abc").status_code == 200
+    for bad in ("abc", "²", "99999"):
+        assert login("manager1").get(f"/outbox/stats?year={bad}").status_code == 200
 
 
 def test_staff_mark_a_member_as_opted_out_of_marketing(org, login):
@@ -249,3 +250,16 @@ def test_staff_mark_a_member_as_opted_out_of_marketing(org, login):
                                data={"opt_out": "0"}).status_code == 404
     db.session.refresh(member)
     assert member.sms_opt_out_at is not None
+
+
+def test_a_rate_limit_per_provider_holds_the_rest_for_the_next_second(org, provider, monkeypatch):
+    first = _approve(org)
+    second = _approve(org, name="王芳", mobile="13822223333")
+    monkeypatch.setenv("SMS_RATE_PER_SECOND", "1")
+    at = T0 + timedelta(seconds=7)   # a second of its own in Redis
+    assert _send(provider, now=at) == 1
+    db.session.refresh(first)
+    db.session.refresh(second)
+    assert first.status == "sent" and second.status == "queued"
+    assert second.next_attempt_at == at + timedelta(seconds=1) and second.attempts == 0
+    assert _send(provider, now=at + timedelta(seconds=1)) == 1 and len(provider.requests) == 2

@@ -1,4 +1,6 @@
 """The outbox: SMS and e-mails the system wrote, in the user's scope."""
+import re
+
 from flask import Blueprint, render_template, request
 
 from .. import clock
@@ -37,7 +39,8 @@ def _year() -> int:
     """?year=, else this local year; a year out of range or not a number is this year."""
     raw = request.args.get("year", "")
     this = clock.now().astimezone(TZ).year
-    return int(raw) if raw.isdigit() and int(raw) in YEARS else this
+    # fullmatch on ASCII digits: str.isdigit() also accepts "²", which int() refuses
+    return int(raw) if re.fullmatch(r"[0-9]{4}", raw) and int(raw) in YEARS else this
 
 
 @bp.route("/outbox/stats")
