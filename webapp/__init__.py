@@ -35,6 +35,8 @@ def create_app(config_class: type = Config) -> Flask:
 
     install_session_hooks()
     settings.install_session_hooks()
+    from . import sms
+    sms.install_session_hooks()
     _templates(app)
     _blueprints(app)
     from .cli import register_cli
@@ -110,5 +112,9 @@ def _blueprints(app: Flask) -> None:
 
     for module in (sales, analyses, api, expiry):
         app.register_blueprint(module.bp)
+    from .views import message_templates, sms_callbacks  # templates; SMS providers' callbacks
+    app.register_blueprint(message_templates.bp)
+    csrf.exempt(sms_callbacks.bp)  # providers authenticate by the signed URL, not a session
+    app.register_blueprint(sms_callbacks.bp)
     errors.register(app)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -5,60 +5,73 @@ Below the workflows: a process's effect (approval, a complaint reply) queues its
 """
 from __future__ import annotations
 
+import math
+import re
 from string import Formatter
 
-from . import settings
+from sqlalchemy import select
+
+from . import settings, sms
 from .extensions import db
-from .models import Member, OutboxMessage
+from .i18n_labels import N_
+from .models import Member, MessageTemplateVersion, OutboxMessage
 
 TEMPLATES: dict[str, tuple[str, str]] = {
     # Seed 000 §二4 (temporary member points notice), addressed at approval of the registration.
-    "welcome_temporary": ("临时会员入会欢迎短信",
-                          "{salutation},诚挚感谢您选择{brand},您已成为{brand}{store}临时会员"
-                          "(卡号{card_no}),您目前的积分是{points}分,当您的积分达到{threshold}分时,"
-                          "您将会成为我们的正式会员,我们将为您送出标准会员卡,并建立会籍资料,感谢您的支持!"),
+    "welcome_temporary": (N_("临时会员入会欢迎短信"),
+                          "{salutation}，诚挚感谢您选择{brand}，您已成为{brand}{store}临时会员"
+                          "（卡号{card_no}），您目前的积分是{points}分，当您的积分达到{threshold}分时，"
+                          "您将会成为我们的正式会员，我们将为您送出标准会员卡，并建立会籍资料，感谢您的支持！"),
     # Seed 000 §二6 通知入会短信模板.
-    "welcome_formal": ("正式会员通知短信",
-                       "{salutation},恭喜您成为{brand}正式会员,您目前的积分是{points}分,请您在5天来店"
-                       "领取您的会员卡!{brand}全体同仁感谢您的支持与厚爱!"),
+    "welcome_formal": (N_("正式会员通知短信"),
+                       "{salutation}，恭喜您成为{brand}正式会员，您目前的积分是{points}分，请您在5天后来店"
+                       "领取您的会员卡！{brand}全体同仁感谢您的支持与厚爱！"),
     # Seed 000 §(二)1 "售后1天短信告知积分": temporary members (with the threshold) and formal members.
-    "points_temporary": ("积分通知短信（临时会员）",
+    "points_temporary": (N_("积分通知短信（临时会员）"),
                          "{salutation}，诚挚感谢您选择{brand}，您在{date}在{brand}{sale_store}消费共计{amount}元，"
                          "您目前的积分是{points}分，当您的积分达到{threshold}分时，您将会成为我们的正式会员，"
                          "我们将为您送出标准会员卡，并建立会籍资料，感谢您的支持！"),
-    "points_formal": ("积分通知短信（正式会员）",
+    "points_formal": (N_("积分通知短信（正式会员）"),
                       "{salutation}，诚挚感谢您选择{brand}，您在{date}在{brand}{sale_store}消费共计{amount}元，"
                       "您目前的积分是{points}分，感谢您的支持！"),
     # Complaints (seed 004 §6.2): the reply (greeting once, the reply's own greeting is dropped),
     # and the notice that the agreed solution was carried out, spoken to the customer.
-    "complaint_reply": ("投诉回复", "{salutation}您好，关于您反映的问题，{brand}客服回复如下：{reply}"
+    "complaint_reply": (N_("投诉回复"), "{salutation}您好，关于您反映的问题，{brand}客服回复如下：{reply}"
                         "如有疑问请致电{hotline}。"),
     # Seed 004 §1.2: the waiver met, the card renewed without the fee.
-    "card_renewed": ("会员卡免费续期短信",
+    "card_renewed": (N_("会员卡免费续期短信"),
                      "{salutation}，感谢您一年来对{brand}的支持，您的会员卡（卡号{card_no}）已免年费续期至"
                      "{expires_on}。如有疑问请致电{hotline}。"),
-    "complaint_solution": ("投诉方案执行通知", "{salutation}您好，您同意的解决方案我们已经办理完毕，"
-                           "感谢您的理解与支持。{brand}客服将在一周内回访您，如有疑问请致电{hotline}。"),
     # Care batches (seed 000 §(二)2 节日/生日/季度回访): the seed's texts, XX filled in.
-    "care_spring_festival": ("春节祝福短信（会员）",
+    "care_spring_festival": (N_("春节祝福短信（会员）"),
                              "尊贵身份，尊享心礼，{brand}新春会员喜福会，与您分享喜悦新春！"
                              "详情请至{brand}{store}咨询，喜福热线：{hotline}。"),
-    "care_spring_festival_contact": ("春节祝福短信（非会员）",
+    "care_spring_festival_contact": (N_("春节祝福短信（非会员）"),
                                      "开春团圆，喜福齐汇，{brand}新春喜福会，与您分享喜悦新春！"
                                      "详情请至{brand}{store}咨询，喜福热线：{hotline}。"),
-    "care_dragon_boat": ("端午祝福短信",
+    "care_dragon_boat": (N_("端午祝福短信"),
                          "心牵挂着你，爱祝福着你，端午粽香围绕着你，{brand}心礼等待着你，"
                          "{brand}全体同仁祝您端午节快乐！"),
-    "care_mid_autumn": ("中秋祝福短信",
+    "care_mid_autumn": (N_("中秋祝福短信"),
                         "我习惯高处眺望，这样离天的距离更近；我喜欢开阔思考，这样可以预见更多的未来。"
                         "前路漫漫，始终有{brand}相伴，在我们内心深处都流淌着一种信念：家—国—天下。"
                         "{brand}{store}庆中秋、迎国庆、豪情献礼。"),
-    "care_holiday": ("节日祝福短信（公司统一）", "{salutation}，{brand}全体同仁祝您{occasion}快乐！"),
-    "care_season": ("新品上市短信",
+    "care_holiday": (N_("节日祝福短信（公司统一）"), "{salutation}，{brand}全体同仁祝您{occasion}快乐！"),
+    "care_season": (N_("新品上市短信"),
                     "尊敬的{salutation}：{brand}{store}新一季新品服饰即日起将全面上市，"
                     "欢迎您亲临{store}感受。"),
-    "care_birthday": ("生日祝福短信", "{salutation}，{brand}{store}全体同仁祝您生日快乐！"),
+    "care_birthday": (N_("生日祝福短信"), "{salutation}，{brand}{store}全体同仁祝您生日快乐！"),
+    "complaint_solution": (N_("投诉方案执行通知"), "{salutation}您好，您同意的解决方案我们已经办理完毕，"
+                           "感谢您的理解与支持。{brand}客服将在一周内回访您，如有疑问请致电{hotline}。"),
+    # Marketing (SPEC §6: season launch): opt-out text, 08:00–21:00 only, not to opted-out members.
+    "season_launch": (N_("新品上市通知"), "{salutation}，{brand}{store}新品已到店，欢迎您光临选购！"),
 }
+# Marketing templates: they carry OPT_OUT_TEXT, wait for daytime and skip opted-out members;
+# every other template is a service message (points, card, complaint replies) and always goes.
+MARKETING: set[str] = {"season_launch", "care_spring_festival", "care_spring_festival_contact",
+                        "care_dragon_boat", "care_mid_autumn", "care_holiday", "care_season",
+                        "care_birthday"}
+OPT_OUT_TEXT = "回TD退订"
 
 
 def salutation(member: Member) -> str:
@@ -67,56 +80,120 @@ def salutation(member: Member) -> str:
 
 
 def member_context(member: Member) -> dict:
-    return {"salutation": salutation(member), "brand": settings.get("brand_name"),
+    return {"salutation": salutation(member), "name": member.name, "brand": settings.get("brand_name"),
             "store": member.store.name, "card_no": member.card_no, "points": member.points,
             "threshold": settings.get_int("formal_points_threshold"),
             "hotline": settings.get("hotline")}
 
 
+# The names the administrator reads and types in a template ({姓名}), for the context's keys.
+PLACEHOLDERS: dict[str, str] = {
+    "称呼": "salutation", "姓名": "name", "品牌": "brand", "门店": "store", "卡号": "card_no",
+    "积分": "points", "正式会员积分": "threshold", "客服热线": "hotline", "消费日期": "date",
+    "消费门店": "sale_store", "消费金额": "amount", "回复内容": "reply", "导购": "associate",
+    "返现金额": "cashback"}
+_NAME_OF = {key: name for name, key in PLACEHOLDERS.items()}
+_FIELD = re.compile(r"\{([^{}]*)\}")
+
+
+def default_text(key: str) -> str:
+    """The seed's text of an SMS template or call script (placeholders as the code names them)."""
+    return (TEMPLATES.get(key) or SCRIPTS[key])[1]
+
+
+def template_text(key: str) -> str:
+    """The text in force: the administrator's newest version, else the seed's default."""
+    saved = db.session.scalar(select(MessageTemplateVersion.body)
+                              .where(MessageTemplateVersion.key == key)
+                              .order_by(MessageTemplateVersion.version.desc()).limit(1))
+    return default_text(key) if saved is None else saved
+
+
+def fields(text: str) -> list[str]:
+    """The placeholders of a text, as the code names them (a Chinese name becomes its key);
+    ValueError on an unmatched brace."""
+    return [PLACEHOLDERS.get(f, f) for _, f, _, _ in Formatter().parse(text) if f is not None]
+
+
+def display_text(text: str) -> str:
+    """A template as the administrator reads it: {salutation} shown as {称呼}."""
+    return _FIELD.sub(lambda m: "{%s}" % _NAME_OF.get(m.group(1), m.group(1)), text)
+
+
+def allowed_fields(key: str) -> list[str]:
+    """What a template may use: the placeholders its default text uses (its context fills them),
+    and the full name wherever the salutation is known."""
+    used = list(dict.fromkeys(fields(default_text(key))))
+    return used + ["name"] if "salutation" in used and "name" not in used else used
+
+
+def fill(text: str, context: dict) -> str:
+    """Fill a text whose placeholders may be written either way ({称呼} or {salutation})."""
+    return _FIELD.sub(lambda m: "{%s}" % PLACEHOLDERS.get(m.group(1), m.group(1)),
+                      text).format_map(context)
+
+
+def sms_segments(text: str) -> int:
+    """How many SMS a text costs: 70 characters in one, 67 per part when split (Chinese, UCS-2);
+    plain ASCII 160 / 153."""
+    single, part = (160, 153) if text.isascii() else (70, 67)
+    return 1 if len(text) <= single else math.ceil(len(text) / part)
+
+
 def render(template: str, context: dict) -> str:
     """Fill a template; a missing placeholder is an error, never a silent blank."""
-    text = TEMPLATES[template][1]
-    missing = {f for _, f, _, _ in Formatter().parse(text) if f} - context.keys()
+    text = template_text(template)
+    missing = set(fields(text)) - context.keys()
     if missing:
         raise KeyError(f"template {template} lacks {sorted(missing)}")
-    return text.format_map(context)
+    return fill(text, context)
 
 
 def queue_sms(member: Member, template: str, *, extra: dict | None = None) -> OutboxMessage:
     """Put an SMS for a member in the outbox (caller commits); `extra` fills the template's
     other placeholders (a sale's date and amount…)."""
+    context = member_context(member) | (extra or {})
+    body = render(template, context)
+    if template in MARKETING and OPT_OUT_TEXT not in body:
+        body += OPT_OUT_TEXT
     msg = OutboxMessage(channel="sms", member_id=member.id, store_id=member.store_id,
                         recipient=member.mobile, recipient_name=member.name, template=template,
-                        body=render(template, member_context(member) | (extra or {})))
+                        body=body, params=_plain(context), segments=sms_segments(body))
     db.session.add(msg)
+    sms.send_after_commit()
     return msg
+
+
+def _plain(context: dict) -> dict:
+    """The context as JSON-safe text (a provider's template variables)."""
+    return {k: str(v) for k, v in context.items()}
 
 
 # Call scripts shown with a call task (seed 000 §二 5–8), filled like the SMS templates.
 SCRIPTS: dict[str, tuple[str, str]] = {
-    "tell_formal": ("告知成为正式会员（消费时）",
+    "tell_formal": (N_("告知成为正式会员（消费时）"),
                     "{salutation}，您好！您在{brand}的消费已经达到了{threshold}分了，恭喜您成为{brand}的正式会员，"
                     "我们会将您的资料寄回总公司为您申办会员卡，您可以在5天之后到咱们店来取卡。\n"
                     "若顾客表示5天后没有时间：如果您太忙不方便过来，我给您寄到您家/单位里，地址您核对一下，是这样的吗？\n"
                     "若顾客过几天就不在本地：等您回来之后，您到咱们店里来，我们再根据消费记录为您补办，请您谅解。"),
-    "pickup_call": ("第5天致电邀请领卡",
+    "pickup_call": (N_("第5天致电邀请领卡"),
                     "{salutation}，您好，我是{store}的{associate}，您在我们店里消费积分已经超过{threshold}分，"
                     "今天刚好是第5天了，您可以来店里领取您的正式会员卡，请问您大概几点过来呢？\n"
                     "若顾客说下午/晚上/一会就过去：好的，那我就在店里恭候您了！\n"
                     "若顾客要过两天再过去：没关系，那我先帮您保存几天，等您过来的时候我拿给您！\n"
                     "若顾客最近都没时间：如果您太忙不方便过来，我给您寄到您家/单位里，地址您核对一下，是这样吗？"),
-    "hand_over": ("顾客到店领卡",
+    "hand_over": (N_("顾客到店领卡"),
                   "{salutation}，您好，很高兴又见到您了。这是您的会员卡，您可以仔细阅读一下折页上的会员卡使用说明、"
                   "会员卡须知和会员积分说明。恭喜您成为{brand}尊贵的会员！另外，您已经获得积分返现{cashback}元的优惠，"
                   "现在买衣服就可以直接抵用了。"),
     # Seed 004 §1.2 (2)(3): HQ customer service calls the members on the month's expiry list.
-    "expiry_call": ("会员卡到期告知",
+    "expiry_call": (N_("会员卡到期告知"),
                     "{salutation}，您好，我是{brand}客服。您的会员卡（卡号{card_no}）将于{expires_on}到期。"
                     "当年消费满{waiver_purchases}次或累计满{waiver_yuan}元，可免次年年费；"
                     "否则需缴纳年费{fee}元续卡，您可以在任一门店缴纳。请问您是否续卡？"),
     # Seed 000 §(二)2 节日/生日回访："电话回访：节日祝贺（＋促销信息＋积分信息）＋意见询问"；
     # "为营造惊喜，电话拜访时可以活动或其他理由预约见面".
-    "care_call": ("节日、生日电话回访",
+    "care_call": (N_("节日、生日电话回访"),
                   "{salutation}，您好，我是{store}的{associate}，{brand}全体同仁祝您节日（生日）快乐！"
                   "您目前的积分是{points}分。\n"
                   "意见询问：您最近穿着我们的衣服感觉怎么样？有什么意见和建议吗？"
@@ -125,15 +202,18 @@ SCRIPTS: dict[str, tuple[str, str]] = {
 }
 
 
-def script_text(key: str, member: Member) -> str:
-    """A call script filled for this member (their associate, store, points)."""
+def script_context(member: Member) -> dict:
+    """What a call script fills: the member's context, their associate, the cash-back earned."""
     per = settings.get_int("cashback_points")
-    context = member_context(member) | {
+    return member_context(member) | {
         "associate": member.associate.display_name if member.associate else "",
         "cashback": (member.points_balance // per) * settings.get_int("cashback_yuan") if per else 0,
         "expires_on": member.card_expires_on.isoformat() if member.card_expires_on else "",
         "waiver_purchases": settings.get_int("expiry_waiver_purchases"),
         "waiver_yuan": settings.get_int("expiry_waiver_yuan"),
         "fee": settings.get_int("renewal_fee_yuan")}
-    text = SCRIPTS[key][1]
-    return text.format_map(context)
+
+
+def script_text(key: str, member: Member) -> str:
+    """A call script filled for this member (their associate, store, points)."""
+    return fill(template_text(key), script_context(member))

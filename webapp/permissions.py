@@ -28,6 +28,8 @@ ACTIONS = {
     "member.create": REGISTER_ROLES,
     "member.reveal": REVEAL_ROLES,
     "member.print": STORE_ROLES | {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
+    # marking a member's "no marketing SMS" (issue #15): the people who talk to members
+    "member.sms_opt_out": STORE_ROLES | {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
     # the review list of new registrations: the roles that approve them (workflows/registration.py)
     "registration.review": {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
     "case.view": set(Role),

@@ -14,3 +14,4 @@ from .workflow import (AuditEvent, BatchJob, Case, CaseTimer, Notification, Stan
                        Task)
 from .expiry import CardRenewal  # noqa: F401
 from .care import CareLine  # noqa: F401
+from .messaging import MessageTemplateVersion  # noqa: F401

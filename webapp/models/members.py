@@ -53,6 +53,8 @@ class Member(db.Model):
     previous_card_no: Mapped[str | None] = mapped_column(db.String(20), index=True)
     # A number known to be empty or out of service (空号/停机): no call, no SMS until corrected.
     mobile_dead_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    # Opted out of marketing SMS (uplink "TD" or marked by staff); service messages still go.
+    sms_opt_out_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
     store = relationship("Store")
     associate = relationship("User")

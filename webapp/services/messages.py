@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from io import BytesIO
 
-from sqlalchemy import func, select
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from sqlalchemy import case, func, or_, select
 
 from .. import permissions
 from ..periods import day_window
@@ -12,6 +15,7 @@ from ..crypto import mask_mobile, mask_text
 from ..extensions import db
 from ..i18n_labels import N_
 from ..models import Member, OutboxMessage, Store, User
+from ..spreadsheet import append, print_setup
 
 # ------------------------------------------------------------------ the outbox page
 
@@ -24,8 +28,10 @@ KINDS = {"welcome_temporary": N_("临时会员欢迎短信"), "welcome_formal": 
          "care_spring_festival_contact": N_("春节祝福短信（非会员）"),
          "care_dragon_boat": N_("端午祝福短信"), "care_mid_autumn": N_("中秋祝福短信"),
          "care_holiday": N_("节日祝福短信（公司统一）"), "care_season": N_("新品上市短信"),
-         "care_birthday": N_("生日祝福短信")}
-STATUSES = {"queued": N_("待发送"), "sent": N_("已发送"), "failed": N_("发送失败")}
+         "care_birthday": N_("生日祝福短信"),
+         "season_launch": N_("新品上市通知"), "card_renewed": N_("会员卡免费续期短信")}
+STATUSES = {"queued": N_("待发送"), "sending": N_("发送中"), "sent": N_("已发送"),
+            "delivered": N_("已送达"), "failed": N_("发送失败"), "unknown": N_("结果未知")}
 
 
 @dataclass(frozen=True)
@@ -95,3 +101,53 @@ def _masked(channel: str, recipient: str | None) -> str:
     if not recipient:
         return ""
     return mask_text(recipient, keep=2) if channel == "email" else mask_mobile(recipient)
+
+
+# ------------------------------------------------------------------ per store and month
+
+@dataclass(frozen=True, slots=True)
+class MonthRow:
+    """One store's SMS in one local month: what left, arrived, failed, and the billed parts."""
+    month: int
+    store_name: str
+    sent: int
+    delivered: int
+    failed: int
+    segments: int
+
+
+def monthly_stats(*, user: User, year: int) -> list[MonthRow]:
+    """SMS per store and local month of `year` in the user's scope. "sent" counts every message
+    that reached the provider (delivered or not); the cost is its parts (segments)."""
+    left = or_(OutboxMessage.sent_at.is_not(None), OutboxMessage.status == "unknown")
+    rows = []
+    for month in range(1, 13):
+        start = local_midnight_utc(date(year, month, 1))
+        end = local_midnight_utc(date(year + month // 12, month % 12 + 1, 1))
+        query = (select(Store.name,
+                        func.sum(case((left, 1), else_=0)),
+                        func.sum(case((OutboxMessage.status == "delivered", 1), else_=0)),
+                        func.sum(case((OutboxMessage.status == "failed", 1), else_=0)),
+                        func.sum(case((left, OutboxMessage.segments), else_=0)))
+                 .join(Store, Store.id == OutboxMessage.store_id)
+                 .where(OutboxMessage.channel == "sms", OutboxMessage.created_at >= start,
+                        OutboxMessage.created_at < end,
+                        permissions.store_area_filter(user, OutboxMessage.store_id))
+                 .group_by(Store.code, Store.name).order_by(Store.code))
+        rows += [MonthRow(month, name, int(s or 0), int(d or 0), int(f or 0), int(g or 0))
+                 for name, s, d, f, g in db.session.execute(query)]
+    return rows
+
+
+def monthly_stats_xlsx(*, rows: list[MonthRow], year: int) -> bytes:
+    """The same table as an xlsx (text stays text, A4)."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = str(year)
+    append(sheet, [_("月份"), _("门店"), _("已发送"), _("已送达"), _("发送失败"), _("计费条数")])
+    for r in rows:
+        append(sheet, [f"{year}-{r.month:02d}", r.store_name, r.sent, r.delivered, r.failed, r.segments])
+    print_setup(sheet, header_row=1, last_column="F", last_row=len(rows) + 1)
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()

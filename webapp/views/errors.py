@@ -39,9 +39,9 @@ def register(app) -> None:
 
     @app.before_request
     def json_is_not_a_form():
-        """Only the till API reads JSON. Flask-WTF takes a JSON body for a page's form, and an
+        """Only the till API and the SMS providers' callbacks read JSON. Flask-WTF takes a JSON body for a page's form, and an
         array, or a list or object as a value, makes it raise instead of fail validation."""
-        if request.is_json and request.url_rule is not None and request.blueprint != "api":
+        if request.is_json and request.url_rule is not None and request.blueprint not in ("api", "sms_callbacks"):
             return page(400)
 
     @app.errorhandler(500)

@@ -14,7 +14,7 @@ from ..forms.registration import RegistrationForm
 from ..models import BatchJob, Case, Member, Role, User
 from ..models.members import VALIDITY_LABELS
 from ..services import members as member_service
-from ..services import printing, registration
+from ..services import printing, registration, sending
 from ..workflows import engine
 from .util import get_visible, page_arg, require, send_download
 
@@ -70,7 +70,18 @@ def detail(member_id: int):
                            heard_from=member_service.HEARD_FROM,
                            can_reveal=permissions.can(current_user, "member.reveal", member),
                            can_print=permissions.can(current_user, "member.print", member),
-                           validity_labels=VALIDITY_LABELS, today=local_date(clock.now()))
+                           validity_labels=VALIDITY_LABELS, today=local_date(clock.now()),
+                           can_opt_out=permissions.can(current_user, "member.sms_opt_out", member))
+
+
+@bp.post("/members/<int:member_id>/sms-opt-out")
+@login_required
+def sms_opt_out(member_id: int):
+    member = get_visible(Member, member_id, "member.sms_opt_out")
+    opted_out = request.form.get("opt_out") == "1"
+    sending.set_opt_out(actor=current_user, member=member, opted_out=opted_out)
+    flash(_("已标记为不接收营销短信。") if opted_out else _("已恢复接收营销短信。"), "ok")
+    return redirect(url_for(".detail", member_id=member.id))
 
 
 @bp.post("/members/<int:member_id>/reveal/<field>")

@@ -1,10 +1,15 @@
 """The outbox: SMS and e-mails the system wrote, in the user's scope."""
+import re
+
 from flask import Blueprint, render_template, request
+
+from .. import clock
+from ..calendar import TZ, YEARS
 from flask_login import current_user, login_required
 
 from ..forms.outbox import OutboxFilterForm
 from ..services import messages
-from .util import page_arg, require
+from .util import page_arg, require, send_download
 
 bp = Blueprint("outbox", __name__)
 PAGE_SIZE = 50
@@ -28,3 +33,31 @@ def index():
     return render_template("outbox.html", form=form, messages=rows, total=total, page=page,
                            pages=pages, args=args, kinds=messages.KINDS,
                            statuses=messages.STATUSES)
+
+
+def _year() -> int:
+    """?year=, else this local year; a year out of range or not a number is this year."""
+    raw = request.args.get("year", "")
+    this = clock.now().astimezone(TZ).year
+    # fullmatch on ASCII digits: str.isdigit() also accepts "²", which int() refuses
+    return int(raw) if re.fullmatch(r"[0-9]{4}", raw) and int(raw) in YEARS else this
+
+
+@bp.route("/outbox/stats")
+@login_required
+def stats():
+    require("outbox.view")
+    year = _year()
+    return render_template("outbox_stats.html", year=year,
+                           rows=messages.monthly_stats(user=current_user, year=year))
+
+
+@bp.route("/outbox/stats.xlsx")
+@login_required
+def stats_xlsx():
+    require("outbox.view")
+    year = _year()
+    data = messages.monthly_stats_xlsx(rows=messages.monthly_stats(user=current_user, year=year),
+                                       year=year)
+    return send_download(data, name=f"短信统计-{year}.xlsx", ascii_name=f"sms-{year}.xlsx",
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

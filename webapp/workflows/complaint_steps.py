@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from .. import clock, settings
+from .. import clock, settings, sms
 from ..extensions import db
 from ..i18n_labels import N_
 from ..models import Complaint, OutboxMessage
-from ..outbox import render, salutation
+from ..outbox import render, salutation, sms_segments
 
 CONSENT_HOW = {"phone": N_("电话"), "in_person": N_("当面"), "message": N_("短信/消息")}
 SURVEY_SCORES = {5: N_("非常满意"), 4: N_("满意"), 3: N_("一般"), 2: N_("不满意"), 1: N_("非常不满意")}
@@ -170,11 +170,16 @@ def _message(complaint: Complaint, template: str, now: datetime) -> None:
     if reply and reply[-1] not in "。！？!?.":
         reply += "。"
     context = {"salutation": salutation(complaint.member) if complaint.member else complaint.customer_name,
-               "brand": settings.get("brand_name"), "hotline": settings.get("hotline"), "reply": reply}
+               "brand": settings.get("brand_name"), "hotline": settings.get("hotline"), "reply": reply,
+               "name": complaint.customer_name}
     db.session.add(OutboxMessage(channel=channel, member_id=complaint.member_id,
                                  store_id=complaint.store_id, recipient=contact,
                                  recipient_name=complaint.customer_name, template=template,
-                                 body=render(template, context), created_at=now))
+                                 body=(body := render(template, context)), created_at=now,
+                                 params={k: str(v) for k, v in context.items()},
+                                 segments=sms_segments(body)))
+    if channel == "sms":
+        sms.send_after_commit()
 
 
 GUARDS = {"reply": check_reply, "escalate": check_escalate, "propose": check_propose,
