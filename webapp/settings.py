@@ -65,6 +65,9 @@ SPECS: dict[str, Spec] = {
     "analysis_age_band_2": Spec("30", "int", N_("年龄分段2(岁)")),
     "analysis_age_band_3": Spec("40", "int", N_("年龄分段3(岁)")),
     "analysis_lapse_months": Spec("3", "int", N_("流失判定:连续几个月未消费")),
+    # The monthly pack's review (数据审核): a figure moving more than this against the same
+    # month last year is flagged for HQ to look at before filing.
+    "pack_jump_percent": Spec("50", "int", N_("月度分析审核：同比变动超过（%）即提示")),
 }
 
 
