@@ -101,9 +101,10 @@ def _blueprints(app: Flask) -> None:
     for module in (auth, inbox, members, cases, complaints, outbox, standins, admin, health):
         app.register_blueprint(module.bp)
     from .views import analyses, api, sales  # sales data, member analyses, JSON API
+    from .views import monthly_pack  # the reviewed, archived monthly analysis pack
 
     csrf.exempt(api.bp)  # till systems authenticate with a bearer token, not a session
-    for module in (sales, analyses, api):
+    for module in (sales, analyses, api, monthly_pack):
         app.register_blueprint(module.bp)
     errors.register(app)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -112,9 +112,94 @@ def changes(snapshot: AnalysisSnapshot, current: dict) -> list[dict]:
 def archived(*, user: User, period: str, scope: str) -> dict:
     """One archived page as this user may see it (OutOfScope beyond their scope): the latest
     reviewed figures, who signed them, and what changed since."""
-    permissions.parse_scope(user, scope)  # a store sees only its own pages
+    return page(user=user, period=period, scope=scope)
+
+
+def level(scope: str) -> str:
+    return scope.partition(":")[0]
+
+
+LEVELS = {"company": N_("公司"), "area": N_("区域"), "store": N_("门店")}
+
+
+def pack(*, user: User, period: str, version: int | None = None) -> list[AnalysisSnapshot]:
+    """A reviewed month's snapshots the user may see (the latest version unless one is asked)."""
+    version = version or max(versions(period=period), default=None)
+    if version is None:
+        return []
+    rows = db.session.scalars(select(AnalysisSnapshot).where(
+        AnalysisSnapshot.period == period, AnalysisSnapshot.version == version)
+        .order_by(AnalysisSnapshot.id)).all()
+    return [s for s in rows if _visible(user, s.scope)]
+
+
+def _visible(user: User, scope: str) -> bool:
+    try:
+        permissions.parse_scope(user, scope)
+    except (permissions.OutOfScope, ValueError):
+        return False
+    return True
+
+
+def pack_pdf(snapshots: list[AnalysisSnapshot]) -> bytes:
+    """The month's archived pages as one PDF: each scope's four analyses, signed."""
+    from ..formatting import local_time
+    from ..pdf import render_pdf
+    from .analysis_exports import headings
+
+    return render_pdf("analysis_pack.html", snapshots=snapshots, h=headings(), local_time=local_time,
+                      company=settings.get("company_name"))
+
+
+def pack_xlsx(snapshots: list[AnalysisSnapshot]) -> bytes:
+    """The month's pack as one workbook: a sheet per analysis and scope level (company, areas,
+    stores), every figure with its formula, inputs and result, and who reviewed it."""
+    import io
+
+    from flask_babel import gettext as _
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from .. import spreadsheet
+    from .analysis_exports import headings
+
+    h = headings()
+    book = Workbook()
+    book.remove(book.active)
+    for kind, title in analyses.KINDS.items():
+        for lvl, lvl_label in LEVELS.items():
+            rows = [s for s in snapshots if level(s.scope) == lvl and kind in s.reports]
+            if not rows:
+                continue
+            sheet = book.create_sheet(f"{_(title)}-{_(lvl_label)}"[:31])
+            spreadsheet.append(sheet, [_(title)])
+            sheet["A1"].font = Font(size=14, bold=True)
+            first = spreadsheet.append(sheet, [h["scope"], h["period"], h["no"], h["label"], h["formula"],
+                                               h["inputs"], h["result"], h["reason"], h["reviewed"]])
+            for cell in sheet[first]:
+                cell.font = Font(bold=True)
+            for s in rows:
+                report = s.reports[kind]
+                signed = f"v{s.version} {s.reviewed_by.display_name} {s.reviewed_at.date().isoformat()}"
+                for f in report["figures"]:
+                    spreadsheet.append(sheet, [report["scope"]["label"], report["period"]["label"], f["no"],
+                                               f["label"], f["formula"], f["inputs"], f["display"],
+                                               f["reason"], signed])
+            for column, width in zip("ABCDEFGHI", (14, 12, 6, 26, 36, 24, 12, 20, 24)):
+                sheet.column_dimensions[column].width = width
+            spreadsheet.print_setup(sheet, header_row=first, last_column="I", landscape=True)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def page(*, user: User, period: str, scope: str) -> dict:
+    """What the review page shows for one scope: the archived figures (or, before any review,
+    today's), their flags, and what changed since the review. OutOfScope beyond the user's scope."""
+    permissions.parse_scope(user, scope)
+    current = compute(user=user, period=period, scope=scope)
     snapshot = latest(period=period, scope=scope)
     if snapshot is None:
-        return {"snapshot": None, "changes": []}
-    return {"snapshot": snapshot,
-            "changes": changes(snapshot, compute(user=user, period=period, scope=scope))}
+        return {"snapshot": None, "reports": current, "flags": flags(current, scope=scope), "changes": []}
+    return {"snapshot": snapshot, "reports": snapshot.reports, "flags": snapshot.flags,
+            "changes": changes(snapshot, current)}
