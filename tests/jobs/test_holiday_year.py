@@ -117,4 +117,4 @@ def test_the_daily_job_opens_it_with_the_mailbox_check(org, app, monkeypatch):
         jobs.deadlines.daily()
         jobs.deadlines.daily()
     processes = db.session.scalars(select(Case.process).order_by(Case.process)).all()
-    assert processes == ["holiday_year", "mailbox_check"]
+    assert processes == ["holiday_year", "mailbox_check", "monthly_pack"]  # the 1st: the pack too

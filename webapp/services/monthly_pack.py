@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from .. import clock, permissions, settings
 from ..extensions import db
 from ..i18n_labels import N_
-from ..models import AnalysisSnapshot, Area, Store, User
+from ..models import AnalysisSnapshot, Area, Case, Store, User
+from ..workflows import engine
 from . import analyses
 
 
@@ -89,11 +90,22 @@ def review(*, actor: User, period: str, comment: str = "", now: datetime | None 
                                             reports=reports, flags=flags(reports, scope=scope),
                                             reviewed_by_id=actor.id, reviewed_at=now,
                                             comment=(comment or "").strip()))
+        db.session.flush()
+        _close_task(actor, period, (comment or "").strip(), now)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
     return version
+
+
+def _close_task(actor: User, period: str, comment: str, now: datetime) -> None:
+    """Reviewing the month ticks off the month's review task, if it is still open."""
+    ym = analyses.add_ym(int(period.replace("-", "")), 1)
+    key = f"monthly_pack:{ym // 100}-{ym % 100:02d}"
+    case = db.session.scalars(select(Case).where(Case.dedupe_key == key, Case.state == "due")).first()
+    if case is not None:
+        engine.fire(case, "reviewed", actor, version=case.version, comment=comment, now=now)
 
 
 def changes(snapshot: AnalysisSnapshot, current: dict) -> list[dict]:
