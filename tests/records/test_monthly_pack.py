@@ -74,3 +74,18 @@ def test_unusual_figures_are_flagged(org, october):
     assert "本月没有销售" not in [f["reason"] for f in busy.flags]
     # no sales a year before: the growth has no value, and says why
     assert any(f["key"] == "sales_yoy" for f in busy.flags)
+
+
+def _fig(key, value, unit="%", reason=""):
+    return {"no": "1", "key": key, "label": key, "formula": "", "inputs": "", "unit": unit,
+            "display": "—" if value is None else f"{value}%", "value": value, "reason": reason}
+
+
+def test_flags_name_a_division_by_zero_a_share_over_100_and_a_jump(org):
+    reports = {"spending-power": {"inputs": [{"label": "销售额(元)", "value": "1,000.00"}], "figures": [
+        _fig("sales_yoy", "80.0"), _fig("sales_mom", "80.0"), _fig("member_sales_share", "120.0"),
+        _fig("completion", "130.0"), _fig("member_ticket", None, "yuan", "本期没有会员客单"),
+        _fig("member_tickets_yoy", "20.0")]}}
+    got = {f["key"]: f["reason"] for f in monthly_pack.flags(reports, scope="store:1")}
+    assert got == {"sales_yoy": "同比变动超过设定比例", "member_sales_share": "占比超过100%",
+                   "member_ticket": "本期没有会员客单"}

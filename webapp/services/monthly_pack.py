@@ -57,8 +57,9 @@ def flags(reports: dict, *, scope: str) -> list[dict]:
     power = reports.get("spending-power")
     if scope.startswith("store:") and power and not any(
             item["value"] not in ("0", "0.00", "—") for item in power["inputs"][:1]):
-        out.insert(0, {"kind": "spending-power", "key": "", "label": "", "display": "",
-                       "reason": N_("本月没有销售")})
+        # a store that sold nothing: that is the one thing to look at (every share is empty)
+        return [{"kind": "spending-power", "key": "", "label": "", "display": "",
+                 "reason": N_("本月没有销售")}]
     return out
 
 
