@@ -67,7 +67,7 @@ SPECS: dict[str, Spec] = {
     "analysis_lapse_months": Spec("3", "int", N_("流失判定:连续几个月未消费")),
     # The monthly pack's review (数据审核): a figure moving more than this against the same
     # month last year is flagged for HQ to look at before filing.
-    "pack_jump_percent": Spec("50", "int", N_("月度分析审核：同比变动超过（%）即提示")),
+    "pack_jump_percent": Spec("50", "int", N_("月度分析审核：同比变动超过此百分比即提示")),
     "monthly_pack_due": Spec("eod:1", "rule", N_("月度分析审核期限（每月1日起算）"),
                              N_("eod:1 = 1日之后的第一个工作日结束前")),
     "monthly_pack_remind_hours": Spec("3", "int", N_("月度分析审核期限前几小时提醒")),
