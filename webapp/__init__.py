@@ -109,8 +109,9 @@ def _blueprints(app: Flask) -> None:
 
     csrf.exempt(api.bp)  # till systems authenticate with a bearer token, not a session
     from .views import expiry  # the monthly card-expiry list (issue #12)
+    from .views import monthly_pack  # the reviewed, archived monthly analysis pack
 
-    for module in (sales, analyses, api, expiry):
+    for module in (sales, analyses, api, expiry, monthly_pack):
         app.register_blueprint(module.bp)
     from .views import message_templates, sms_callbacks  # templates; SMS providers' callbacks
     app.register_blueprint(message_templates.bp)

@@ -20,9 +20,12 @@ D = timedelta(days=1)
 # revisit and survey.
 FILED = [
     ("reply", {"reply_text": "已致电顾客致歉,约定明天给出处理方案。"}),
-    ("propose", {"solution_text": "为顾客办理同款换货,并赠送洗护礼包。"}),
+    ("propose", {"cause": "衬衫首次洗涤即掉色，顾客认为质量有问题。",
+                 "solution_text": "为顾客办理同款换货,并赠送洗护礼包。",
+                 "solution_steps": "门店调同款同码衬衫，顾客到店换货并领取洗护礼包。",
+                 "solution_time": "3天内", "solution_effect": "顾客拿到无质量问题的新衬衫。"}),
     ("consent", {"consent_by": "顾客本人", "consent_how": "phone"}),
-    ("carry_out", {}),
+    ("carry_out", {"carry_out_note": "顾客已到店换货，礼包已领取。"}),
 ]
 
 
@@ -48,7 +51,8 @@ def _stories(now: datetime) -> list[dict]:
     on_time = [(s, d, h * H) for (s, d), h in zip(FILED, (3, 20, 22, 30))]
     late_reply = [(s, d, h * H) for (s, d), h in zip(FILED, (30, 40, 42, 46))]
     late_solution = [(s, d, h * H) for (s, d), h in zip(FILED, (5, 50, 55, 60))]
-    submit = [("submit", {}, 31 * H)]
+    submit = [("submit", {"store_handling": "店长当面致歉并按方案处理完毕。",
+                          "area_opinion": "处理得当，提醒门店加强商品检查。"}, 31 * H)]
     return [
         _story("direct", 0, "hq", "孙先生", "13911112222", "羊毛衫", "羊毛衫洗后缩水严重", "退货",
                last + 3 * D + 10 * H, _by("hq", on_time + _closing(5, "顾客对换货满意"))),

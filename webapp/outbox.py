@@ -79,11 +79,17 @@ def salutation(member: Member) -> str:
     return member.name[:1] + ("先生" if member.gender == "M" else "女士")
 
 
+def store_context(store) -> dict:
+    """The store's particulars for texts ("地址：XX路XX专卖店"); blank where not entered yet."""
+    return {"store": store.name, "store_address": store.address or "",
+            "store_phone": store.phone or "", "store_hours": store.opening_hours or ""}
+
+
 def member_context(member: Member) -> dict:
-    return {"salutation": salutation(member), "name": member.name, "brand": settings.get("brand_name"),
-            "store": member.store.name, "card_no": member.card_no, "points": member.points,
-            "threshold": settings.get_int("formal_points_threshold"),
-            "hotline": settings.get("hotline")}
+    return store_context(member.store) | {
+        "salutation": salutation(member), "name": member.name, "brand": settings.get("brand_name"),
+        "card_no": member.card_no, "points": member.points,
+        "threshold": settings.get_int("formal_points_threshold"), "hotline": settings.get("hotline")}
 
 
 # The names the administrator reads and types in a template ({姓名}), for the context's keys.
@@ -91,7 +97,8 @@ PLACEHOLDERS: dict[str, str] = {
     "称呼": "salutation", "姓名": "name", "品牌": "brand", "门店": "store", "卡号": "card_no",
     "积分": "points", "正式会员积分": "threshold", "客服热线": "hotline", "消费日期": "date",
     "消费门店": "sale_store", "消费金额": "amount", "回复内容": "reply", "导购": "associate",
-    "返现金额": "cashback"}
+    "返现金额": "cashback", "门店地址": "store_address", "门店电话": "store_phone",
+    "营业时间": "store_hours", "到期日": "expires_on"}
 _NAME_OF = {key: name for name, key in PLACEHOLDERS.items()}
 _FIELD = re.compile(r"\{([^{}]*)\}")
 
@@ -179,6 +186,8 @@ SCRIPTS: dict[str, tuple[str, str]] = {
     "pickup_call": (N_("第5天致电邀请领卡"),
                     "{salutation}，您好，我是{store}的{associate}，您在我们店里消费积分已经超过{threshold}分，"
                     "今天刚好是第5天了，您可以来店里领取您的正式会员卡，请问您大概几点过来呢？\n"
+                    "若顾客问门店在哪里：我们店在{store_address}，营业时间{store_hours}，"
+                    "到了找不到可以打店里电话{store_phone}。\n"
                     "若顾客说下午/晚上/一会就过去：好的，那我就在店里恭候您了！\n"
                     "若顾客要过两天再过去：没关系，那我先帮您保存几天，等您过来的时候我拿给您！\n"
                     "若顾客最近都没时间：如果您太忙不方便过来，我给您寄到您家/单位里，地址您核对一下，是这样吗？"),

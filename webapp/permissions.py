@@ -49,6 +49,8 @@ ACTIONS = {
     "sales.import": {Role.STORE_MANAGER, Role.HQ_SPECIALIST, Role.HQ_MANAGER, Role.ADMIN},
     "target.edit": {Role.STORE_MANAGER, Role.HQ_SPECIALIST, Role.HQ_MANAGER, Role.ADMIN},
     "analysis.view": {Role.STORE_MANAGER} | AREA_ROLES | COMPANY_ROLES,
+    # 数据审核 of the monthly pack: HQ customer service signs the figures for filing.
+    "analysis.review": {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
     "api_token.manage": {Role.ADMIN},
     # the month's expiry list (issue #12): every member role sees its own scope; HQ records renewals
     "expiry.view": MEMBER_ROLES,

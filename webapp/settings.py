@@ -81,6 +81,12 @@ SPECS: dict[str, Spec] = {
     "care_action_due": Spec("eod:0", "rule", N_("关怀当天电话/拜访期限")),
     "care_day_hour": Spec("9", "int", N_("关怀当天几点发送短信、派发任务")),
     "care_profiles_per_day": Spec("2", "int", N_("导购每天记忆的会员档案数")),
+    # The monthly pack's review (数据审核): a figure moving more than this against the same
+    # month last year is flagged for HQ to look at before filing.
+    "pack_jump_percent": Spec("50", "int", N_("月度分析审核：同比变动超过此百分比即提示")),
+    "monthly_pack_due": Spec("eod:1", "rule", N_("月度分析审核期限（每月1日起算）"),
+                             N_("eod:1 = 1日之后的第一个工作日结束前")),
+    "monthly_pack_remind_hours": Spec("3", "int", N_("月度分析审核期限前几小时提醒")),
 }
 
 

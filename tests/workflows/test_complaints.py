@@ -165,7 +165,10 @@ def test_store_complaint_goes_through_the_store_then_hq(org):
     step(org, case, "carry_out", username="manager1")
     with pytest.raises(engine.NotAllowed):
         step(org, case, "revisit", username="manager1", revisit_note="x")
-    step(org, case, "submit", username="manager1")
+    with pytest.raises(engine.WorkflowError, match="请填写门店处理情况"):
+        step(org, case, "submit", username="manager1")
+    step(org, case, "submit", username="manager1", store_handling="店长当面致歉，已修改裤长",
+         area_opinion="处理得当")
     assert open_task(case).role == Role.HQ_SPECIALIST
     step(org, case, "revisit", revisit_note="顾客满意")
     step(org, case, "survey", survey_score=5)

@@ -6,7 +6,7 @@ The forms check shape (filled in, length); the rules that need the database or s
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import (BooleanField, HiddenField, PasswordField, SelectField, StringField,
+from wtforms import (BooleanField, DateField, HiddenField, PasswordField, SelectField, StringField,
                      TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
@@ -57,10 +57,21 @@ class StoreForm(FlaskForm):
                                                Length(max=80, message=_l("门店名称不能超过80个字"))])
     area_id = SelectField(_l("所属区域"), coerce=optional_int, validate_choice=False,
                           validators=[DataRequired(_l("请选择所属区域"))])
+    # The particulars message templates and printed forms fill in (seed: "地址：XX路XX专卖店").
+    address = StringField(_l("门店地址"), validators=[Optional(), Length(max=200, message=_l("门店地址不能超过200个字"))])
+    phone = StringField(_l("门店电话"), validators=[Optional(), Length(max=40, message=_l("门店电话不能超过40个字符"))])
+    opening_hours = StringField(_l("营业时间"), validators=[Optional(), Length(max=80, message=_l("营业时间不能超过80个字"))])
+    opened_on = DateField(_l("开业日期"), validators=[Optional()])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.area_id.choices = area_choices(_l("请选择"))
+
+    def particulars(self) -> dict:
+        return {key: getattr(self, key).data for key in STORE_PARTICULARS}
+
+
+STORE_PARTICULARS = ("address", "phone", "opening_hours", "opened_on")
 
 
 class _ScopeFields(FlaskForm):

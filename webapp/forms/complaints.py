@@ -46,7 +46,15 @@ class StepForm(FlaskForm):
     reply_text = TextAreaField(_l("回复内容（以短信发给顾客）"), validators=[Optional(), Length(max=2000)])
     agreed_reply_at = DateTimeLocalField(_l("与顾客约定的回复时间"), format="%Y-%m-%dT%H:%M",
                                          validators=[Optional(), plausible_time])
+    cause = TextAreaField(_l("顾客不满的原因"), validators=[Optional(), Length(max=2000)])
     solution_text = TextAreaField(_l("解决方案"), validators=[Optional(), Length(max=2000)])
+    solution_steps = TextAreaField(_l("向顾客说明的步骤"), validators=[Optional(), Length(max=2000)])
+    solution_time = StringField(_l("所需时间"), validators=[Optional(), Length(max=120)])
+    solution_effect = TextAreaField(_l("预期效果"), validators=[Optional(), Length(max=2000)])
+    manager_decision = TextAreaField(_l("客服经理的决定"), validators=[Optional(), Length(max=2000)])
+    carry_out_note = TextAreaField(_l("执行情况"), validators=[Optional(), Length(max=2000)])
+    store_handling = TextAreaField(_l("门店处理情况"), validators=[Optional(), Length(max=2000)])
+    area_opinion = TextAreaField(_l("区域主管意见"), validators=[Optional(), Length(max=2000)])
     consent_by = StringField(_l("同意人"), validators=[Optional(), Length(max=60)])
     consent_how = SelectField(_l("同意方式"), choices=[("", _l("请选择"))] + _choices(CONSENT_HOW),
                               validators=[Optional()])
@@ -60,9 +68,12 @@ class StepForm(FlaskForm):
 
 # Which StepForm fields each step shows (the template renders them in this order).
 STEP_FIELDS = {
-    "reply": ("reply_text",), "escalate": ("agreed_reply_at", "comment"), "hand_back": ("comment",),
-    "propose": ("solution_text",), "consent": ("consent_by", "consent_how", "consent_at"),
-    "reject": ("comment",), "carry_out": ("comment",), "submit": ("comment",),
+    "reply": ("reply_text",), "escalate": ("agreed_reply_at", "comment"),
+    "hand_back": ("manager_decision",),
+    "propose": ("cause", "solution_text", "solution_steps", "solution_time", "solution_effect"),
+    "consent": ("consent_by", "consent_how", "consent_at"),
+    "reject": ("comment",), "carry_out": ("carry_out_note",),
+    "submit": ("store_handling", "area_opinion"),
     "revisit": ("revisit_note",), "survey": ("survey_score", "survey_comment"),
     "reopen": ("comment",), "take_over": ("comment",),
 }

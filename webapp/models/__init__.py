@@ -15,3 +15,4 @@ from .workflow import (AuditEvent, BatchJob, Case, CaseTimer, Notification, Stan
 from .expiry import CardRenewal  # noqa: F401
 from .care import CareLine  # noqa: F401
 from .messaging import MessageTemplateVersion  # noqa: F401
+from .records import AnalysisSnapshot  # noqa: F401

@@ -55,6 +55,19 @@ class Complaint(db.Model):
     survey_score: Mapped[int | None] = mapped_column()
     survey_comment: Mapped[str] = mapped_column(db.Text, default="")
     filed_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    # The handling form's remaining parts (seed 004 §6.2.1 principles 2, 4, 5; §6.2.2): the cause
+    # of the dissatisfaction, the solution as explained to the customer (steps, time, effect), the
+    # CS manager's decision on an escalation, the carry-out note, the store's handling and the
+    # area supervisor's opinion, and who at HQ made the revisit.
+    cause: Mapped[str] = mapped_column(db.Text, default="", server_default="")
+    solution_steps: Mapped[str] = mapped_column(db.Text, default="", server_default="")
+    solution_time: Mapped[str] = mapped_column(db.String(120), default="", server_default="")
+    solution_effect: Mapped[str] = mapped_column(db.Text, default="", server_default="")
+    manager_decision: Mapped[str] = mapped_column(db.Text, default="", server_default="")
+    carry_out_note: Mapped[str] = mapped_column(db.Text, default="", server_default="")
+    store_handling: Mapped[str] = mapped_column(db.Text, default="", server_default="")
+    area_opinion: Mapped[str] = mapped_column(db.Text, default="", server_default="")
+    revisited_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))
     reply_late: Mapped[bool] = mapped_column(default=False)
     solution_late: Mapped[bool] = mapped_column(default=False)
     revisit_late: Mapped[bool] = mapped_column(default=False)
@@ -63,6 +76,7 @@ class Complaint(db.Model):
     member = relationship("Member")
     recorded_by = relationship("User", foreign_keys=[recorded_by_id])
     solution_by = relationship("User", foreign_keys=[solution_by_id])
+    revisited_by = relationship("User", foreign_keys=[revisited_by_id])
 
     @property
     def masked_contact(self) -> str:

@@ -1,7 +1,7 @@
 """The organisation: areas, stores, user accounts, settings, login attempts."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -23,6 +23,12 @@ class Store(db.Model):
     code: Mapped[str] = mapped_column(db.String(20), unique=True)
     name: Mapped[str] = mapped_column(db.String(80))
     area_id: Mapped[int] = mapped_column(db.ForeignKey("area.id"), index=True)
+    # Particulars the seeds' texts need ("地址：XX路XX专卖店"): message templates, call scripts and
+    # printed forms fill them in; entered by the administrator.
+    address: Mapped[str] = mapped_column(db.String(200), default="", server_default="")
+    phone: Mapped[str] = mapped_column(db.String(40), default="", server_default="")
+    opening_hours: Mapped[str] = mapped_column(db.String(80), default="", server_default="")
+    opened_on: Mapped[date | None] = mapped_column(db.Date)
     area = relationship("Area", back_populates="stores")
 
 

@@ -151,28 +151,52 @@ def _store_fields(code: str, name: str, area_id, *, exclude_id: int | None = Non
     return code, name, area
 
 
-def create_store(*, actor: User, code: str, name: str, area_id: int | None) -> Store:
+def _particulars(particulars: dict | None) -> dict:
+    """Address, phone, opening hours (text, stripped) and opening date, as stored."""
+    out = {key: (str((particulars or {}).get(key) or "")).strip()
+           for key in ("address", "phone", "opening_hours")}
+    limits = {"address": (200, _("门店地址不能超过200个字")), "phone": (40, _("门店电话不能超过40个字符")),
+              "opening_hours": (80, _("营业时间不能超过80个字"))}
+    errors = {key: message for key, (limit, message) in limits.items() if len(out[key]) > limit}
+    if errors:
+        raise Invalid(errors)
+    out["opened_on"] = (particulars or {}).get("opened_on")
+    return out
+
+
+def _audited(values: dict) -> dict:
+    return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in values.items()}
+
+
+def create_store(*, actor: User, code: str, name: str, area_id: int | None,
+                 particulars: dict | None = None) -> Store:
     code, name, area = _store_fields(code, name, area_id)
+    extra = _particulars(particulars)
     conflict = {"code": _("门店编码“%(code)s”已存在,请换一个编码", code=code)}
-    store = Store(code=code, name=name, area=area)
+    store = Store(code=code, name=name, area=area, **extra)
     db.session.add(store)
     _write(conflict, commit=False)
     _audit(actor, "store", store.id, "store_created",
-           {"code": code, "name": name, "area_id": area.id})
+           {"code": code, "name": name, "area_id": area.id} | _audited(extra))
     _write(conflict)
     return store
 
 
 def update_store(*, actor: User, store: Store, code: str, name: str,
-                 area_id: int | None) -> Store:
-    """Edit a store. Moving it to another area moves its staff's scope with it (through the store);
-    open tasks keep their recorded area, as cases already opened do."""
+                 area_id: int | None, particulars: dict | None = None) -> Store:
+    """Edit a store (`particulars`: address, phone, opening hours, opening date; None keeps them).
+    Moving it to another area moves its staff's scope with it (through the store); open tasks
+    keep their recorded area, as cases already opened do."""
     code, name, area = _store_fields(code, name, area_id, exclude_id=store.id)
-    old = {"code": store.code, "name": store.name, "area_id": store.area_id}
-    new = {"code": code, "name": name, "area_id": area.id}
+    extra = _particulars(particulars) if particulars is not None else {}
+    old = {"code": store.code, "name": store.name, "area_id": store.area_id} | {
+        key: getattr(store, key) for key in extra}
+    new = {"code": code, "name": name, "area_id": area.id} | extra
     if old != new:
         store.code, store.name, store.area = code, name, area
-        _audit(actor, "store", store.id, "store_updated", {"old": old, "new": new})
+        for key, value in extra.items():
+            setattr(store, key, value)
+        _audit(actor, "store", store.id, "store_updated", {"old": _audited(old), "new": _audited(new)})
         _write({"code": _("门店编码“%(code)s”已存在,请换一个编码", code=code)})
     return store
 

@@ -49,7 +49,12 @@ def form_context(c: Complaint, *, reader: User) -> dict:
             "revisited_at": t(c.revisited_at), "revisit_flag": _flag(c.revisited_at, c.revisit_late),
             "revisit_due_at": t(c.revisit_due_at), "revisit_note": c.revisit_note,
             "survey_score": f"{c.survey_score}分 {SURVEY_SCORES[c.survey_score]}" if c.survey_score else "",
-            "survey_comment": c.survey_comment, "filed_at": t(c.filed_at),
+            "survey_comment": c.survey_comment, "filed_at": t(c.filed_at), "kind": c.kind,
+            "cause": c.cause, "solution_steps": c.solution_steps, "solution_time": c.solution_time,
+            "solution_effect": c.solution_effect, "manager_decision": c.manager_decision,
+            "carry_out_note": c.carry_out_note, "store_handling": c.store_handling,
+            "area_opinion": c.area_opinion,
+            "revisited_by": c.revisited_by.display_name if c.revisited_by else "",
             "signer_label": "客服经理签字" if c.kind == "direct" else "区域主管签字",
             "copy_note": "客服部存档" if c.kind == "direct" else "门店/区域填写，提交客服部"}
 

@@ -21,6 +21,7 @@ from .registration import InvalidMobile, find_by_mobile, normalise_mobile
 from ..i18n_labels import N_, Refusal
 
 CHANNELS = {"phone": N_("电话"), "email": N_("电子邮件"), "im": N_("即时通讯"), "in_store": N_("门店现场"),
+            "fax": N_("传真"),
             "other": N_("其他")}
 
 

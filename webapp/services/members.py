@@ -70,10 +70,20 @@ def registration_case(member: Member) -> Case | None:
                                                  Case.process == "registration")).first()
 
 
+def entered_by(member: Member) -> User | None:
+    """Who entered the application (the registration's author), when not the assigned associate."""
+    case = registration_case(member)
+    user = db.session.get(User, case.created_by_id) if case and case.created_by_id else None
+    return user if user is not None and user.id != member.associate_id else None
+
+
 def form_context(member: Member) -> dict:
     """What the printed 《入会申请表》 shows for one member."""
+    author = entered_by(member)
     return {"brand": settings.get("brand_name"), "store_name": member.store.name,
+            "store_address": member.store.address, "store_phone": member.store.phone,
             "associate_name": member.associate.display_name if member.associate else "",
+            "entered_by": author.display_name if author else "",
             "applied_on": member.applied_on.isoformat(), "name": member.name,
             "gender": GENDER.get(member.gender, ""), "birth_date": member.birth_date or "",
             "mobile": member.mobile or "", "address": member.address or "",

@@ -115,7 +115,8 @@ def stores():
     if form.validate_on_submit():
         try:
             store = service.create_store(actor=current_user, code=form.code.data,
-                                         name=form.name.data, area_id=form.area_id.data)
+                                         name=form.name.data, area_id=form.area_id.data,
+                                         particulars=form.particulars())
         except service.Invalid as exc:
             _apply(form, exc.errors)
         else:
@@ -133,7 +134,8 @@ def edit_store(store_id: int):
     if form.validate_on_submit():
         try:
             service.update_store(actor=current_user, store=store, code=form.code.data,
-                                 name=form.name.data, area_id=form.area_id.data)
+                                 name=form.name.data, area_id=form.area_id.data,
+                                 particulars=form.particulars())
         except service.Invalid as exc:
             _apply(form, exc.errors)
         else:

@@ -43,6 +43,14 @@ def check_propose(case, data):
     return None if data.get("solution_text") else N_("请填写解决方案")
 
 
+def check_hand_back(case, data):
+    return None if data.get("manager_decision") else N_("请填写客服经理的决定")
+
+
+def check_submit(case, data):
+    return None if data.get("store_handling") else N_("请填写门店处理情况")
+
+
 def check_consent(case, data):
     if not data.get("consent_by"):
         return N_("请填写同意方案的顾客姓名")
@@ -98,7 +106,12 @@ def on_escalate(case, actor, data, now):
 
 
 def on_propose(case, actor, data, now):
+    """The solution with what principle 5 asks to explain to the customer (steps, time, effect),
+    and the cause of the dissatisfaction found by listening (principles 2 and 4)."""
     c = case.complaint
+    for key in ("cause", "solution_steps", "solution_time", "solution_effect"):
+        if data.get(key) or key != "cause":  # a later proposal keeps the cause found earlier
+            setattr(c, key, data.get(key) or "")
     if c.proposed_at is None:  # "48小时内给出解决方案": met when the first solution is put to the customer
         c.solution_late = c.solution_late or now > c.solution_due_at
     c.solution_text, c.proposed_at, c.solution_by_id = data["solution_text"], now, actor.id
@@ -120,20 +133,27 @@ def on_reject(case, actor, data, now):
     c.consent_at, c.consent_by, c.consent_how, c.carry_out_due_at = None, "", "", None
 
 
+def on_hand_back(case, actor, data, now):
+    case.complaint.manager_decision = data["manager_decision"]
+
+
 def on_carry_out(case, actor, data, now):
     c = case.complaint
-    c.solved_at = now
+    c.solved_at, c.carry_out_note = now, data.get("carry_out_note") or ""
     c.revisit_due_at = now + timedelta(days=settings.get_int("complaint_revisit_days"))
     _message(c, "complaint_solution", now)
 
 
 def on_submit(case, actor, data, now):
-    case.complaint.submitted_at = now
+    """The store's handling and the area supervisor's opinion go to HQ with the form."""
+    c = case.complaint
+    c.submitted_at, c.store_handling = now, data["store_handling"]
+    c.area_opinion = data.get("area_opinion") or ""
 
 
 def on_revisit(case, actor, data, now):
     c = case.complaint
-    c.revisited_at, c.revisit_note = now, data["revisit_note"]
+    c.revisited_at, c.revisit_note, c.revisited_by_id = now, data["revisit_note"], actor.id
     c.revisit_late = c.revisit_late or now > c.revisit_due_at
 
 
@@ -184,8 +204,8 @@ def _message(complaint: Complaint, template: str, now: datetime) -> None:
 
 GUARDS = {"reply": check_reply, "escalate": check_escalate, "propose": check_propose,
           "consent": check_consent, "carry_out": check_carry_out, "revisit": check_revisit,
-          "survey": check_survey}
+          "survey": check_survey, "hand_back": check_hand_back, "submit": check_submit}
 EFFECTS = {"reply": on_reply, "escalate": on_escalate, "propose": on_propose,
            "consent": on_consent, "reject": on_reject, "carry_out": on_carry_out,
            "submit": on_submit, "revisit": on_revisit, "survey": on_survey,
-           "take_over": on_take_over, "reopen": on_reopen}
+           "take_over": on_take_over, "reopen": on_reopen, "hand_back": on_hand_back}

@@ -62,7 +62,8 @@ def revisit_due(case, now):
 
 
 # Steps whose form asks for something (the reply, the solution, who agreed…).
-ASKING = {"reply", "escalate", "propose", "consent", "revisit", "survey"}
+ASKING = {"reply", "escalate", "propose", "consent", "revisit", "survey", "hand_back", "carry_out",
+          "submit"}
 
 
 def step(name, label, source, target, roles, **kw):
@@ -144,8 +145,7 @@ direct = register(Process(
     transitions=_direct_handling + (
         # "超出自身职权范围…与顾客协商回复时间，并立即将投诉事件上报客服经理"
         step("escalate", N_("上报客服经理"), ("open", "replied"), "escalated", frozenset({S})),
-        step("hand_back", N_("给出决定并交回专员"), ("escalated",), "replied", frozenset({M}),
-             comment_required=True),
+        step("hand_back", N_("给出决定并交回专员"), ("escalated",), "replied", frozenset({M})),
         step("propose", N_("提出解决方案"), ("escalated",), "proposed", frozenset({M})),
     ) + _direct_closing,
     tasks={**_direct_tasks, **_direct_closing_tasks,

@@ -1,0 +1,66 @@
+"""HQ opens last month's pack in Chromium, sees a flagged figure, reviews the month and downloads
+the pack as one PDF and one workbook; LibreOffice opens the workbook with a sheet per analysis
+and scope level."""
+from __future__ import annotations
+
+import re
+import subprocess
+import zipfile
+
+import pytest
+
+from tests.sales.builders import bulk_members, import_sales, sale
+
+from .conftest import SCREENS
+
+pytestmark = pytest.mark.browser
+
+
+def test_hq_reviews_the_month_and_downloads_the_pack(app, live_server, pdf_fonts, browser_context,
+                                                     org, tmp_path):
+    from playwright.sync_api import expect
+
+    members = bulk_members(org.stores[0], 10)
+    import_sales(org["hq"], [sale("S1", f"O{i}", "2026-10-12 15:00", "400", card=members[i]["card_no"])
+                             for i in range(3)])
+    browser, context = browser_context
+    page = context.new_page()
+    page.goto(f"{live_server}/login")
+    page.locator("input[name=username]").fill("hq")
+    page.locator("input[name=password]").fill("pw")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{live_server}/")
+
+    page.goto(f"{live_server}/pack/2026-10")
+    page.locator("select[name=scope]").select_option(f"store:{org.stores[1].id}")
+    page.get_by_role("button", name="查看").click()
+    expect(page.locator("#review-status")).to_contain_text("尚未审核")
+    expect(page.locator("#flags")).to_contain_text("本月没有销售")
+    page.screenshot(path=str(SCREENS / "pack_flags.png"), full_page=True)
+
+    page.locator("#review textarea[name=comment]").fill("10月数据已核对")
+    page.locator("#review-button").click()
+    expect(page.locator("#review-status")).to_contain_text("已审核存档")
+    expect(page.locator("#review-status")).to_contain_text("10月数据已核对")
+
+    with page.expect_download(timeout=60_000) as pdf_download:
+        page.locator("#pack-pdf").click()
+    pdf = tmp_path / "pack.pdf"
+    pdf_download.value.save_as(pdf)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, check=True).stdout.decode()
+    assert "会员流失分析表" in text and "2号店" in text and "10月数据已核对" in text
+    subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf),
+                    str(SCREENS / "pack_pdf")], check=True)
+
+    with page.expect_download(timeout=60_000) as xlsx_download:
+        page.locator("#pack-xlsx").click()
+    xlsx = tmp_path / "pack.xlsx"
+    xlsx_download.value.save_as(xlsx)
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                    "--convert-to", "ods", "--outdir", str(tmp_path), str(xlsx)],
+                   check=True, capture_output=True, timeout=120)
+    content = zipfile.ZipFile(tmp_path / "pack.ods").read("content.xml").decode()
+    sheets = re.findall(r'<table:table table:name="([^"]+)"', content)
+    assert len(sheets) == 12
+    for title in ("会员消费水平分析表", "消费会员性别年龄分析表", "会员消费力分析表", "会员流失分析表"):
+        assert {f"{title}-公司", f"{title}-区域", f"{title}-门店"} <= set(sheets)

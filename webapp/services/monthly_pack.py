@@ -1,0 +1,218 @@
+"""The monthly analysis pack (seed 004 §2–§5: 数据审核 → 存档备查): last month's four analyses for
+the company, each area and each store; HQ reviews them (each figure with its inputs and formula,
+the unusual ones flagged) and the review freezes them as a signed, versioned snapshot. Data that
+arrives later never changes an archived figure: it shows as a difference until HQ reviews again.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from .. import clock, permissions, settings
+from ..extensions import db
+from ..i18n_labels import N_
+from ..models import AnalysisSnapshot, Area, Case, Store, User
+from ..workflows import engine
+from . import analyses
+
+
+class Refused(ValueError):
+    """A review that may not be done; str() is the message in the user's language."""
+
+
+def scope_codes() -> list[str]:
+    """The company, each area, each store: the pack's pages, widest first."""
+    areas = db.session.scalars(select(Area.id).order_by(Area.name)).all()
+    stores = db.session.scalars(select(Store.id).order_by(Store.code)).all()
+    return ["company"] + [f"area:{a}" for a in areas] + [f"store:{s}" for s in stores]
+
+
+def compute(*, user: User, period: str, scope: str) -> dict:
+    """The four analyses of one month at one scope, as JSON (what a snapshot keeps)."""
+    return {kind: analyses.run(user=user, kind=kind, scope=scope, period=period).as_json()
+            for kind in analyses.RUNNERS}
+
+
+def flags(reports: dict, *, scope: str) -> list[dict]:
+    """What HQ should look at before filing: a figure with no value (a division by zero), a share
+    over 100 %, a store with no sales, a jump against the same month last year beyond the setting."""
+    jump = Decimal(settings.get_int("pack_jump_percent"))
+    out = []
+    for kind, report in reports.items():
+        for f in report["figures"]:
+            value = None if f["value"] is None else Decimal(f["value"])
+            if value is None:
+                reason = f["reason"] or N_("无法计算（除数为零）")
+            elif f["key"].endswith("_yoy") and abs(value) > jump:
+                reason = N_("同比变动超过设定比例")
+            elif f["unit"] == "%" and value > 100 and not f["key"].endswith(("_yoy", "_mom")) \
+                    and f["key"] != "completion":
+                reason = N_("占比超过100%")
+            else:
+                continue
+            out.append({"kind": kind, "key": f["key"], "label": f["label"], "display": f["display"],
+                        "reason": reason})
+    power = reports.get("spending-power")
+    if scope.startswith("store:") and power and not any(
+            item["value"] not in ("0", "0.00", "—") for item in power["inputs"][:1]):
+        # a store that sold nothing: that is the one thing to look at (every share is empty)
+        return [{"kind": "spending-power", "key": "", "label": "", "display": "",
+                 "reason": N_("本月没有销售")}]
+    return out
+
+
+def latest(*, period: str, scope: str) -> AnalysisSnapshot | None:
+    return db.session.scalars(select(AnalysisSnapshot).where(
+        AnalysisSnapshot.period == period, AnalysisSnapshot.scope == scope)
+        .order_by(AnalysisSnapshot.version.desc())).first()
+
+
+def versions(*, period: str) -> list[int]:
+    """The review versions of a month, oldest first (each kept whole)."""
+    return db.session.scalars(select(AnalysisSnapshot.version).where(AnalysisSnapshot.period == period)
+                              .group_by(AnalysisSnapshot.version)
+                              .order_by(AnalysisSnapshot.version)).all()
+
+
+def review(*, actor: User, period: str, comment: str = "", now: datetime | None = None) -> int:
+    """HQ marks the month reviewed: every scope's figures frozen as a new version; returns it."""
+    if not permissions.can(actor, "analysis.review"):
+        raise Refused(N_("只有总部客服可以审核月度分析"))
+    analyses.parse_period(period)
+    now = now or clock.now()
+    version = (db.session.scalar(select(func.max(AnalysisSnapshot.version))
+                                 .where(AnalysisSnapshot.period == period)) or 0) + 1
+    try:
+        for scope in scope_codes():
+            reports = compute(user=actor, period=period, scope=scope)
+            db.session.add(AnalysisSnapshot(period=period, scope=scope, version=version,
+                                            reports=reports, flags=flags(reports, scope=scope),
+                                            reviewed_by_id=actor.id, reviewed_at=now,
+                                            comment=(comment or "").strip()))
+        db.session.flush()
+        _close_task(actor, period, (comment or "").strip(), now)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return version
+
+
+def _close_task(actor: User, period: str, comment: str, now: datetime) -> None:
+    """Reviewing the month ticks off the month's review task, if it is still open."""
+    ym = analyses.add_ym(int(period.replace("-", "")), 1)
+    key = f"monthly_pack:{ym // 100}-{ym % 100:02d}"
+    case = db.session.scalars(select(Case).where(Case.dedupe_key == key, Case.state == "due")).first()
+    if case is not None:
+        engine.fire(case, "reviewed", actor, version=case.version, comment=comment, now=now)
+
+
+def changes(snapshot: AnalysisSnapshot, current: dict) -> list[dict]:
+    """Figures that moved since the review: (analysis, figure, archived, now)."""
+    out = []
+    for kind, report in snapshot.reports.items():
+        now_figures = {f["key"]: f for f in current.get(kind, {}).get("figures", [])}
+        for f in report["figures"]:
+            new = now_figures.get(f["key"])
+            if new is not None and (new["value"], new["display"]) != (f["value"], f["display"]):
+                out.append({"kind": kind, "label": f["label"], "archived": f["display"],
+                            "current": new["display"]})
+    return out
+
+
+def archived(*, user: User, period: str, scope: str) -> dict:
+    """One archived page as this user may see it (OutOfScope beyond their scope): the latest
+    reviewed figures, who signed them, and what changed since."""
+    return page(user=user, period=period, scope=scope)
+
+
+def level(scope: str) -> str:
+    return scope.partition(":")[0]
+
+
+LEVELS = {"company": N_("公司"), "area": N_("区域"), "store": N_("门店")}
+
+
+def pack(*, user: User, period: str, version: int | None = None) -> list[AnalysisSnapshot]:
+    """A reviewed month's snapshots the user may see (the latest version unless one is asked)."""
+    version = version or max(versions(period=period), default=None)
+    if version is None:
+        return []
+    rows = db.session.scalars(select(AnalysisSnapshot).where(
+        AnalysisSnapshot.period == period, AnalysisSnapshot.version == version)
+        .order_by(AnalysisSnapshot.id)).all()
+    return [s for s in rows if _visible(user, s.scope)]
+
+
+def _visible(user: User, scope: str) -> bool:
+    try:
+        permissions.parse_scope(user, scope)
+    except (permissions.OutOfScope, ValueError):
+        return False
+    return True
+
+
+def pack_pdf(snapshots: list[AnalysisSnapshot]) -> bytes:
+    """The month's archived pages as one PDF: each scope's four analyses, signed."""
+    from ..formatting import local_time
+    from ..pdf import render_pdf
+    from .analysis_exports import headings
+
+    return render_pdf("analysis_pack.html", snapshots=snapshots, h=headings(), local_time=local_time,
+                      company=settings.get("company_name"))
+
+
+def pack_xlsx(snapshots: list[AnalysisSnapshot]) -> bytes:
+    """The month's pack as one workbook: a sheet per analysis and scope level (company, areas,
+    stores), every figure with its formula, inputs and result, and who reviewed it."""
+    import io
+
+    from flask_babel import gettext as _
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from .. import spreadsheet
+    from .analysis_exports import headings
+
+    h = headings()
+    book = Workbook()
+    book.remove(book.active)
+    for kind, title in analyses.KINDS.items():
+        for lvl, lvl_label in LEVELS.items():
+            rows = [s for s in snapshots if level(s.scope) == lvl and kind in s.reports]
+            if not rows:
+                continue
+            sheet = book.create_sheet(f"{_(title)}-{_(lvl_label)}"[:31])
+            spreadsheet.append(sheet, [_(title)])
+            sheet["A1"].font = Font(size=14, bold=True)
+            first = spreadsheet.append(sheet, [h["scope"], h["period"], h["no"], h["label"], h["formula"],
+                                               h["inputs"], h["result"], h["reason"], h["reviewed"]])
+            for cell in sheet[first]:
+                cell.font = Font(bold=True)
+            for s in rows:
+                report = s.reports[kind]
+                signed = f"v{s.version} {s.reviewed_by.display_name} {s.reviewed_at.date().isoformat()}"
+                for f in report["figures"]:
+                    spreadsheet.append(sheet, [report["scope"]["label"], report["period"]["label"], f["no"],
+                                               f["label"], f["formula"], f["inputs"], f["display"],
+                                               f["reason"], signed])
+            for column, width in zip("ABCDEFGHI", (14, 12, 6, 26, 36, 24, 12, 20, 24)):
+                sheet.column_dimensions[column].width = width
+            spreadsheet.print_setup(sheet, header_row=first, last_column="I", landscape=True)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def page(*, user: User, period: str, scope: str) -> dict:
+    """What the review page shows for one scope: the archived figures (or, before any review,
+    today's), their flags, and what changed since the review. OutOfScope beyond the user's scope."""
+    permissions.parse_scope(user, scope)
+    current = compute(user=user, period=period, scope=scope)
+    snapshot = latest(period=period, scope=scope)
+    if snapshot is None:
+        return {"snapshot": None, "reports": current, "flags": flags(current, scope=scope), "changes": []}
+    return {"snapshot": snapshot, "reports": snapshot.reports, "flags": snapshot.flags,
+            "changes": changes(snapshot, current)}

@@ -1,0 +1,87 @@
+"""The monthly analysis pack: review (数据审核) and the archived pages, PDF and workbook (存档备查)."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import clock
+from ..calendar import local_date
+from ..permissions import OutOfScope, can, default_scope_code, scope_choices
+from ..services import analyses, monthly_pack
+from .util import require, send_download
+
+bp = Blueprint("pack", __name__, url_prefix="/pack")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _period(raw: str) -> str:
+    """A month 'YYYY-MM'; anything else is a 404 (the links are made by the app)."""
+    try:
+        period = analyses.parse_period(raw)
+    except ValueError:
+        abort(404)
+    if not period.month:
+        abort(404)
+    return period.code
+
+
+@bp.route("/")
+@login_required
+def index():
+    require("analysis.view")
+    today = local_date(clock.now())
+    last = f"{today.year - 1}-12" if today.month == 1 else f"{today.year}-{today.month - 1:02d}"
+    return redirect(url_for("pack.month", period=last))
+
+
+@bp.route("/<period>")
+@login_required
+def month(period: str):
+    require("analysis.view")
+    period = _period(period)
+    scope = request.args.get("scope") or default_scope_code(current_user)
+    try:
+        data = monthly_pack.page(user=current_user, period=period, scope=scope)
+    except OutOfScope:
+        abort(404)
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("pack.month", period=period))
+    return render_template("analyses/pack.html", period=period, scope=scope, data=data,
+                           scopes=scope_choices(current_user),
+                           versions=monthly_pack.versions(period=period),
+                           may_review=can(current_user, "analysis.review"))
+
+
+@bp.post("/<period>/review")
+@login_required
+def review(period: str):
+    require("analysis.review")
+    period = _period(period)
+    version = monthly_pack.review(actor=current_user, period=period,
+                                  comment=(request.form.get("comment") or "")[:2000])
+    flash(_("已审核 %(period)s 的月度分析（第%(v)s版），数据已存档", period=period, v=version), "ok")
+    return redirect(url_for("pack.month", period=period, scope=request.form.get("scope") or None))
+
+
+def _snapshots(period: str):
+    require("analysis.view")
+    snapshots = monthly_pack.pack(user=current_user, period=_period(period))
+    if not snapshots:
+        abort(404)
+    return snapshots
+
+
+@bp.route("/<period>/pack.pdf")
+@login_required
+def pack_pdf(period: str):
+    data = monthly_pack.pack_pdf(_snapshots(period))
+    return send_download(data, name=_("月度会员分析-%(p)s.pdf", p=period),
+                         ascii_name=f"analysis-pack-{period}.pdf", mimetype="application/pdf")
+
+
+@bp.route("/<period>/pack.xlsx")
+@login_required
+def pack_xlsx(period: str):
+    data = monthly_pack.pack_xlsx(_snapshots(period))
+    return send_download(data, name=_("月度会员分析-%(p)s.xlsx", p=period),
+                         ascii_name=f"analysis-pack-{period}.xlsx", mimetype=XLSX)
