@@ -18,12 +18,16 @@ def sweep():
 
 def daily():
     """Open the recurring cases that are due (every process with a `Recurring` rule) and, from
-    1 November, the task to enter next year's holidays while no source covers it; idempotent."""
+    1 November, the task to enter next year's holidays while no source covers it, and the plan
+    items whose date has come as their associates' tasks; idempotent."""
     from webapp.services.daily import ensure_holiday_years
     from webapp.services.recurring import open_due
+    from webapp.services.visit_plan import open_item_tasks
 
     def both():
         ensure_holiday_years()
-        return open_due()
+        opened = open_due()
+        open_item_tasks()
+        return opened
 
     return run(both)

@@ -1,0 +1,37 @@
+"""The visit plan's rules and effects (workflows/visit_plan.py declares where they apply)."""
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..i18n_labels import N_
+from ..models import PlanItem
+from ..periods import Month
+
+
+def plan_title(key: str) -> str:
+    """The case of month `key` plans the next month: "2026-12 客户回访计划"."""
+    return f"{Month.parse(key).next().key} 客户回访计划"
+
+
+def plan_month(case) -> Month:
+    """The month a plan case plans (the month after the one it was opened in)."""
+    return Month.parse(case.data["period"]).next()
+
+
+def has_items(case, data):
+    if db.session.scalar(select(PlanItem.id).where(PlanItem.plan_case_id == case.id).limit(1)) is None:
+        return N_("计划中还没有回访项，请先添加")
+    return None
+
+
+def set_items(case, actor, data, now):
+    """The manager sets the plan: every proposed item becomes part of it (associates may act)."""
+    db.session.execute(update(PlanItem).where(PlanItem.plan_case_id == case.id,
+                                              PlanItem.status == "proposed")
+                       .values(status="set").execution_options(synchronize_session=False))
+
+
+def keep_report(case, actor, data, now):
+    """The manager's remarks (and the figures they saw) stay on the case as submitted."""
+    case.data = {**case.data, "remarks": data.get("remarks", ""), "summary": data.get("summary", {})}
