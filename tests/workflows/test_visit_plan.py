@@ -13,6 +13,7 @@ from tests.sales.builders import bulk_members
 from webapp import permissions
 from webapp.calendar import local_midnight_utc
 from webapp.extensions import db
+from webapp.formatting import percent
 from webapp.models import Case, Member, Notification, PlanItem, Task, VisitRecord
 from webapp.periods import Month
 from webapp.services import recurring
@@ -212,7 +213,7 @@ def test_report_figures_match_a_hand_computed_month(org, members):
     assert (s.planned, s.done, s.unplanned, s.visited_members, s.points_growth) == (3, 2, 1, 2, 250)
     assert s.by_method == {"call": [1, 1], "sms": [1, 0], "visit": [1, 1], "mail": [0, 0]}
     assert s.by_tier == {"A": [1, 1], "B": [0, 0], "C": [2, 1]}
-    assert abs(s.rate - 2 / 3) < 1e-9
+    assert percent(s.rate) == "66.7%"
 
 
 def test_spot_check_sample_is_seeded_reproducible_and_feeds_the_scorecard(org, plans, members, ctx):
@@ -237,9 +238,9 @@ def test_spot_check_sample_is_seeded_reproducible_and_feeds_the_scorecard(org, p
     vp.record_check(actor=org["hq"], record=sample[1], confirmed=False, note="顾客说没接到电话")
     vp.save_remarks(actor=org["hq"], store_id=org.stores[0].id, month=DEC, remarks="执行到位")
     [row] = [r for r in vp.scorecard(user=org["supervisor1"], month=DEC) if r["code"] == "S1"]
-    assert (row["planned"], row["done"], row["execution"]) == (3, 3, 1.0)
-    assert (row["sampled"], row["checked"], row["confirmed"], row["confirmation"]) == (2, 2, 1, 0.5)
-    assert row["on_time"] == 2 and abs(row["timeliness"] - 2 / 3) < 1e-9
+    assert (row["planned"], row["done"], percent(row["execution"])) == (3, 3, "100.0%")
+    assert (row["sampled"], row["checked"], row["confirmed"], percent(row["confirmation"])) == (2, 2, 1, "50.0%")
+    assert row["on_time"] == 2 and percent(row["timeliness"]) == "66.7%"
     assert row["remarks"] == "执行到位"
     assert [r["code"] for r in vp.scorecard(user=org["supervisor1"], month=DEC)] == ["S1", "S2"]
     outside = db.session.scalars(select(VisitRecord).where(VisitRecord.sampled_at.is_(None))).first()

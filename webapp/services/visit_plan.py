@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import String, and_, case as sql_case, func, literal, select, update
 
@@ -25,6 +26,11 @@ EDITABLE = ("drafting", "reporting")  # the plan may change until the report is 
 
 class VisitError(Refusal):
     """Bad input or a step not allowed now; nothing was written."""
+
+
+def pct(part: int, whole: int) -> Decimal | None:
+    """part of whole in percent (formatting.percent shows it), None when there is no whole."""
+    return Decimal(part * 100) / Decimal(whole) if whole else None
 
 
 def _transaction(fn):
@@ -47,6 +53,21 @@ def plan_case(*, store_id: int, month: Month) -> Case | None:
         Case.dedupe_key == f"visit_plan:{month.plus(-1).key}:{store_id}")).first()
 
 
+def _member(member_id: int | None, card_no: str | None, store_id: int) -> Member | None:
+    """The active member of this store named by id or by card number (old numbers too)."""
+    if member_id:
+        member = db.session.get(Member, member_id)
+    elif card_no and card_no.strip():
+        card = card_no.strip().upper()
+        member = db.session.scalars(select(Member).where(
+            (Member.card_no == card) | (Member.previous_card_no == card))).first()
+    else:
+        member = None
+    if member is None or member.store_id != store_id or member.status != "active":
+        return None
+    return member
+
+
 def frequency_flag(*, member: Member, now: datetime) -> bool:
     """SPEC §3.4: visited several times lately and the points did not grow since the first of
     those visits → fall back to the quarterly cadence."""
@@ -59,8 +80,9 @@ def frequency_flag(*, member: Member, now: datetime) -> bool:
 
 
 @_transaction
-def propose_item(*, actor: User, case: Case, member_id: int | None, occasion: str, method: str,
-                 associate_id: int | None, planned_on: date | None, now: datetime | None = None) -> PlanItem:
+def propose_item(*, actor: User, case: Case, member_id: int | None = None, card_no: str | None = None,
+                 occasion: str, method: str, associate_id: int | None, planned_on: date | None,
+                 now: datetime | None = None) -> PlanItem:
     """An associate proposes (or the manager adds) one item to next month's plan."""
     now = now or clock.now()
     if case.process != "visit_plan" or not permissions.can(actor, "visit.plan", case):
@@ -71,9 +93,9 @@ def propose_item(*, actor: User, case: Case, member_id: int | None, occasion: st
     if case.state == "reporting" and not manager:
         raise VisitError(N_("店长已制订计划，如需增加请联系店长"))
     month = plan_month(case)
-    member = db.session.get(Member, member_id) if member_id else None
-    if member is None or member.store_id != case.store_id or member.status != "active":
-        raise VisitError(N_("请选择本店的有效会员"))
+    member = _member(member_id, card_no, case.store_id)
+    if member is None:
+        raise VisitError(N_("请填写本店有效会员的卡号"))
     if method not in METHODS:
         raise VisitError(N_("请选择回访方式"))
     if method in ("call", "sms") and member.mobile_dead_at is not None:
@@ -124,8 +146,8 @@ class Summary:
     points_growth: int = 0  # accumulated points of the visited members now, minus at first visit
 
     @property
-    def rate(self):
-        return self.done / self.planned if self.planned else None
+    def rate(self) -> Decimal | None:
+        return pct(self.done, self.planned)
 
     def as_data(self) -> dict:
         return {"planned": self.planned, "done": self.done, "unplanned": self.unplanned,
@@ -208,7 +230,8 @@ def open_item_tasks(*, now: datetime | None = None) -> int:
 
 
 @_transaction
-def record_visit(*, actor: User, member_id: int | None, method: str, visited_at: datetime | None,
+def record_visit(*, actor: User, member_id: int | None = None, card_no: str | None = None,
+                 method: str, visited_at: datetime | None,
                  result: str, feedback: str = "", follow_up: bool = False,
                  plan_item_id: int | None = None, now: datetime | None = None) -> VisitRecord:
     """Fill 《客户回访情况登记表》 for one visit, planned or not; a planned one closes its task."""
@@ -224,9 +247,9 @@ def record_visit(*, actor: User, member_id: int | None, method: str, visited_at:
         if db.session.scalar(select(VisitRecord.id).where(VisitRecord.plan_item_id == item.id)):
             raise VisitError(N_("该回访项已登记"))
         member_id = item.member_id
-    member = db.session.get(Member, member_id) if member_id else None
-    if member is None or member.store_id != actor.store_id:
-        raise VisitError(N_("请选择本店的会员"))
+    member = _member(member_id, card_no, actor.store_id)
+    if member is None:
+        raise VisitError(N_("请填写本店有效会员的卡号"))
     if method not in METHODS:
         raise VisitError(N_("请选择回访方式"))
     if method in ("call", "sms") and member.mobile_dead_at is not None:
@@ -386,11 +409,11 @@ def scorecard(*, user: User, month: Month) -> list[dict]:
     for sid, code, name, planned, done, sampled, checked, confirmed, remarks in rows:
         planned, done, checked, confirmed = planned or 0, done or 0, checked or 0, confirmed or 0
         out.append({"store_id": sid, "code": code, "name": name, "planned": planned, "done": done,
-                    "execution": done / planned if planned else None,
+                    "execution": pct(done, planned),
                     "sampled": sampled or 0, "checked": checked, "confirmed": confirmed,
-                    "confirmation": confirmed / checked if checked else None,
+                    "confirmation": pct(confirmed, checked),
                     "on_time": on_time.get(sid, 0),
-                    "timeliness": on_time.get(sid, 0) / done if done else None,
+                    "timeliness": pct(on_time.get(sid, 0), done),
                     "remarks": remarks or ""})
     return out
 
