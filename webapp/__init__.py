@@ -105,5 +105,8 @@ def _blueprints(app: Flask) -> None:
     csrf.exempt(api.bp)  # till systems authenticate with a bearer token, not a session
     for module in (sales, analyses, api):
         app.register_blueprint(module.bp)
+    from .views import visits  # the monthly visit plan (SPEC §3.5)
+
+    app.register_blueprint(visits.bp)
     errors.register(app)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -280,6 +280,13 @@ def visible_stores(user: User):
                               .order_by(Store.code)).all()
 
 
+def item_of_case(*, case: Case) -> PlanItem | None:
+    """The plan item a visit_item case stands for (None for any other case)."""
+    if case.process != "visit_item":
+        return None
+    return db.session.scalars(select(PlanItem).where(PlanItem.task_case_id == case.id)).first()
+
+
 def plan_items(*, case: Case) -> list[PlanItem]:
     return db.session.scalars(select(PlanItem).where(PlanItem.plan_case_id == case.id)
                               .order_by(PlanItem.planned_on, PlanItem.id)).all()
@@ -445,3 +452,36 @@ def save_remarks(*, actor: User, store_id: int, month: Month, remarks: str,
         db.session.add(score)
     score.remarks, score.updated_by_id, score.updated_at = (remarks or "").strip(), actor.id, now or clock.now()
     return score
+
+
+def scorecard_xlsx(*, user: User, month: Month) -> bytes:
+    """The scorecard as a workbook: one row per store, rates as percentages, HQ's remarks."""
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    from ..i18n_labels import say
+    from ..spreadsheet import append, print_setup
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = month.key
+    append(sheet, [say(N_("门店回访考核")) + f" {month.key}"])
+    headers = [N_("门店编码"), N_("门店"), N_("计划回访"), N_("已回访"), N_("执行率"), N_("抽查数"),
+               N_("顾客确认"), N_("抽查确认率"), N_("按时完成"), N_("按时率"), N_("总部评价")]
+    append(sheet, [say(h) for h in headers])
+    rows = scorecard(user=user, month=month)
+    for r in rows:
+        rate = {5: "0.0%", 8: "0.0%", 10: "0.0%"}
+        append(sheet, [r["code"], r["name"], r["planned"], r["done"], _ratio(r["execution"]),
+                       r["checked"], r["confirmed"], _ratio(r["confirmation"]), r["on_time"],
+                       _ratio(r["timeliness"]), r["remarks"]], rate)
+    print_setup(sheet, header_row=2, last_column="K", last_row=2 + len(rows))
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _ratio(value: Decimal | None):
+    """A percent Decimal as the fraction a "0.0%" cell shows."""
+    return None if value is None else value / 100

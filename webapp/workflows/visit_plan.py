@@ -16,7 +16,8 @@ from __future__ import annotations
 from ..i18n_labels import N_
 from ..models import Role
 from .engine import Process, Recurring, TaskSpec, Transition, register
-from .visit_plan_steps import has_items, keep_report, plan_title, set_items
+from .visit_plan_steps import (has_items, has_record, has_remarks, keep_report, plan_title,
+                               set_items)
 
 STORE = frozenset({Role.ASSOCIATE, Role.STORE_MANAGER})
 MANAGER = frozenset({Role.STORE_MANAGER})
@@ -35,7 +36,7 @@ visit_plan = register(Process(
         Transition("set_plan", N_("制订下月回访计划"), ("drafting",), "reporting", MANAGER,
                    guard=has_items, effect=set_items),
         Transition("submit", N_("提交回访月报"), ("reporting",), "review", MANAGER, asks=True,
-                   effect=keep_report),
+                   guard=has_remarks, effect=keep_report),
         Transition("send_back", N_("退回修改"), ("review",), "reporting", SUPERVISOR,
                    comment_required=True, style="danger"),
         Transition("approve", N_("审核通过"), ("review",), "approved", SUPERVISOR),
@@ -66,7 +67,7 @@ visit_item = register(Process(
     initial="due",
     start_roles=frozenset(),  # opened on the item's date (services/visit_plan.open_item_tasks)
     transitions=(
-        Transition("record", N_("登记回访"), ("due",), "done", STORE, asks=True),
+        Transition("record", N_("登记回访"), ("due",), "done", STORE, asks=True, guard=has_record),
     ),
     tasks={"due": TaskSpec("visit", N_("按计划回访会员"), Role.ASSOCIATE,
                            due_setting="visit_item_due", escalate_to=Role.STORE_MANAGER)},

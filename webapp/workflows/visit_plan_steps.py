@@ -35,3 +35,17 @@ def set_items(case, actor, data, now):
 def keep_report(case, actor, data, now):
     """The manager's remarks (and the figures they saw) stay on the case as submitted."""
     case.data = {**case.data, "remarks": data.get("remarks", ""), "summary": data.get("summary", {})}
+
+
+def has_remarks(case, data):
+    """The report is submitted from its form (services/visit_plan.submit_report), with remarks."""
+    if not (data.get("remarks") or "").strip():
+        return N_("请在回访计划页填写月报说明后提交")
+    return None
+
+
+def has_record(case, data):
+    """A planned visit is done by recording it (《客户回访情况登记表》), not by a bare click."""
+    if not data.get("visit_record"):
+        return N_("请先登记回访情况")
+    return None
