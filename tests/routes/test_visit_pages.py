@@ -126,3 +126,22 @@ def test_hq_pages_archive_spot_check_and_scorecard_xlsx(org, login, case, member
     xlsx = client.get("/visits/scorecard.xlsx?month=2026-11")
     sheet = load_workbook(BytesIO(xlsx.data)).active
     assert sheet["A3"].value == "S1" and sheet["B2"].value == "门店"
+
+
+def test_area_summary_page_for_the_supervisor_only_in_their_area(org, login, clock_nov_20):
+    nov_25 = local_midnight_utc(date(2026, 11, 25)) + timedelta(hours=9)
+    with time_machine.travel(nov_25, tick=False):
+        recurring.open_due(now=nov_25)
+        client = login("supervisor1")
+        page = client.get("/visits/area-summary").get_data(as_text=True)
+        assert "分管终端月度客户回访情况总结报告" in page and "S2" in page and "S3" not in page
+        assert login("supervisor2").get(f"/visits/area-summary?area={org.areas[0].id}").status_code == 404
+        assert login("manager1").get("/visits/area-summary").status_code == 404
+        client = login("supervisor1")
+        case = vp.area_summary_case(area_id=org.areas[0].id, month=Month(2026, 11))
+        response = client.post("/visits/area-summary", data={"version": case.version, "text": ""})
+        assert "请填写总结" in client.get(response.location).get_data(as_text=True)
+        client.post("/visits/area-summary", data={"version": case.version, "text": "执行良好"})
+        db.session.refresh(case)
+        assert case.state == "submitted"
+        assert "执行良好" in client.get("/visits/area-summary").get_data(as_text=True)

@@ -247,3 +247,25 @@ def test_spot_check_sample_is_seeded_reproducible_and_feeds_the_scorecard(org, p
     with pytest.raises(vp.VisitError):
         vp.record_check(actor=org["hq"], record=outside, confirmed=True, note="")
     assert db.session.scalar(select(db.func.count(PlanItem.id))) == 3
+
+
+def test_area_summary_opens_on_the_25th_due_before_the_1st_prefilled_and_escalates_once(org, plans, members):
+    assert recurring.open_due(now=local(2026, 11, 24, 23)).get("visit_area_summary", 0) == 0
+    assert recurring.open_due(now=local(2026, 11, 25, 0, 5))["visit_area_summary"] == 2
+    case = vp.area_summary_case(area_id=org.areas[0].id, month=Month(2026, 11))
+    task = open_task(case)
+    assert (task.role.value, task.due_at) == ("area_supervisor", local_midnight_utc(date(2026, 12, 1)))
+    process_due(now=local(2026, 11, 29, 12))  # 48 h before: the reminder
+    process_due(now=local(2026, 12, 1, 0, 1))  # the 1st has begun: the area manager is told
+    process_due(now=local(2026, 12, 1, 2))
+    kinds = sorted((k, r.value) for k, r in db.session.execute(
+        select(Notification.kind, Notification.role).where(Notification.task_id == task.id)))
+    assert kinds == [("escalate", "area_manager"), ("remind", "area_supervisor")]
+    with pytest.raises(engine.NotAllowed):
+        vp.submit_area_summary(actor=org["supervisor2"], case=case, version=case.version, text="x")
+    with pytest.raises(vp.VisitError):
+        vp.submit_area_summary(actor=org["supervisor1"], case=case, version=case.version, text=" ")
+    vp.submit_area_summary(actor=org["supervisor1"], case=case, version=case.version,
+                           text="两店均按计划执行", now=local(2026, 11, 30, 18))
+    assert case.state == "submitted" and case.data["text"] == "两店均按计划执行"
+    assert [f["code"] for f in case.data["figures"]] == ["S1", "S2"]

@@ -485,3 +485,30 @@ def scorecard_xlsx(*, user: User, month: Month) -> bytes:
 def _ratio(value: Decimal | None):
     """A percent Decimal as the fraction a "0.0%" cell shows."""
     return None if value is None else value / 100
+
+
+def area_summary_case(*, area_id: int, month: Month) -> Case | None:
+    """The supervisor's summary report case of an area for a month."""
+    return db.session.scalars(select(Case).where(
+        Case.dedupe_key == f"visit_area_summary:{month.key}:{area_id}")).first()
+
+
+def area_figures(*, user: User, area_id: int, month: Month) -> list[dict]:
+    """The pre-filled part of the area summary: each store's scorecard figures for the month."""
+    stores = set(db.session.scalars(select(Store.id).where(Store.area_id == area_id)))
+    return [row for row in scorecard(user=user, month=month) if row["store_id"] in stores]
+
+
+@_transaction
+def submit_area_summary(*, actor: User, case: Case, version: int, text: str,
+                        now: datetime | None = None) -> Case:
+    """The supervisor submits 《分管终端月度客户回访情况总结报告》 to the area manager."""
+    text = (text or "").strip()
+    if not text:
+        raise VisitError(N_("请填写总结"))
+    if len(text) > 5000:
+        raise VisitError(N_("总结不能超过5000字"))
+    figures = [{k: (str(v) if isinstance(v, Decimal) else v) for k, v in row.items()}
+               for row in area_figures(user=actor, area_id=case.area_id, month=Month.parse(case.data["period"]))]
+    return engine.fire(case, "submit_summary", actor, version=version, now=now,
+                       data={"text": text, "figures": figures})

@@ -13,7 +13,7 @@ from ..charts import bar_chart
 from ..extensions import db
 from ..formatting import TZ
 from ..forms.cases import DecisionForm
-from ..models import Case, PlanItem, Role, Store, User, VisitRecord, parse_id
+from ..models import Area, Case, PlanItem, Role, Store, User, VisitRecord, parse_id
 from ..periods import Month
 from ..services import visit_plan as vp
 from ..workflows import engine
@@ -252,6 +252,8 @@ def case_page(case_id: int):
         if case.state == "due" and permissions.can(current_user, "visit.record", item):
             return redirect(url_for("visits.record", item=item.id))
         return redirect(url_for("visits.plan", store=item.store_id, month=Month.from_ym(item.ym).key))
+    if case.process == "visit_area_summary":
+        return redirect(url_for("visits.area_summary", area=case.area_id, month=case.data["period"]))
     if case.process != "visit_plan":
         abort(404)
     return redirect(url_for("visits.plan", store=case.store_id,
@@ -311,3 +313,33 @@ def remarks(store_id: int):
     else:
         flash(_("评价已保存"), "ok")
     return redirect(url_for("visits.scorecard", month=month.key))
+
+
+@bp.route("/area-summary", methods=["GET", "POST"])
+@login_required
+def area_summary():
+    """《分管终端月度客户回访情况总结报告》: the area's figures per store and the supervisor's text."""
+    require("visit.scorecard")
+    area_id = parse_id(request.values.get("area")) or current_user.area_id
+    area = db.session.get(Area, area_id) if area_id else None
+    if area is None or not permissions.in_scope(current_user, None, area.id):
+        abort(404)
+    month = _month(Month.of(clock.now()))
+    case = vp.area_summary_case(area_id=area.id, month=month)
+    if request.method == "POST":
+        version = parse_id(request.form.get("version"))
+        if case is None or version is None:
+            abort(404)
+        try:
+            vp.submit_area_summary(actor=current_user, case=case, version=version,
+                                   text=request.form.get("text", ""))
+        except engine.NotAllowed:
+            abort(403)
+        except (vp.VisitError, engine.WorkflowError) as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("总结报告已提交区域经理"), "ok")
+        return redirect(url_for("visits.area_summary", area=area.id, month=month.key))
+    return render_template("visits/area_summary.html", area=area, month=month, case=case,
+                           rows=vp.area_figures(user=current_user, area_id=area.id, month=month),
+                           actions=engine.allowed_transitions(current_user, case) if case else [])

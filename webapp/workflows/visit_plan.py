@@ -16,8 +16,8 @@ from __future__ import annotations
 from ..i18n_labels import N_
 from ..models import Role
 from .engine import Process, Recurring, TaskSpec, Transition, register
-from .visit_plan_steps import (has_items, has_record, has_remarks, keep_report, plan_title,
-                               set_items)
+from .visit_plan_steps import (has_items, has_record, has_remarks, has_summary_text, keep_report,
+                               keep_summary, plan_title, set_items, summary_title)
 
 STORE = frozenset({Role.ASSOCIATE, Role.STORE_MANAGER})
 MANAGER = frozenset({Role.STORE_MANAGER})
@@ -72,4 +72,23 @@ visit_item = register(Process(
     tasks={"due": TaskSpec("visit", N_("按计划回访会员"), Role.ASSOCIATE,
                            due_setting="visit_item_due", escalate_to=Role.STORE_MANAGER)},
     final=frozenset({"done"}),
+))
+
+# 《分管终端月度客户回访情况总结报告》: the area supervisor's summary of the month for the area
+# manager, pre-filled with each store's figures, "before the 1st" (SPEC §3.5 step 7).
+visit_area_summary = register(Process(
+    name="visit_area_summary",
+    label=N_("分管终端月度客户回访情况总结报告"),
+    states={"writing": N_("待督导撰写总结报告"), "submitted": N_("已提交区域经理")},
+    initial="writing",
+    start_roles=frozenset(),  # opened by the system, one per area per month
+    transitions=(
+        Transition("submit_summary", N_("提交总结报告"), ("writing",), "submitted", SUPERVISOR,
+                   asks=True, guard=has_summary_text, effect=keep_summary),
+    ),
+    tasks={"writing": TaskSpec("write_summary", N_("撰写分管终端月度客户回访情况总结报告"),
+                               Role.AREA_SUPERVISOR, due_setting="visit_area_summary_due",
+                               remind_setting="visit_plan_remind_hours", escalate_to=Role.AREA_MANAGER)},
+    final=frozenset({"submitted"}),
+    recurring=Recurring("monthly", per="area", day=25, title=summary_title),
 ))

@@ -49,3 +49,18 @@ def has_record(case, data):
     if not data.get("visit_record"):
         return N_("请先登记回访情况")
     return None
+
+
+def summary_title(key: str) -> str:
+    return f"{key} 分管终端客户回访总结报告"
+
+
+def has_summary_text(case, data):
+    if not (data.get("text") or "").strip():
+        return N_("请在总结报告页填写总结后提交")
+    return None
+
+
+def keep_summary(case, actor, data, now):
+    """The supervisor's text and the figures it was written beside stay on the case."""
+    case.data = {**case.data, "text": data.get("text", ""), "figures": data.get("figures", [])}
