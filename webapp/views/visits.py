@@ -343,3 +343,18 @@ def area_summary():
     return render_template("visits/area_summary.html", area=area, month=month, case=case,
                            rows=vp.area_figures(user=current_user, area_id=area.id, month=month),
                            actions=engine.allowed_transitions(current_user, case) if case else [])
+
+
+@bp.get("/month-set.pdf")
+@login_required
+def month_set_pdf():
+    """A store's month as filed: the report with next month's plan, the visit records, the spot-check."""
+    from ..services.visit_forms import month_set_pdf as render
+
+    require("visit.view")
+    store = _store(request.args.get("store"))
+    month = _month(Month.of(clock.now()))
+    return send_download(render(reader=current_user, store=store, month=month),
+                         name=f"客户回访月度资料-{store.code}-{month.key}.pdf",
+                         ascii_name=f"visits-{store.code}-{month.key}.pdf", mimetype="application/pdf",
+                         as_attachment=False)
