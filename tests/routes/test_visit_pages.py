@@ -145,3 +145,16 @@ def test_area_summary_page_for_the_supervisor_only_in_their_area(org, login, clo
         db.session.refresh(case)
         assert case.state == "submitted"
         assert "执行良好" in client.get("/visits/area-summary").get_data(as_text=True)
+
+
+def test_plan_xlsx_one_store_for_the_store_every_store_for_hq(org, login, case, member):
+    vp.propose_item(actor=org["assoc1"], case=case, card_no=member["card_no"], occasion="=生日",
+                    method="call", associate_id=org["assoc1"].id, planned_on=date(2026, 12, 3))
+    book = load_workbook(BytesIO(login("manager1").get("/visits/plans.xlsx?month=2026-12").data))
+    summary, items = book.worksheets
+    assert [summary.cell(r, 1).value for r in range(3, summary.max_row + 1)] == ["S1"]
+    assert items["F2"].value == "=生日" and items["F2"].data_type == "s"  # text, never a formula
+    assert items["I2"].value == "建议"
+    book = load_workbook(BytesIO(login("hq").get("/visits/plans.xlsx?month=2026-12").data))
+    assert [book.worksheets[0].cell(r, 1).value for r in range(3, 7)] == ["S1", "S2", "S3", "S4"]
+    assert login("supervisor2").get(f"/visits/plans.xlsx?store={org.stores[0].id}").status_code == 404

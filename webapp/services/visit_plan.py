@@ -512,3 +512,48 @@ def submit_area_summary(*, actor: User, case: Case, version: int, text: str,
                for row in area_figures(user=actor, area_id=case.area_id, month=Month.parse(case.data["period"]))]
     return engine.fire(case, "submit_summary", actor, version=version, now=now,
                        data={"text": text, "figures": figures})
+
+
+def plan_xlsx(*, user: User, month: Month, store_id: int | None = None) -> bytes:
+    """The plans of a month as a workbook — one store's, or every store the user sees (HQ's
+    company-wide download): a sheet of every store's status and figures, a sheet of the items."""
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    from ..i18n_labels import say
+    from ..workflows.engine import state_label
+    from ..spreadsheet import append, print_setup
+
+    stores = [r for r in consolidation(user=user, month=month) if store_id in (None, r.store_id)]
+    ids = [r.store_id for r in stores]
+    book = Workbook()
+    sheet = book.active
+    sheet.title = say(N_("汇总"))
+    append(sheet, [say(N_("客户回访计划")) + f" {month.key}"])
+    append(sheet, [say(h) for h in (N_("门店编码"), N_("门店"), N_("状态"), N_("回访项"),
+                                    N_("上月计划回访"), N_("上月已回访"), N_("店长说明"))])
+    for r in stores:
+        summary = month_summary(store_id=r.store_id, month=month.plus(-1))
+        case = db.session.get(Case, r.case_id) if r.case_id else None
+        append(sheet, [r.code, r.name, say(state_label(r.state, "visit_plan")) if r.state else say(N_("未开启")),
+                       r.items, summary.planned, summary.done, (case.data.get("remarks", "") if case else "")])
+    print_setup(sheet, header_row=2, last_column="G", last_row=2 + len(stores))
+    items = book.create_sheet(say(N_("回访项")))
+    append(items, [say(h) for h in (N_("门店编码"), N_("日期"), N_("会员卡号"), N_("会员"), N_("级别"),
+                                    N_("事由"), N_("方式"), N_("执行人"), N_("状态"), N_("建议季度回访"))])
+    rows = db.session.execute(
+        select(Store.code, PlanItem.planned_on, Member.card_no, Member.name, Member.tier,
+               PlanItem.occasion, PlanItem.method, User.display_name, PlanItem.status,
+               PlanItem.frequency_flag)
+        .join(Store, Store.id == PlanItem.store_id).join(Member, Member.id == PlanItem.member_id)
+        .join(User, User.id == PlanItem.associate_id)
+        .where(PlanItem.ym == month.ym, PlanItem.store_id.in_(ids))
+        .order_by(Store.code, PlanItem.planned_on, PlanItem.id)).all()
+    for code, day, card, name, tier, occasion, method, who, status, flag in rows:
+        append(items, [code, day.isoformat(), card, name, tier, occasion, say(METHODS[method]), who,
+                       say(N_("已制订")) if status == "set" else say(N_("建议")), say(N_("是")) if flag else ""])
+    print_setup(items, header_row=1, last_column="J", last_row=1 + len(rows), landscape=True)
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()

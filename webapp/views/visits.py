@@ -358,3 +358,19 @@ def month_set_pdf():
                          name=f"客户回访月度资料-{store.code}-{month.key}.pdf",
                          ascii_name=f"visits-{store.code}-{month.key}.pdf", mimetype="application/pdf",
                          as_attachment=False)
+
+
+@bp.get("/plans.xlsx")
+@login_required
+def plans_xlsx():
+    """One store's plan (?store=) or every visible store's (HQ's company-wide download)."""
+    require("visit.view")
+    month = _month(Month.of(clock.now()).next())
+    store = _store(request.args.get("store")) if request.args.get("store") else None
+    if store is None and current_user.store_id:
+        store = _store(None)
+    data = vp.plan_xlsx(user=current_user, month=month, store_id=store.id if store else None)
+    suffix = store.code if store else "all"
+    return send_download(data, name=f"客户回访计划-{suffix}-{month.key}.xlsx",
+                         ascii_name=f"visit-plans-{suffix}-{month.key}.xlsx",
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
