@@ -50,6 +50,7 @@ def test_plan_report_review_archive_record_spot_check_scorecard(app, org, live_s
         page.locator("#act-submit [name=remarks]").fill("本月回访按计划完成。")
         page.locator("#act-submit").get_by_role("button", name="提交回访月报").click()
         expect(page.locator("#plan-state")).to_have_text("待督导审核月报")
+        page.screenshot(path=str(SCREENS / "visit_plan_manager.png"), full_page=True)
         logout(page, base)
 
         login(page, base, "supervisor1")

@@ -269,3 +269,36 @@ def test_area_summary_opens_on_the_25th_due_before_the_1st_prefilled_and_escalat
                            text="两店均按计划执行", now=local(2026, 11, 30, 18))
     assert case.state == "submitted" and case.data["text"] == "两店均按计划执行"
     assert [f["code"] for f in case.data["figures"]] == ["S1", "S2"]
+
+
+def test_hq_consolidation_and_area_prefill_cost_the_same_statements_for_4_or_40_stores(org):
+    """The speed target (200 stores at 1 M members) rests on set-based queries: the number of
+    statements does not grow with the stores."""
+    from sqlalchemy import event
+
+    from webapp.models import Store
+
+    def statements(fn):
+        seen = []
+        engine_ = db.session.get_bind()
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(engine_, "before_cursor_execute", listener)
+        try:
+            fn()
+        finally:
+            event.remove(engine_, "before_cursor_execute", listener)
+        return len(seen)
+
+    recurring.open_due(now=NOV_1)
+    hq = org["hq"]
+    assert hq.role
+    few = (statements(lambda: vp.consolidation(user=hq, month=DEC)),
+           statements(lambda: vp.area_figures(user=hq, area_id=org.areas[0].id, month=DEC)))
+    db.session.add_all([Store(code=f"X{i:02d}", name=f"新店{i}", area_id=org.areas[i % 2].id) for i in range(36)])
+    db.session.commit()
+    recurring.open_due(now=NOV_1 + timedelta(hours=1))
+    assert hq.role  # loaded again after the commit, outside the measurement
+    many = (statements(lambda: vp.consolidation(user=hq, month=DEC)),
+            statements(lambda: vp.area_figures(user=hq, area_id=org.areas[0].id, month=DEC)))
+    assert len(vp.consolidation(user=hq, month=DEC)) == 40
+    assert many == few
