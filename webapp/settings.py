@@ -74,6 +74,8 @@ SPECS: dict[str, Spec] = {
     "visit_item_due": Spec("eod:0", "rule", N_("回访计划项执行期限（自计划日期起）"), N_("eod:0 = 计划日期当天结束前")),
     "visit_area_summary_due": Spec("before_dom:1", "rule", N_("督导提交分管终端月度回访总结报告期限"),
                                    N_("before_dom:1 = 次月1日之前；每月25日起产生待办")),
+    "visit_spot_check_due": Spec("before_dom:30", "rule", N_("总部完成月度回访抽查期限"),
+                                 N_("before_dom:30 = 每月30日之前；每月20日起产生待办")),
     "visit_spot_check_size": Spec("5", "int", N_("总部每店每月抽查回访记录数")),
     "visit_frequency_visits": Spec("3", "int", N_("频率控制：回访几次积分未增长即改为季度回访")),
     "visit_frequency_months": Spec("6", "int", N_("频率控制：统计最近几个月的回访")),

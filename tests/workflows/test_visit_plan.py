@@ -302,3 +302,21 @@ def test_hq_consolidation_and_area_prefill_cost_the_same_statements_for_4_or_40_
             statements(lambda: vp.area_figures(user=hq, area_id=org.areas[0].id, month=DEC)))
     assert len(vp.consolidation(user=hq, month=DEC)) == 40
     assert many == few
+
+
+def test_hq_spot_check_task_from_the_20th_due_before_the_30th_closes_only_when_every_sample_is_checked(org, plans, members):
+    items = set_plan(org, plans["S1"], members)
+    vp.record_visit(actor=org["assoc1"], member_id=None, method="call", visited_at=local(2026, 12, 3),
+                    result="完成", plan_item_id=items[0].id, now=local(2026, 12, 3, 12))
+    assert recurring.open_due(now=local(2026, 12, 20, 0, 5))["visit_spot_check"] == 1
+    case = db.session.scalars(select(Case).where(Case.dedupe_key == "visit_spot_check:2026-12")).one()
+    task = open_task(case)
+    assert (task.role.value, task.due_at) == ("hq_specialist", local_midnight_utc(date(2026, 12, 30)))
+    with pytest.raises(engine.WorkflowError, match="未抽取样本"):
+        fire(org, case, "finish_check", "hq", local(2026, 12, 21))
+    [record] = vp.draw_sample(actor=org["hq"], store_id=org.stores[0].id, month=DEC, now=local(2026, 12, 21))
+    with pytest.raises(engine.WorkflowError):
+        fire(org, case, "finish_check", "hq", local(2026, 12, 21))
+    vp.record_check(actor=org["hq"], record=record, confirmed=True, note="", now=local(2026, 12, 21))
+    fire(org, case, "finish_check", "hq", local(2026, 12, 22))
+    assert case.state == "checked"

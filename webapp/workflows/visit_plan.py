@@ -17,7 +17,8 @@ from ..i18n_labels import N_
 from ..models import Role
 from .engine import Process, Recurring, TaskSpec, Transition, register
 from .visit_plan_steps import (has_items, has_record, has_remarks, has_summary_text, keep_report,
-                               keep_summary, plan_title, set_items, summary_title)
+                               keep_summary, plan_title, sample_checked, set_items, spot_check_title,
+                               summary_title)
 
 STORE = frozenset({Role.ASSOCIATE, Role.STORE_MANAGER})
 MANAGER = frozenset({Role.STORE_MANAGER})
@@ -91,4 +92,23 @@ visit_area_summary = register(Process(
                                remind_setting="visit_plan_remind_hours", escalate_to=Role.AREA_MANAGER)},
     final=frozenset({"submitted"}),
     recurring=Recurring("monthly", per="area", day=25, title=summary_title),
+))
+
+# "总部客服中心每月30号前对会员进行抽查": HQ's spot-check of the month's visits, every store
+# sampled and every sampled member called back before the 30th (the sample: services/visit_plan).
+visit_spot_check = register(Process(
+    name="visit_spot_check",
+    label=N_("总部月度回访抽查"),
+    states={"checking": N_("待总部抽查"), "checked": N_("已完成抽查")},
+    initial="checking",
+    start_roles=frozenset(),  # opened by the system, one for the company per month
+    transitions=(
+        Transition("finish_check", N_("本月抽查已完成"), ("checking",), "checked", HQ,
+                   guard=sample_checked),
+    ),
+    tasks={"checking": TaskSpec("spot_check", N_("抽查各门店本月回访"), Role.HQ_SPECIALIST,
+                                due_setting="visit_spot_check_due",
+                                remind_setting="visit_plan_remind_hours", escalate_to=Role.HQ_MANAGER)},
+    final=frozenset({"checked"}),
+    recurring=Recurring("monthly", per="company", day=20, title=spot_check_title),
 ))

@@ -64,3 +64,25 @@ def has_summary_text(case, data):
 def keep_summary(case, actor, data, now):
     """The supervisor's text and the figures it was written beside stay on the case."""
     case.data = {**case.data, "text": data.get("text", ""), "figures": data.get("figures", [])}
+
+
+def spot_check_title(key: str) -> str:
+    return f"{key} 回访抽查"
+
+
+def sample_checked(case, data):
+    """Every store with visits this month has its sample drawn and every sampled visit checked."""
+    from sqlalchemy import func
+
+    from ..models import VisitRecord
+
+    ym = Month.parse(case.data["period"]).ym
+    stores, sampled, unchecked = db.session.execute(
+        select(func.count(func.distinct(VisitRecord.store_id)),
+               func.count(func.distinct(VisitRecord.store_id)).filter(VisitRecord.sampled_at.is_not(None)),
+               func.count(VisitRecord.id).filter(VisitRecord.sampled_at.is_not(None),
+                                                 VisitRecord.checked_at.is_(None)))
+        .where(VisitRecord.ym == ym)).one()
+    if sampled < stores or unchecked:
+        return N_("还有门店未抽取样本或样本未回访确认")
+    return None
