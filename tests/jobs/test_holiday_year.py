@@ -117,4 +117,5 @@ def test_the_daily_job_opens_it_with_the_mailbox_check(org, app, monkeypatch):
         jobs.deadlines.daily()
         jobs.deadlines.daily()
     processes = db.session.scalars(select(Case.process).order_by(Case.process)).all()
-    assert processes == ["holiday_year", "mailbox_check"]
+    # the 1st also opens each store's visit plan for next month (issue #13), once
+    assert processes == ["holiday_year", "mailbox_check"] + ["visit_plan"] * len(org.stores)
