@@ -158,3 +158,24 @@ def test_plan_xlsx_one_store_for_the_store_every_store_for_hq(org, login, case, 
     book = load_workbook(BytesIO(login("hq").get("/visits/plans.xlsx?month=2026-12").data))
     assert [book.worksheets[0].cell(r, 1).value for r in range(3, 7)] == ["S1", "S2", "S3", "S4"]
     assert login("supervisor2").get(f"/visits/plans.xlsx?store={org.stores[0].id}").status_code == 404
+
+
+def test_records_are_scoped_and_phones_masked(org, login, case, member):
+    vp.record_visit(actor=org["assoc1"], card_no=member["card_no"], method="call",
+                    visited_at=NOV_20 - timedelta(hours=1), result="已接通")
+    assert login("supervisor2").get(f"/visits/records?store={org.stores[0].id}&month=2026-11").status_code == 404
+    page = login("supervisor1").get(f"/visits/records?store={org.stores[0].id}&month=2026-11").get_data(as_text=True)
+    assert "已接通" in page and member["mobile"] not in page
+    client = login("hq")
+    vp.draw_sample(actor=org["hq"], store_id=org.stores[0].id, month=Month(2026, 11))
+    page = client.get(f"/visits/spot-check?store={org.stores[0].id}&month=2026-11").get_data(as_text=True)
+    assert member["mobile"][-4:] in page and member["mobile"] not in page  # revealed (and audited) on the member page
+
+
+def test_the_plan_page_speaks_english(org, login, case):
+    client = login("manager1")  # the first page rendered in the test (the locale is cached per context)
+    assert client.get("/lang/en").status_code == 302
+    page = client.get("/visits/plan").get_data(as_text=True)
+    assert "customer visit plan 2026-12" in page
+    assert "Set next month" in page
+    assert "客户回访计划" not in page and "制订下月回访计划" not in page
