@@ -18,15 +18,19 @@ def sweep():
 
 def daily():
     """Open the recurring cases that are due (every process with a `Recurring` rule) and, from
-    1 November, the task to enter next year's holidays while no source covers it, and the care
-    batches of the coming occasions; idempotent."""
+    1 November, the task to enter next year's holidays while no source covers it, the care
+    batches of the coming occasions, and the plan items whose date has come as their
+    associates' tasks; idempotent."""
     from webapp.services.care import generate_due
     from webapp.services.daily import ensure_holiday_years
     from webapp.services.recurring import open_due
+    from webapp.services.visit_plan import open_item_tasks
 
     def all_of_them():
         ensure_holiday_years()
         generate_due()  # the care batches of the coming occasions (SPEC §3.4)
-        return open_due()
+        opened = open_due()
+        open_item_tasks()
+        return opened
 
     return run(all_of_them)

@@ -117,5 +117,8 @@ def _blueprints(app: Flask) -> None:
     app.register_blueprint(message_templates.bp)
     csrf.exempt(sms_callbacks.bp)  # providers authenticate by the signed URL, not a session
     app.register_blueprint(sms_callbacks.bp)
+    from .views import visits  # the monthly visit plan (SPEC §3.5)
+
+    app.register_blueprint(visits.bp)
     errors.register(app)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

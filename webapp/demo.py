@@ -82,10 +82,11 @@ def load(members_per_store: int = 12, seed: int = 7) -> None:
     mobiles: set[str] = set()
     _past_members(rng, stores, users, mobiles)
     _members(rng, stores, users, mobiles, members_per_store)
-    from . import demo_complaints, demo_sales
+    from . import demo_complaints, demo_sales, demo_visits
 
     demo_sales.load()  # two years of sales
     demo_complaints.load()
+    demo_visits.load()  # last month's visit plan cycle complete, this month's under way
     _care(rng)
 
 

@@ -15,8 +15,8 @@ from sqlalchemy import and_, false, or_, select, true
 from . import clock, settings
 from .extensions import db
 from .i18n_labels import say as _
-from .models import (AREA_ROLES, COMPANY_ROLES, STORE_ROLES, Area, Case, Member, Role, StandIn,
-                     Store, Task, User, parse_id)
+from .models import (AREA_ROLES, COMPANY_ROLES, STORE_ROLES, Area, Case, Member, PlanItem, Role,
+                     StandIn, Store, Task, User, VisitRecord, parse_id)
 
 # Roles whose work needs a member's full contact details (calling, reviewing, mailing).
 REVEAL_ROLES = {Role.ASSOCIATE, Role.STORE_MANAGER, Role.HQ_SPECIALIST, Role.HQ_MANAGER}
@@ -59,6 +59,14 @@ ACTIONS = {
     "care.review": {Role.STORE_MANAGER},
     # the day's member profiles to memorise (SPEC §3.8)
     "care.profiles": STORE_ROLES,
+    # the monthly visit plan (SPEC §3.5): associates propose and record, managers set the plan,
+    # supervisors and HQ read the records; HQ consolidates, spot-checks and scores the stores
+    "visit.plan": STORE_ROLES,
+    "visit.record": STORE_ROLES,
+    "visit.view": STORE_ROLES | AREA_ROLES | {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
+    "visit.consolidate": {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
+    "visit.check": {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
+    "visit.scorecard": {Role.STORE_MANAGER} | AREA_ROLES | {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
 }
 
 
@@ -76,7 +84,7 @@ def in_scope(user: User, store_id: int | None, area_id: int | None = None) -> bo
 def _object_scope(obj) -> tuple[int | None, int | None]:
     if isinstance(obj, (Case, Task)):
         return obj.store_id, obj.area_id
-    if isinstance(obj, Member):
+    if isinstance(obj, (Member, PlanItem, VisitRecord)):
         return obj.store_id, None
     if isinstance(obj, Store):
         return obj.id, obj.area_id

@@ -87,6 +87,20 @@ SPECS: dict[str, Spec] = {
     "monthly_pack_due": Spec("eod:1", "rule", N_("月度分析审核期限（每月1日起算）"),
                              N_("eod:1 = 1日之后的第一个工作日结束前")),
     "monthly_pack_remind_hours": Spec("3", "int", N_("月度分析审核期限前几小时提醒")),
+    # Monthly visit plan and report (SPEC §3.5; "on the 28th / 30th" = by the end of that day)
+    "visit_plan_due": Spec("dom:28", "rule", N_("店长制订下月回访计划期限"), N_("dom:28 = 每月28日当天结束前")),
+    "visit_plan_remind_hours": Spec("48", "int", N_("回访计划及月报期限前几小时提醒")),
+    "visit_report_due": Spec("dom:31", "rule", N_("店长提交回访月报期限"), N_("dom:31 = 每月最后一天结束前")),
+    "visit_review_due": Spec("eod:1", "rule", N_("督导审核回访月报期限")),
+    "visit_archive_due": Spec("dom:30", "rule", N_("总部汇总归档回访计划期限"), N_("dom:30 = 每月30日（二月为最后一天）结束前")),
+    "visit_item_due": Spec("eod:0", "rule", N_("回访计划项执行期限（自计划日期起）"), N_("eod:0 = 计划日期当天结束前")),
+    "visit_area_summary_due": Spec("before_dom:1", "rule", N_("督导提交分管终端月度回访总结报告期限"),
+                                   N_("before_dom:1 = 次月1日之前；每月25日起产生待办")),
+    "visit_spot_check_due": Spec("before_dom:30", "rule", N_("总部完成月度回访抽查期限"),
+                                 N_("before_dom:30 = 每月30日之前；每月20日起产生待办")),
+    "visit_spot_check_size": Spec("5", "int", N_("总部每店每月抽查回访记录数")),
+    "visit_frequency_visits": Spec("3", "int", N_("频率控制：回访几次积分未增长即改为季度回访")),
+    "visit_frequency_months": Spec("6", "int", N_("频率控制：统计最近几个月的回访")),
 }
 
 

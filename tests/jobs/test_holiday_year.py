@@ -119,5 +119,8 @@ def test_the_daily_job_opens_it_with_the_mailbox_check(org, app, monkeypatch):
         jobs.deadlines.daily()
         jobs.deadlines.daily()
     processes = db.session.scalars(select(Case.process).where(
-        Case.process.in_(["holiday_year", "mailbox_check", "monthly_pack"])).order_by(Case.process)).all()
-    assert processes == ["holiday_year", "mailbox_check", "monthly_pack"]  # the 1st: the pack too
+        Case.process.in_(["holiday_year", "mailbox_check", "monthly_pack", "visit_plan"]))
+        .order_by(Case.process)).all()
+    # the 1st also opens the month's analysis pack and each store's visit plan (issue #13), once
+    assert processes == (["holiday_year", "mailbox_check", "monthly_pack"]
+                         + ["visit_plan"] * len(org.stores))

@@ -10,7 +10,7 @@ from webapp import clock
 from webapp.calendar import add_months, local_date
 from webapp.demo import DEMO_USERS, GIVEN, load
 from webapp.extensions import db
-from webapp.models import Case, Complaint, Member, Notification, OutboxMessage, Role, Sale
+from webapp.models import Case, Complaint, Member, Notification, OutboxMessage, Role, Sale, User
 from webapp.services import accounts, analyses, complaint_stats, deadlines
 
 NOW = datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc)  # a Sunday, 10:00 in Shanghai
@@ -23,6 +23,7 @@ def test_demo_company(ctx):
         _workflows()
         _people_and_sms()
         _sales()
+        _visits()
 
 
 def _workflows():
@@ -89,3 +90,22 @@ def _sales():
     churn = {f.key: f for f in analyses.run(user=hq, kind="churn", scope="store:1",
                                             period="2026-10").figures}
     assert churn["churn_rate"].value is not None
+
+
+def _visits():
+    """Last month's visit plan cycle complete for every store, this month's under way."""
+    from webapp.periods import Month
+    from webapp.services import visit_plan as vp
+
+    hq = db.session.scalars(select(User).where(User.username == "hq")).one()
+    rows = vp.consolidation(user=hq, month=Month(2026, 11))
+    assert len(rows) == 4 and {r.state for r in rows} == {"archived"}
+    assert all(r.items > 0 for r in rows)
+    card = vp.scorecard(user=hq, month=Month(2026, 11))
+    assert all(r["done"] > 0 and r["checked"] > 0 for r in card)
+    upcoming = {r.state for r in vp.consolidation(user=hq, month=Month(2026, 12))}
+    assert upcoming == {"drafting", "review"}
+    states = dict(((p, s), n) for p, s, n in db.session.execute(
+        select(Case.process, Case.state, func.count()).where(Case.process == "visit_area_summary")
+        .group_by(Case.process, Case.state)))
+    assert states[("visit_area_summary", "submitted")] == 2

@@ -16,3 +16,4 @@ from .expiry import CardRenewal  # noqa: F401
 from .care import CareLine  # noqa: F401
 from .messaging import MessageTemplateVersion  # noqa: F401
 from .records import AnalysisSnapshot  # noqa: F401
+from .visits import PlanItem, StoreVisitScore, VisitRecord  # noqa: F401

@@ -72,3 +72,14 @@ def _units(process: engine.Process, rule: engine.Recurring, key: str):
     return select(literal(title).label("title"), literal(None, Integer).label("store_id"),
                   literal(None, Integer).label("area_id"), literal(None, Integer).label("member_id"),
                   literal(prefix).label("dedupe_key"))
+
+
+def open_process(name: str, *, now: datetime) -> int:
+    """Open the due cases of one process only (the demo replays a past month with it); the
+    caller commits."""
+    process = engine.get_process(name)
+    opened = 0
+    for key, _opens, _ends in occurrences(process.recurring, now):
+        opened += len(engine.start_many(process, _units(process, process.recurring, key), now=now,
+                                        data={"period": key}))
+    return opened
