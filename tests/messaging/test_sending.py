@@ -111,6 +111,7 @@ def test_retry_after_a_5xx_and_throttling_with_back_off_then_give_up_on_a_hard_f
     assert other.status == "failed" and other.attempts == 1 and "13822223333" not in other.error
 
 
+@pytest.mark.commits  # a real worker process must see the committed message
 def test_a_worker_killed_between_the_send_and_the_commit_never_sends_twice(org, provider, app):
     message = _approve(org)
     provider.release.clear()                     # the provider answers only when we say

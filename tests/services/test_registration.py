@@ -71,7 +71,7 @@ def test_approval_activates_and_puts_the_welcome_sms_in_the_outbox(org):
     assert member.status == "active"
     assert member.card_expires_on == date(2027, 11, 20)
     [sms] = db.session.scalars(select(OutboxMessage)).all()
-    assert sms.body.startswith("李先生,诚挚感谢您选择XX男装") and member.card_no in sms.body
+    assert sms.body.startswith("李先生，诚挚感谢您选择XX男装") and member.card_no in sms.body
     assert sms.recipient == member.mobile
 
 

@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from sqlalchemy import case, func, or_, select
 
 from .. import permissions
-from ..periods import day_window
+from ..periods import Year, day_window
 from ..crypto import mask_mobile, mask_text
 from ..extensions import db
 from ..i18n_labels import N_
@@ -121,9 +121,9 @@ def monthly_stats(*, user: User, year: int) -> list[MonthRow]:
     that reached the provider (delivered or not); the cost is its parts (segments)."""
     left = or_(OutboxMessage.sent_at.is_not(None), OutboxMessage.status == "unknown")
     rows = []
-    for month in range(1, 13):
-        start = local_midnight_utc(date(year, month, 1))
-        end = local_midnight_utc(date(year + month // 12, month % 12 + 1, 1))
+    for period in Year(year).months:
+        month = period.month
+        start, end = period.window()
         query = (select(Store.name,
                         func.sum(case((left, 1), else_=0)),
                         func.sum(case((OutboxMessage.status == "delivered", 1), else_=0)),
