@@ -21,6 +21,8 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     RQ_QUEUE = os.environ.get("RQ_QUEUE", "crm")
     MEMBER_DATA_KEY = os.environ.get("MEMBER_DATA_KEY", "")
+    MEMBER_DATA_KEY_FILE = ""  # set when the key was read from instance/member.key
+    MEMBER_KEY_CHECK = True  # refuse to start on a key the data is not under (services/member_key.py)
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")  # Flask-Babel: else webapp/
@@ -34,6 +36,7 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
+    MEMBER_KEY_CHECK = False  # the test database is rebuilt after the app; tests call verify()
     WTF_CSRF_ENABLED = os.environ.get("TEST_CSRF", "0") == "1"
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") and _database_url() or (
         f"sqlite:///{INSTANCE_DIR / 'test.sqlite'}")

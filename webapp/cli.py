@@ -23,6 +23,25 @@ def register_cli(app) -> None:
         click.echo(f"demo data loaded in {time.monotonic() - started:.0f} s (users: "
                    f"{', '.join(u[0] for u in DEMO_USERS)}; password: demo)")
 
+    @app.cli.command("rotate-member-key")
+    @click.option("--new-key-file", type=click.Path(exists=True, dir_okay=False), required=True,
+                  help="a file holding the new MEMBER_DATA_KEY (generate_key())")
+    @click.option("--batch", default=500, show_default=True, help="rows per commit")
+    def rotate_member_key(new_key_file, batch):
+        """Re-encrypt member data under a new key; run it again if it was interrupted."""
+        from pathlib import Path
+
+        from .services import member_key
+
+        new_key = Path(new_key_file).read_text().strip()
+        done = member_key.rotate(old_key=app.config["MEMBER_DATA_KEY"], new_key=new_key, batch=batch,
+                                 progress=lambda table, last: click.echo(f"{table}: up to id {last}"))
+        if app.config["MEMBER_DATA_KEY_FILE"]:  # demo/dev: the key lives in instance/member.key
+            Path(app.config["MEMBER_DATA_KEY_FILE"]).write_text(new_key)
+            click.echo(f"{done} rows re-encrypted; {app.config['MEMBER_DATA_KEY_FILE']} now holds the new key")
+        else:
+            click.echo(f"{done} rows re-encrypted; set MEMBER_DATA_KEY to the new key before starting")
+
     @app.cli.command("process-due")
     def process_due():
         """Fire every due reminder/escalation now (what the sweeper does)."""

@@ -12,3 +12,4 @@ from .outbox import OutboxMessage  # noqa: F401
 from .sales import ApiToken, MemberMonth, Sale, SalesTarget, StoreMonth  # noqa: F401
 from .workflow import (AuditEvent, BatchJob, Case, CaseTimer, Notification, StandIn,  # noqa: F401
                        Task)
+from .security import MemberKey  # noqa: F401
