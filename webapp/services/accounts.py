@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import logging
+import re
+import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
 
-from .. import clock
+from .. import clock, crypto
 from ..extensions import db
 from ..i18n_labels import N_, Refusal
 from ..models import AuditEvent, LoginAttempt, Task, User
+from ..queue import redis_conn
 
 log = logging.getLogger("crm.auth")
 
@@ -30,11 +33,17 @@ def authenticate(*, username: str, password: str, ip: str, now: datetime | None 
         if user:
             _fail(user, now)
         _record(username, ip, False, now)
-        log.warning("failed login for %r from %s", username, ip)
+        log.warning("failed login for %r from %s", loggable_username(username), ip)
         raise LoginRefused(N_("用户名或密码错误"))
     user.failed_logins, user.locked_until = 0, None
     _record(username, ip, True, now)
     return user
+
+
+def loggable_username(username: str) -> str:
+    """A mobile typed into the username field (a member's, often) is masked before it is kept."""
+    digits = re.sub(r"\D", "", username)
+    return crypto.mask_mobile(digits) if len(digits) >= 7 else username
 
 
 def _fail(user: User, now: datetime) -> None:
@@ -46,7 +55,7 @@ def _fail(user: User, now: datetime) -> None:
 
 
 def _record(username: str, ip: str, ok: bool, now: datetime) -> None:
-    db.session.add(LoginAttempt(username=username[:60], ip=ip or "", ok=ok, at=now))
+    db.session.add(LoginAttempt(username=loggable_username(username)[:60], ip=ip or "", ok=ok, at=now))
     db.session.commit()
 
 
@@ -68,3 +77,23 @@ def deactivate(*, actor: User, user: User, now: datetime | None = None) -> int:
                               data={"tasks_returned": handed}))
     db.session.commit()
     return handed
+
+
+ISSUED_TTL = 600  # seconds an issued one-time password waits to be shown
+
+
+def hold_issued_password(*, user_id: int, password: str) -> str:
+    """Keep a one-time password server-side (encrypted, in Redis, for ten minutes) until it is
+    shown once; the admin's session cookie carries only the returned ticket."""
+    ticket = secrets.token_urlsafe(16)
+    redis_conn().set(f"crm:issued:{ticket}", crypto.encrypt(f"{user_id}:{password}"), ex=ISSUED_TTL)
+    return ticket
+
+
+def take_issued_password(*, ticket: str | None, user_id: int) -> str | None:
+    """The held password for this user, removed as it is read: a second look finds nothing."""
+    if not ticket:
+        return None
+    held = redis_conn().getdel(f"crm:issued:{ticket}")
+    owner, _, password = (crypto.decrypt(held.decode()) or "").partition(":") if held else ("", "", "")
+    return password if owner == str(user_id) else None
