@@ -15,6 +15,7 @@ def _database_url() -> str:
 
 
 class Config:
+    PRODUCTION = os.environ.get("CRM_ENV") == "production"
     SECRET_KEY = os.environ.get("SECRET_KEY", "")
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}

@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from config import BASE_DIR, Config
 
-from . import crypto, formatting
+from . import crypto, formatting, headers
 from .extensions import babel, csrf, db, login_manager, migrate
 
 
@@ -39,6 +39,7 @@ def create_app(config_class: type = Config, check_key: bool = True) -> Flask:
     settings.install_session_hooks()
     _templates(app)
     _blueprints(app)
+    headers.install(app, production=app.config["PRODUCTION"])
     from .cli import register_cli
 
     register_cli(app)

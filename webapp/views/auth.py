@@ -5,7 +5,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, login_manager
 from ..forms.auth import LoginForm, PasswordForm
-from ..models import User
+from ..models import MAX_ID, User
 from ..services import accounts
 from .util import same_origin_path
 
@@ -14,7 +14,13 @@ bp = Blueprint("auth", __name__)
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    return db.session.get(User, int(user_id))
+    """The cookie names the user and their session epoch (User.get_id): a cookie from before a
+    logout or a password change names an old epoch and logs nobody in."""
+    uid, _, epoch = user_id.partition(":")
+    if not uid.isdigit() or int(uid) > MAX_ID:
+        return None
+    user = db.session.get(User, int(uid))
+    return user if user is not None and str(user.session_epoch) == epoch else None
 
 
 @bp.route("/login", methods=["GET", "POST"])
