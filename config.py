@@ -32,6 +32,10 @@ class Config:
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "15"))
     INBOX_PAGE_SIZE = 50
+    # Request bodies: pages (the till file import is the largest) and the till API (1,000 sales).
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024
+    API_MAX_CONTENT_LENGTH = int(os.environ.get("API_MAX_BODY_KB", "1024")) * 1024
+    API_RATE_PER_MINUTE = int(os.environ.get("API_RATE_PER_MINUTE", "120"))  # per till token
     INSTANCE_DIR = str(INSTANCE_DIR)
 
 
