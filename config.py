@@ -42,6 +42,7 @@ class Config:
 class TestConfig(Config):
     TESTING = True
     MEMBER_KEY_CHECK = False  # the test database is rebuilt after the app; tests call verify()
+    API_RATE_PER_MINUTE = 100_000  # schemathesis posts hundreds a minute; test_request_limits sets its own
     WTF_CSRF_ENABLED = os.environ.get("TEST_CSRF", "0") == "1"
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") and _database_url() or (
         f"sqlite:///{INSTANCE_DIR / 'test.sqlite'}")

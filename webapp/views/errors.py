@@ -2,7 +2,7 @@
 from flask import jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from ..extensions import db
 
@@ -42,8 +42,9 @@ def register(app) -> None:
 
     @app.before_request
     def known_methods_only():
-        """TRACE and methods no route has are a 405 on every path, known or not."""
-        if request.method not in HTTP_METHODS:
+        """TRACE and methods no route has are a 405 on unknown paths too (a known path already
+        answers 405 with its own methods)."""
+        if request.method not in HTTP_METHODS and isinstance(request.routing_exception, NotFound):
             return page(405, error=MethodNotAllowed(valid_methods=sorted(
                 {"GET", "HEAD", "OPTIONS", "POST"})))
 
