@@ -28,7 +28,17 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")  # Flask-Babel: else webapp/
     LANGUAGES = ("zh_CN", "en")
-    WTF_CSRF_TIME_LIMIT = None
+    # Cookies: not readable by scripts, not sent on cross-site posts, HTTPS only in production.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = PRODUCTION
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = PRODUCTION
+    SESSION_HOURS = int(os.environ.get("SESSION_HOURS", "12"))  # a login lasts at most this long
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "120"))  # and ends when idle
+    PERMANENT_SESSION_LIFETIME = SESSION_HOURS * 3600
+    # A form's CSRF token is tied to the session (Flask-WTF) and expires with the login.
+    WTF_CSRF_TIME_LIMIT = SESSION_HOURS * 3600
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "15"))
     INBOX_PAGE_SIZE = 50
@@ -42,6 +52,8 @@ class Config:
 class TestConfig(Config):
     TESTING = True
     MEMBER_KEY_CHECK = False  # the test database is rebuilt after the app; tests call verify()
+    # Tests move the clock by days between requests of one login; test_sessions sets its own.
+    SESSION_HOURS = SESSION_IDLE_MINUTES = 10 * 365 * 24
     API_RATE_PER_MINUTE = 100_000  # schemathesis posts hundreds a minute; test_request_limits sets its own
     WTF_CSRF_ENABLED = os.environ.get("TEST_CSRF", "0") == "1"
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") and _database_url() or (

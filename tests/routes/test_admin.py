@@ -195,7 +195,8 @@ def test_new_user_logs_in_with_one_time_password_and_must_set_their_own(org, cli
     assert response.status_code == 302 and response.headers["Location"].endswith("/password")
     forced = client.get("/")
     assert forced.status_code == 302 and forced.headers["Location"].endswith("/password")
-    response = client.post("/password", data={"password": "my-own-secret", "confirm": "my-own-secret"})
+    response = client.post("/password", data={"current": password, "password": "my-own-secret",
+                                              "confirm": "my-own-secret"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/")
     inbox = client.get("/")
     assert inbox.status_code == 200 and "我的待办" in html(inbox)

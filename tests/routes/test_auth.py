@@ -78,12 +78,14 @@ def test_must_change_password_is_forced_until_done(org, client):
         assert response.status_code == 302 and response.headers["Location"].endswith("/password"), url
     page = html(client.get("/password"))
     assert "首次登录请先设置您自己的密码" in page
-    response = client.post("/password", data={"password": "short", "confirm": "short"})
-    assert "密码至少8位" in html(response)
-    response = client.post("/password", data={"password": "long-enough", "confirm": "different"})
+    response = client.post("/password", data={"current": "pw", "password": "short", "confirm": "short"})
+    assert "密码至少10位" in html(response)
+    response = client.post("/password", data={"current": "pw", "password": "long-enough-1",
+                                              "confirm": "different"})
     assert "两次输入的密码不一致" in html(response)
     assert db.session.get(User, user.id).must_change_password is True
-    response = client.post("/password", data={"password": "long-enough", "confirm": "long-enough"})
+    response = client.post("/password", data={"current": "pw", "password": "long-enough-1",
+                                              "confirm": "long-enough-1"})
     assert response.status_code == 302
     assert client.get("/").status_code == 200
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
-from .. import clock, crypto
+from .. import clock, crypto, passwords
 from ..extensions import db
 from ..i18n_labels import N_, Refusal
 from ..models import AuditEvent, LoginAttempt, Task, User
@@ -36,6 +36,9 @@ def authenticate(*, username: str, password: str, ip: str, now: datetime | None 
         log.warning("failed login for %r from %s", loggable_username(username), ip)
         raise LoginRefused(N_("用户名或密码错误"))
     user.failed_logins, user.locked_until = 0, None
+    if password == passwords.DEMO_PASSWORD and (
+            current_app.config["PRODUCTION"] or user.username not in _demo_usernames()):
+        user.must_change_password = True  # only the demo users keep "demo", only in a demo
     _record(username, ip, True, now)
     return user
 
@@ -59,9 +62,31 @@ def _record(username: str, ip: str, ok: bool, now: datetime) -> None:
     db.session.commit()
 
 
-def change_password(*, user: User, password: str) -> None:
+class PasswordRefused(Refusal):
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
+
+
+def change_password(*, user: User, current: str, password: str) -> None:
+    """A new password needs the current one and the policy (webapp/passwords.py); every other
+    session of the user ends (a new session epoch)."""
+    if not user.check_password(current):
+        raise PasswordRefused(N_("当前密码不正确"), "current")
+    broken = passwords.problem(password, username=user.username)
+    if broken:
+        raise PasswordRefused(broken, "password")
+    if user.check_password(password):
+        raise PasswordRefused(N_("新密码不能与当前密码相同"), "password")
     user.set_password(password)
     user.must_change_password = False
+    user.session_epoch += 1
+    db.session.commit()
+
+
+def end_sessions(*, user: User) -> None:
+    """Logout: this cookie and every copy of it, in any browser, log nobody in any more."""
+    user.session_epoch += 1
     db.session.commit()
 
 
@@ -97,3 +122,9 @@ def take_issued_password(*, ticket: str | None, user_id: int) -> str | None:
     held = redis_conn().getdel(f"crm:issued:{ticket}")
     owner, _, password = (crypto.decrypt(held.decode()) or "").partition(":") if held else ("", "", "")
     return password if owner == str(user_id) else None
+
+
+def _demo_usernames() -> set[str]:
+    from ..demo import DEMO_USERS
+
+    return {u[0] for u in DEMO_USERS} | {"assoc_hz01", "assoc_sz01"}
