@@ -39,8 +39,9 @@ class Config:
     PERMANENT_SESSION_LIFETIME = SESSION_HOURS * 3600
     # A form's CSRF token is tied to the session (Flask-WTF) and expires with the login.
     WTF_CSRF_TIME_LIMIT = SESSION_HOURS * 3600
-    LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
-    LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "15"))
+    LOGIN_WINDOW_MINUTES = int(os.environ.get("LOGIN_WINDOW_MINUTES", "15"))  # failures counted
+    # X-Forwarded-For is believed only from these peers (the reverse proxy), as gunicorn does.
+    FORWARDED_ALLOW_IPS = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
     INBOX_PAGE_SIZE = 50
     # Request bodies: pages (the till file import is the largest) and the till API (1,000 sales).
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024

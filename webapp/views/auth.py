@@ -9,7 +9,7 @@ from ..extensions import db, login_manager
 from ..forms.auth import LoginForm, PasswordForm
 from ..models import MAX_ID, User
 from ..services import accounts
-from .util import same_origin_path
+from .util import client_address, same_origin_path
 
 bp = Blueprint("auth", __name__)
 
@@ -33,7 +33,7 @@ def login():
     if form.validate_on_submit():
         try:
             user = accounts.authenticate(username=form.username.data, password=form.password.data,
-                                         ip=request.remote_addr)
+                                         ip=client_address())
         except accounts.LoginRefused as exc:
             flash(str(exc), "error")
             return render_template("login.html", form=form), 401
