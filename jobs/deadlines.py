@@ -10,10 +10,17 @@ def fire_due():
 
 
 def sweep():
-    """Periodic safety net: fires anything whose alarm job was lost (Redis flushed, worker killed)."""
+    """Periodic safety net: fires anything whose alarm job was lost (Redis flushed, worker killed);
+    its last run is the heartbeat /healthz reads."""
     from webapp.services.deadlines import process_due
+    from webapp.services.monitoring import record_sweep
 
-    return run(process_due)
+    def sweep_and_stamp():
+        done = process_due()
+        record_sweep()
+        return done
+
+    return run(sweep_and_stamp)
 
 
 def daily():
