@@ -43,6 +43,7 @@ class Config:
     # X-Forwarded-For is believed only from these peers (the reverse proxy), as gunicorn does.
     FORWARDED_ALLOW_IPS = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
     INBOX_PAGE_SIZE = 50
+    BATCH_RETENTION_DAYS = int(os.environ.get("BATCH_RETENTION_DAYS", "30"))  # filing-batch PDFs
     # Request bodies: pages (the till file import is the largest) and the till API (1,000 sales).
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024
     API_MAX_CONTENT_LENGTH = int(os.environ.get("API_MAX_BODY_KB", "1024")) * 1024

@@ -26,11 +26,13 @@ def sweep():
 def daily():
     """Open the recurring cases that are due (every process with a `Recurring` rule) and, from
     1 November, the task to enter next year's holidays while no source covers it; idempotent."""
+    from webapp.services.backup import purge_personal_files
     from webapp.services.daily import ensure_holiday_years
     from webapp.services.recurring import open_due
 
     def both():
         ensure_holiday_years()
+        purge_personal_files()
         return open_due()
 
     return run(both)

@@ -42,6 +42,33 @@ def register_cli(app) -> None:
         else:
             click.echo(f"{done} rows re-encrypted; set MEMBER_DATA_KEY to the new key before starting")
 
+    @app.cli.command("backup")
+    @click.argument("dest", type=click.Path(file_okay=False))
+    def backup_command(dest):
+        """Back up the database and the batch PDFs into DEST (a new folder); not the key."""
+        from pathlib import Path
+
+        from .services import backup
+
+        manifest = backup.backup(dest=Path(dest))
+        click.echo(f"backup in {dest} (revision {manifest['revision']}); keep MEMBER_DATA_KEY "
+                   f"apart: fingerprint {manifest['member_key_fingerprint']}")
+
+    @app.cli.command("restore")
+    @click.argument("src", type=click.Path(exists=True, file_okay=False))
+    @click.option("--yes", is_flag=True, help="replace the current database without asking")
+    def restore_command(src, yes):
+        """Replace the database and the batch PDFs by the backup in SRC (stop web and workers first)."""
+        from pathlib import Path
+
+        from .services import backup
+
+        if not yes:
+            click.confirm("This replaces the current database. Go on?", abort=True)
+        manifest = backup.restore(src=Path(src))
+        click.echo(f"restored the backup of {manifest['taken_at']}; run `flask db upgrade` if the "
+                   "code is newer, then start the workers: the sweeper fires what fell due meanwhile")
+
     @app.cli.command("process-due")
     def process_due():
         """Fire every due reminder/escalation now (what the sweeper does)."""
