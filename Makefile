@@ -3,7 +3,8 @@
 # make logs  follow the logs of `make run` (instance/logs/*.log) from another terminal
 # make test  the same set-up, then the whole pytest suite (PYTEST_ARGS="..." to narrow it)
 # make setup only the set-up
-.PHONY: run logs test setup
+# make audit check the pinned requirements for known vulnerabilities (pip-audit, its own venv)
+.PHONY: run logs test setup audit
 
 PYTEST_ARGS ?=
 
@@ -19,3 +20,6 @@ test:
 
 setup:
 	@bash scripts/setup.sh
+
+audit:
+	@bash scripts/audit.sh
