@@ -3,9 +3,11 @@ the oldest deadline that is due and has not fired. A worker that is registered b
 shows as a sweeper that stopped and deadlines that pile up, so both count for health."""
 from __future__ import annotations
 
+import logging
 import time
 
 from flask import current_app
+from redis.exceptions import RedisError
 from rq import Queue, Worker
 from rq.registry import FailedJobRegistry
 from sqlalchemy import text
@@ -15,14 +17,19 @@ from ..extensions import db
 from ..queue import redis_conn
 from .deadlines import oldest_unfired
 
+log = logging.getLogger(__name__)
 SWEEP_KEY = "crm:sweep:last"
 SWEEP_STALE = 180  # seconds: the sweeper runs every minute
 OVERDUE_STALE = 300  # seconds a due deadline may wait unfired before the service is unhealthy
 
 
 def record_sweep(*, at: float | None = None) -> None:
-    """The sweeper job ran to its end (called by jobs.deadlines.sweep)."""
-    redis_conn().set(SWEEP_KEY, at if at is not None else time.time())
+    """The sweeper job ran to its end (called by jobs.deadlines.sweep); a Redis that does not
+    answer loses the stamp, never the sweep's work (already committed)."""
+    try:
+        redis_conn().set(SWEEP_KEY, at if at is not None else time.time())
+    except RedisError as exc:
+        log.warning("sweeper heartbeat not stored: %s", exc)
 
 
 def health() -> tuple[dict, bool]:
