@@ -5,7 +5,8 @@
 # make test-fast  the edit-test loop: every test but the browser and slow ones
 # make test-dates every test but the slow ones, again at several "today"s (see scripts/test.sh)
 # make setup      only the set-up
-.PHONY: run logs test test-fast test-dates setup
+# make audit      check the pinned requirements for known vulnerabilities (pip-audit, its own venv)
+.PHONY: run logs test test-fast test-dates setup audit
 
 PYTEST_ARGS ?=
 
@@ -27,3 +28,6 @@ test-dates:
 
 setup:
 	@bash scripts/setup.sh
+
+audit:
+	@bash scripts/audit.sh

@@ -10,10 +10,17 @@ def fire_due():
 
 
 def sweep():
-    """Periodic safety net: fires anything whose alarm job was lost (Redis flushed, worker killed)."""
+    """Periodic safety net: fires anything whose alarm job was lost (Redis flushed, worker killed);
+    its last run is the heartbeat /healthz reads."""
     from webapp.services.deadlines import process_due
+    from webapp.services.monitoring import record_sweep
 
-    return run(process_due)
+    def sweep_and_stamp():
+        done = process_due()
+        record_sweep()
+        return done
+
+    return run(sweep_and_stamp)
 
 
 def daily():
@@ -22,12 +29,14 @@ def daily():
     batches of the coming occasions, and the plan items whose date has come as their
     associates' tasks; idempotent."""
     from webapp.services.care import generate_due
+    from webapp.services.backup import purge_personal_files
     from webapp.services.daily import ensure_holiday_years
     from webapp.services.recurring import open_due
     from webapp.services.visit_plan import open_item_tasks
 
     def all_of_them():
         ensure_holiday_years()
+        purge_personal_files()
         generate_due()  # the care batches of the coming occasions (SPEC §3.4)
         opened = open_due()
         open_item_tasks()

@@ -120,9 +120,17 @@ echo "$(bold "==> starting") gunicorn, rq worker, rq cron"
 start gunicorn "$LOG_DIR/web.log" .venv/bin/gunicorn -c gunicorn.conf.py \
     --access-logfile "$LOG_DIR/access.log" wsgi:app
 pids+=("$started") names+=(gunicorn)
-start "rq worker" "$LOG_DIR/worker.log" .venv/bin/rq worker --with-scheduler -c jobs.worker_settings --url "$REDIS_URL" --path "$ROOT" "$RQ_QUEUE"
+start_job() {  # start_job NAME: the worker or the cron scheduler (also used to restart them)
+    case $1 in
+        "rq worker") start "rq worker" "$LOG_DIR/worker.log" .venv/bin/rq worker --with-scheduler \
+                        -c jobs.worker_settings --url "$REDIS_URL" --path "$ROOT" "$RQ_QUEUE" ;;
+        "rq cron") start "rq cron" "$LOG_DIR/cron.log" .venv/bin/rq cron --url "$REDIS_URL" \
+                        --path "$ROOT" jobs/cron_config.py ;;
+    esac
+}
+start_job "rq worker"
 pids+=("$started") names+=("rq worker")
-start "rq cron" "$LOG_DIR/cron.log" .venv/bin/rq cron --url "$REDIS_URL" --path "$ROOT" jobs/cron_config.py
+start_job "rq cron"
 pids+=("$started") names+=("rq cron")
 
 # ready when /healthz answers 200: database, Redis and a worker on the queue are up
@@ -167,9 +175,32 @@ cat <<EOF
 
 EOF
 
-# run until one process exits (then stop the others) or a signal arrives (trap)
+# Run until a signal arrives (trap). A worker or cron scheduler that dies is started again after
+# 1, 2, 4 … 60 s (back to 1 s once it ran a minute); its scheduler lock in Redis expires by itself
+# (61 s) and the every-minute sweeper fires what fell due meanwhile. gunicorn or Redis exiting
+# stops everything, as before.
 set +e
-wait -n "${pids[@]}" $redis_pid
-rc=$?
-echo "a process exited (status $rc); stopping the others" >&2
-exit 1
+declare -A backoff=() began=()
+while true; do
+    exited=
+    wait -n -p exited "${pids[@]}" $redis_pid
+    rc=$?
+    ((stopping)) && exit 0
+    idx=
+    for i in "${!pids[@]}"; do [ "${pids[$i]}" = "$exited" ] && idx=$i; done
+    name=${idx:+${names[$idx]}}
+    if [ "$name" != "rq worker" ] && [ "$name" != "rq cron" ]; then
+        echo "${name:-redis-server} exited (status $rc); stopping the others" >&2
+        exit 1
+    fi
+    kill -KILL -- "-$exited" 2>/dev/null || true  # a work horse left behind
+    delay=${backoff[$name]:-1}
+    (( SECONDS - ${began[$name]:-0} > 60 )) && delay=1
+    echo "$(date '+%F %T') WARNING $name exited (status $rc); restarting it in $delay s" >&2
+    sleep "$delay"
+    ((stopping)) && exit 0
+    start_job "$name"
+    pids[$idx]=$started
+    began[$name]=$SECONDS
+    backoff[$name]=$(( delay * 2 > 60 ? 60 : delay * 2 ))
+done

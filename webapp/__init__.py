@@ -11,12 +11,14 @@ from flask_login import current_user
 
 from config import BASE_DIR, Config
 
-from . import crypto, formatting
+from . import crypto, formatting, headers
 from .extensions import babel, csrf, db, login_manager, migrate
 
 
-def create_app(config_class: type = Config) -> Flask:
-    """Build the app: config, extensions, member-data key, processes, blueprints."""
+def create_app(config_class: type = Config, check_key: bool = True) -> Flask:
+    """Build the app: config, extensions, member-data key, processes, blueprints.
+    Refuses (KeyMismatch) when the member-data key is not the one the data is under;
+    only the key rotation command starts without that check."""
     app = Flask(__name__, instance_path=config_class.INSTANCE_DIR)
     app.config.from_object(config_class)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -39,10 +41,28 @@ def create_app(config_class: type = Config) -> Flask:
     sms.install_session_hooks()
     _templates(app)
     _blueprints(app)
+    headers.install(app, production=app.config["PRODUCTION"])
     from .cli import register_cli
 
     register_cli(app)
+    if check_key and app.config["MEMBER_KEY_CHECK"]:
+        _check_member_key(app)
     return app
+
+
+def _check_member_key(app: Flask) -> None:
+    from .services import member_key
+
+    with app.app_context():
+        try:
+            member_key.verify()
+        except member_key.KeyMismatch:
+            if app.config.get("MEMBER_DATA_KEY_CREATED"):  # generated just now: not worth keeping
+                Path(app.config["MEMBER_DATA_KEY_FILE"]).unlink(missing_ok=True)
+            raise
+        finally:
+            db.session.remove()
+            db.engine.dispose()  # the worker forks after this: no connection may cross the fork
 
 
 def _secrets(app: Flask) -> None:
@@ -56,8 +76,12 @@ def _secrets(app: Flask) -> None:
     if not key:
         if production:
             raise RuntimeError("MEMBER_DATA_KEY must be set in production")
+        key_file = Path(app.instance_path) / "member.key"
+        app.config["MEMBER_DATA_KEY_FILE"], created = str(key_file), not key_file.exists()
         key = crypto.load_or_create_key(app.instance_path)
+        app.config["MEMBER_DATA_KEY_CREATED"] = created
     crypto.configure(key)
+    app.config["MEMBER_DATA_KEY"] = key
 
 
 def _locale() -> str:

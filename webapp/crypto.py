@@ -9,7 +9,7 @@ import hmac
 import os
 from pathlib import Path
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.types import Text, TypeDecorator
@@ -32,13 +32,55 @@ def load_or_create_key(instance_dir: str) -> str:
     return path.read_text().strip()
 
 
+def _derive(secret: str) -> dict[str, bytes]:
+    raw = base64.urlsafe_b64decode(secret.encode())
+    keys = {}
+    for purpose in ("encrypt", "lookup", "fingerprint"):
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode())
+        keys[purpose] = hkdf.derive(raw)
+    keys["fernet"] = base64.urlsafe_b64encode(keys["encrypt"])
+    return keys
+
+
 def configure(secret: str) -> None:
     """Derive the working keys from the configured secret."""
-    raw = base64.urlsafe_b64decode(secret.encode())
-    for purpose in ("encrypt", "lookup"):
-        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode())
-        _keys[purpose] = hkdf.derive(raw)
-    _keys["fernet"] = base64.urlsafe_b64encode(_keys["encrypt"])
+    _keys.update(_derive(secret))
+
+
+def fingerprint(secret: str | None = None) -> str:
+    """Names a key without revealing it (its own HKDF branch): the database keeps the fingerprint
+    of the key its member data is encrypted with, so a lost or wrong key is refused at start."""
+    keys = _derive(secret) if secret else _keys
+    if "fingerprint" not in keys:
+        raise RuntimeError("MEMBER_DATA_KEY is not configured")
+    return hmac.new(keys["fingerprint"], b"member-data-key", hashlib.sha256).hexdigest()[:32]
+
+
+def can_decrypt(token: str) -> bool:
+    """Whether the configured key reads this stored token."""
+    try:
+        _fernet().decrypt(token.encode())
+        return True
+    except InvalidToken:
+        return False
+
+
+class Rotator:
+    """Re-encrypts tokens from an old key to a new one; a token already under the new key is
+    accepted too, so an interrupted rotation can simply run again."""
+
+    def __init__(self, old_secret: str, new_secret: str):
+        self._new = _derive(new_secret)
+        self._multi = MultiFernet([Fernet(self._new["fernet"]), Fernet(_derive(old_secret)["fernet"])])
+
+    def rotate(self, token: str | None) -> str | None:
+        return self._multi.rotate(token.encode()).decode() if token else token
+
+    def plain(self, token: str | None) -> str | None:
+        return self._multi.decrypt(token.encode()).decode() if token else token
+
+    def lookup_hash(self, normalised: str) -> str:
+        return hmac.new(self._new["lookup"], normalised.encode(), hashlib.sha256).hexdigest()
 
 
 def _fernet() -> Fernet:

@@ -101,6 +101,9 @@ def document() -> dict:
                                 "status": {"enum": ["created", "existing"]}}}}}}}}},
                     "400": {"description": "Body is not JSON"},
                     "401": {"description": "Missing, unknown or revoked token"},
+                    "413": {"description": "Body larger than the API's limit (API_MAX_BODY_KB, 1 MB)"},
+                    "429": {"description": "More than API_RATE_PER_MINUTE requests this minute with "
+                                           "this token; Retry-After says when to try again"},
                     "422": {"description": "Errors per item; nothing was written", "content": {
                         "application/json": {"schema": {"type": "object", "properties": {
                             "error": {"type": "string"}, "created": {"const": 0},

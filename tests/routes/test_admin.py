@@ -175,10 +175,14 @@ def test_new_user_logs_in_with_one_time_password_and_must_set_their_own(org, cli
     login("admin")
     response = client.post("/admin/users/new", data=new_user_form(org))
     assert response.status_code == 302
+    cookie = client.get_cookie("session").value
     issued = client.get(response.headers["Location"])
     assert issued.headers["Cache-Control"] == "no-store"
     password = re.search(r'id="one-time-password"[^>]*>([^<]+)<', html(issued)).group(1)
     assert len(password) >= 8
+    # the admin's cookie (signed, not encrypted) never carried it: it waited on the server
+    serializer = client.application.session_interface.get_signing_serializer(client.application)
+    assert password not in str(serializer.loads(cookie))
     again = html(client.get(response.headers["Location"]))
     assert password not in again and "已经显示过了" in again
     user = db.session.scalars(select(User).where(User.username == "assoc9")).one()
@@ -191,7 +195,8 @@ def test_new_user_logs_in_with_one_time_password_and_must_set_their_own(org, cli
     assert response.status_code == 302 and response.headers["Location"].endswith("/password")
     forced = client.get("/")
     assert forced.status_code == 302 and forced.headers["Location"].endswith("/password")
-    response = client.post("/password", data={"password": "my-own-secret", "confirm": "my-own-secret"})
+    response = client.post("/password", data={"current": password, "password": "my-own-secret",
+                                              "confirm": "my-own-secret"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/")
     inbox = client.get("/")
     assert inbox.status_code == 200 and "我的待办" in html(inbox)

@@ -17,3 +17,4 @@ from .care import CareLine  # noqa: F401
 from .messaging import MessageTemplateVersion  # noqa: F401
 from .records import AnalysisSnapshot  # noqa: F401
 from .visits import PlanItem, StoreVisitScore, VisitRecord  # noqa: F401
+from .security import MemberKey  # noqa: F401

@@ -45,12 +45,18 @@ class User(UserMixin, db.Model):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(TZDateTime)
     locale: Mapped[str | None] = mapped_column(db.String(10))
+    # Part of the login cookie's user id: logout and a password change move it on, so every
+    # other cookie of this user (another browser, a copied cookie) no longer logs in.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     store = relationship("Store")
     area = relationship("Area")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sessions of deactivated users
         return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_epoch}"
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

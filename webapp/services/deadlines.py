@@ -199,3 +199,19 @@ def _fire_batch_pg(kind: str, now: datetime, batch: int, claimed_at: datetime) -
     ).add_cte(notes).add_cte(also)
     result = db.session.connection().execute(stmt, execution_options={"preserve_rowcount": True})
     return result.rowcount
+
+
+def oldest_unfired(*, now: datetime | None = None) -> datetime | None:
+    """The earliest moment of a reminder, escalation or case timer that is due and has not fired
+    (what /healthz and /metrics report as the sweeper's real lag); None when nothing waits."""
+    now = now or clock.now()
+    moments = []
+    for kind, moment in (("remind", Task.remind_at), ("escalate", Task.due_at)):
+        _fired, pending = _pending(kind, now)
+        if kind == "remind":
+            pending = (*pending, Task.due_at > now)  # a late reminder is dropped, not fired
+        moments.append(db.session.scalar(select(func.min(moment)).where(*pending)))
+    moments.append(db.session.scalar(select(func.min(CaseTimer.due_at)).where(
+        CaseTimer.fired_at.is_(None), CaseTimer.due_at <= now)))
+    found = [m for m in moments if m is not None]
+    return min(found) if found else None

@@ -10,6 +10,8 @@ import csv
 import io
 import re
 import secrets
+import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +36,10 @@ COLUMNS = (
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_ROWS = 200_000
 MAX_BYTES = 50 * 1024 * 1024
+MAX_LINES = MAX_ROWS + 10_000  # lines read, empty ones included
+MAX_COLUMNS = 64  # columns read per line (the import knows a dozen)
+MAX_UNPACKED = 200 * 1024 * 1024  # an xlsx's unpacked size
+MAX_SECONDS = 60  # reading the file
 KINDS = {".csv": "csv", ".xlsx": "xlsx"}
 
 
@@ -68,8 +74,15 @@ def read_rows(data: bytes, filename: str) -> list[dict]:
     if not header:
         raise ImportFileError(_("文件是空的"))
     index = _header_index(header)
-    rows = []
+    rows, started = [], time.monotonic()
     for line, cells in enumerate(table, start=2):
+        # Hard limits, whatever the file declares: lines (empty ones too: a sheet can claim a
+        # million), and time; columns and unpacked size are bounded in _xlsx_table.
+        if line > MAX_LINES:
+            raise ImportFileError(_("文件行数过多（最多 %(n)s 行，含空行）", n=MAX_LINES))
+        if line % 1000 == 0 and time.monotonic() - started > MAX_SECONDS:
+            raise ImportFileError(_("文件过于复杂，%(n)s 秒内未能读完，请删去多余的行列后重试",
+                                    n=MAX_SECONDS))
         if not any(c not in (None, "") for c in cells):
             continue
         row = {key: (cells[i] if i < len(cells) else None) for key, i in index.items()}
@@ -120,10 +133,22 @@ def _xlsx_table(data: bytes):
     from openpyxl import load_workbook
 
     try:
+        unpacked = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise ImportFileError(_("无法读取该 xlsx 文件")) from None
+    if unpacked > MAX_UNPACKED:  # a few KB that unpack to gigabytes (huge shared strings)
+        raise ImportFileError(_("文件解压后过大（最大 %(n)s MB）", n=MAX_UNPACKED // 2**20))
+    try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+        # The declared dimension (A1:XFD1048576 in a 5 KB file) would pad every row to 16,384
+        # cells; read what is there, and no column beyond the ones an import can use.
+        sheet.reset_dimensions()
     except Exception:  # noqa: BLE001 - any unreadable upload is the same answer to the user
         raise ImportFileError(_("无法读取该 xlsx 文件")) from None
-    return (list(r) for r in book.worksheets[0].iter_rows(values_only=True))
+    # max_row bounds the read (openpyxl pads up to it only when the file has more rows: refused)
+    return (list(r) for r in sheet.iter_rows(min_row=1, max_row=MAX_LINES + 1, max_col=MAX_COLUMNS,
+                                             values_only=True))
 
 
 def preview(*, actor: User, data: bytes, filename: str) -> Preview:

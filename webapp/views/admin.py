@@ -15,12 +15,13 @@ from ..extensions import db
 from ..forms.admin import (ROLE_LABELS, ActionForm, AreaForm, HolidayYearForm, PasswordResetForm,
                            StoreForm, UserCreateForm, UserEditForm, UserFilterForm, settings_form)
 from ..models import Area, Store, User
+from ..services import accounts
 from ..services import admin as service
 from .util import require
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-_ISSUED = "admin_issued_password"  # one-time password waiting to be shown once
+_ISSUED = "admin_issued_ticket"  # names the one-time password held server-side (never the password)
 
 
 def guarded(action: str):
@@ -167,7 +168,7 @@ def new_user():
         except service.Invalid as exc:
             _apply(form, exc.errors)
         else:
-            session[_ISSUED] = {"user_id": user.id, "password": password}
+            session[_ISSUED] = accounts.hold_issued_password(user_id=user.id, password=password)
             flash(_("已创建账户 %(name)s", name=user.username), "ok")
             return redirect(url_for("admin.issued", user_id=user.id))
     return render_template("admin/user_form.html", form=form, user=None), (
@@ -212,7 +213,7 @@ def reset_password(user_id: int):
         except service.Invalid as exc:
             _apply(reset, exc.errors)
         else:
-            session[_ISSUED] = {"user_id": user.id, "password": password}
+            session[_ISSUED] = accounts.hold_issued_password(user_id=user.id, password=password)
             flash(_("已重置 %(name)s 的密码", name=user.username), "ok")
             return redirect(url_for("admin.issued", user_id=user.id))
     return _user_page(user, reset=reset, status=422)
@@ -221,12 +222,9 @@ def reset_password(user_id: int):
 @bp.route("/users/<int:user_id>/issued")
 @guarded("admin.manage")
 def issued(user_id: int):
-    """The one-time password, shown once: it leaves the session as it is displayed."""
+    """The one-time password, shown once: it leaves the server as it is displayed."""
     user = _get(User, user_id)
-    pending = session.get(_ISSUED)
-    password = None
-    if pending and pending.get("user_id") == user.id:
-        password = session.pop(_ISSUED)["password"]
+    password = accounts.take_issued_password(ticket=session.pop(_ISSUED, None), user_id=user.id)
     response = make_response(render_template("admin/issued.html", user=user, password=password))
     response.headers["Cache-Control"] = "no-store"
     return response

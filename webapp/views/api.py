@@ -3,15 +3,16 @@
 Token-authenticated, so exempt from CSRF (registered in webapp/__init__.py); the analyses use the
 session cookie of a logged-in user and the same permission checks as the pages.
 """
+import hashlib
 import json
 import re
 from decimal import Decimal
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import permissions
+from .. import permissions, ratelimit
 from ..extensions import db
 from ..i18n_labels import N_
 from .. import openapi as spec
@@ -33,11 +34,22 @@ def openapi():
     return jsonify(document())
 
 
+@bp.before_request
+def _limits():
+    """The till API's own body limit: a batch of 1,000 sales is well under it."""
+    request.max_content_length = current_app.config["API_MAX_CONTENT_LENGTH"]
+
+
 @bp.post("/sales")
 def post_sales():
     store = sales.token_store(_bearer())
     if store is None:
         return _error(401, _("令牌无效或已停用"))
+    per_minute = current_app.config["API_RATE_PER_MINUTE"]
+    token_key = hashlib.sha256(_bearer().encode()).hexdigest()[:24]
+    if ratelimit.hit("till", token_key, window=60) > per_minute:
+        response = _error(429, _("请求过于频繁，请稍后再试"))
+        return response[0], 429, {"Retry-After": str(ratelimit.retry_after(60))}
     try:
         body = json.loads(request.get_data() or b"null", parse_float=Decimal)
     except (ValueError, RecursionError):  # not JSON (nor UTF-8), or nested deeper than Python reads

@@ -2,12 +2,15 @@
 from flask import jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from ..extensions import db
 
 MESSAGES = {400: _l("请求无效"), 403: _l("您没有权限访问此页面"), 404: _l("页面不存在或您无权查看"),
-            405: _l("不支持的操作"), 409: _l("数据已被他人修改"), 500: _l("系统出错,请稍后再试")}
+            405: _l("不支持的操作"), 409: _l("数据已被他人修改"),
+            413: _l("提交的内容过大"), 500: _l("系统出错,请稍后再试")}
+
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"})
 
 
 def register(app) -> None:
@@ -19,7 +22,7 @@ def register(app) -> None:
             return jsonify({"error": str(message or MESSAGES.get(code) or error.description)}), code, headers
         return render_template("error.html", code=code, message=message or MESSAGES[code]), code, headers
 
-    for code in (400, 403, 404, 405):
+    for code in (400, 403, 404, 405, 413):
         app.register_error_handler(code, lambda e, c=code: page(c, error=e))
 
     @app.errorhandler(HTTPException)
@@ -36,6 +39,14 @@ def register(app) -> None:
     from .util import refuse_control_characters
 
     app.before_request(refuse_control_characters)
+
+    @app.before_request
+    def known_methods_only():
+        """TRACE and methods no route has are a 405 on unknown paths too (a known path already
+        answers 405 with its own methods)."""
+        if request.method not in HTTP_METHODS and isinstance(request.routing_exception, NotFound):
+            return page(405, error=MethodNotAllowed(valid_methods=sorted(
+                {"GET", "HEAD", "OPTIONS", "POST"})))
 
     @app.before_request
     def json_is_not_a_form():

@@ -5,7 +5,7 @@ import re
 from io import BytesIO
 from urllib.parse import quote, urlsplit
 
-from flask import abort, render_template, request, send_file
+from flask import abort, current_app, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
@@ -98,3 +98,15 @@ def refuse_control_characters():
         return None
     message = _("输入中含有不允许的控制字符（如空字符），请删除后重试。")
     return render_template("error.html", code=400, message=message), 400
+
+
+def client_address() -> str:
+    """The client's address: the proxy's X-Forwarded-For (its last hop) only when the peer is
+    listed in FORWARDED_ALLOW_IPS ("*": any), else the peer itself, which an attacker cannot
+    choose by sending a header."""
+    peer = request.remote_addr or ""
+    allowed = current_app.config["FORWARDED_ALLOW_IPS"]
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if forwarded and (allowed.strip() == "*" or peer in {a.strip() for a in allowed.split(",")}):
+        return forwarded.split(",")[-1].strip()[:45] or peer
+    return peer
