@@ -17,13 +17,17 @@ def sweep():
 
 
 def daily():
-    """Open the recurring cases that are due (every process with a `Recurring` rule) and, from
-    1 November, the task to enter next year's holidays while no source covers it; idempotent."""
+    """Open the recurring cases that are due (every process with a `Recurring` rule), from
+    1 November the task to enter next year's holidays while no source covers it, the points SMS
+    of finished sales days, the day-3 after-sale calls and the nightly tier review; idempotent."""
     from webapp.services.daily import ensure_holiday_years
+    from webapp.services.lifecycle import daily_lifecycle
     from webapp.services.recurring import open_due
 
-    def both():
+    def all_of_it():
         ensure_holiday_years()
-        return open_due()
+        opened = open_due()
+        daily_lifecycle()
+        return opened
 
-    return run(both)
+    return run(all_of_it)

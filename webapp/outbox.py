@@ -59,9 +59,12 @@ def render(template: str, context: dict) -> str:
     return text.format_map(context)
 
 
-def queue_sms(member: Member, template: str, *, extra: dict | None = None) -> OutboxMessage:
+def queue_sms(member: Member, template: str, *, extra: dict | None = None) -> OutboxMessage | None:
     """Put an SMS for a member in the outbox (caller commits); `extra` fills the template's
-    other placeholders (a sale's date and amount…)."""
+    other placeholders (a sale's date and amount…). None for a number flagged dead (空号/停机):
+    nothing is planned to it until staff correct it."""
+    if member.mobile_dead_at is not None:
+        return None
     msg = OutboxMessage(channel="sms", member_id=member.id, store_id=member.store_id,
                         recipient=member.mobile, recipient_name=member.name, template=template,
                         body=render(template, member_context(member) | (extra or {})))
@@ -86,13 +89,23 @@ SCRIPTS: dict[str, tuple[str, str]] = {
                   "{salutation}，您好，很高兴又见到您了。这是您的会员卡，您可以仔细阅读一下折页上的会员卡使用说明、"
                   "会员卡须知和会员积分说明。恭喜您成为{brand}尊贵的会员！另外，您已经获得积分返现{cashback}元的优惠，"
                   "现在买衣服就可以直接抵用了。"),
+    # Seed 000 §(二)1 (2) 售后3天电话回访. The till sends no item category, so the script names the
+    # purchase by its day ("那件衣服"); the associate fills in the category from the ticket.
+    "aftersale_call": ("售后第3天电话回访",
+                       "满意度询问：{salutation}，您好！我是{brand}{store}的{associate}，您在{sale_date}在我们店里买的"
+                       "那件衣服感觉挺好的吧？\n"
+                       "洗涤保养小常识告知与洗衣需求询问：还有，清洗的时候一定要按照我上次和您说的洗涤保养方法，"
+                       "如果您工作比较忙的话，可以拿到店里，我们来帮您洗。\n"
+                       "其他内容告知（适当时选用）：节日问候、促销信息、新品信息、积分信息（您目前的积分是{points}分）。\n"
+                       "询问意见及建议：简单询问；顾客提出的意见和问题须在三天内处理并回复。"),
 }
 
 
-def script_text(key: str, member: Member) -> str:
-    """A call script filled for this member (their associate, store, points)."""
+def script_text(key: str, member: Member, extra: dict | None = None) -> str:
+    """A call script filled for this member (their associate, store, points) and the case's
+    own values (`extra`: the case data, e.g. the sale day of an after-sale call)."""
     per = settings.get_int("cashback_points")
-    context = member_context(member) | {
+    context = (extra or {}) | member_context(member) | {
         "associate": member.associate.display_name if member.associate else "",
         "cashback": (member.points_balance // per) * settings.get_int("cashback_yuan") if per else 0}
     text = SCRIPTS[key][1]

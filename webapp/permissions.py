@@ -28,6 +28,9 @@ ACTIONS = {
     "member.create": REGISTER_ROLES,
     "member.reveal": REVEAL_ROLES,
     "member.print": STORE_ROLES | {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
+    # tiers: only the store manager changes a member's tier (SPEC §1); HQ may recompute on demand
+    "tier.change": {Role.STORE_MANAGER},
+    "tier.recompute": {Role.HQ_SPECIALIST, Role.HQ_MANAGER, Role.ADMIN},
     # the review list of new registrations: the roles that approve them (workflows/registration.py)
     "registration.review": {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
     "case.view": set(Role),

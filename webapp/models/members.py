@@ -41,7 +41,10 @@ class Member(db.Model):
     applied_on: Mapped[date] = mapped_column(db.Date)
     points: Mapped[int] = mapped_column(default=0)  # accumulated (tiers, formal threshold)
     points_balance: Mapped[int] = mapped_column(default=0)  # not yet turned into cash back or gifts
-    tier: Mapped[str] = mapped_column(db.String(1), default="C")
+    tier: Mapped[str] = mapped_column(db.String(1), default="C", index=True)  # the applied tier
+    # The tier the member qualifies for by the tier rule (services/tiers.recompute, nightly and
+    # on demand); a difference with `tier` is proposed to the store manager, never applied.
+    qualifying_tier: Mapped[str | None] = mapped_column(db.String(1))
     card_expires_on: Mapped[date | None] = mapped_column(db.Date)
     card_issued_on: Mapped[date | None] = mapped_column(db.Date)  # the formal card handed over / mailed
     # The temporary card's number once the formal card replaced it: it still finds the member.
