@@ -9,7 +9,7 @@ from .. import settings
 from ..calendar import local_midnight_utc
 from ..extensions import db
 from ..i18n_labels import N_
-from ..models import AuditEvent, Case, Member, Sale, Store
+from ..models import AuditEvent, Member, Sale, Store
 
 
 def may_call_again(case, data):
@@ -36,16 +36,17 @@ def flag_number_dead(case, actor, data, now):
 
 def members_who_bought_on(day: date):
     """One source row per active member with a sale (not a return) on local `day` whose number is
-    not flagged dead: the day-3 call, assigned to the member's associate."""
+    not flagged dead: the day-3 call, assigned to the member's associate. Rows already started
+    are skipped by the dedupe key (the source must not exclude them itself: start_many reads it
+    again after inserting, to give each new case its assignee)."""
     start, end = local_midnight_utc(day), local_midnight_utc(date.fromordinal(day.toordinal() + 1))
     key = literal(f"aftersale_call:{day:%Y%m%d}:") + Member.id.cast(String)
     bought = exists().where(Sale.member_id == Member.id, Sale.return_of_id.is_(None),
                             Sale.sold_at >= start, Sale.sold_at < end)
-    started = exists().where(Case.dedupe_key == key)  # every ten minutes: skip before inserting
     return (select((literal("售后回访 ") + Member.card_no).label("title"),
                    Member.store_id.label("store_id"), Store.area_id.label("area_id"),
                    Member.id.label("member_id"), key.label("dedupe_key"),
                    Member.associate_id.label("assignee_id"))
             .join(Store, Store.id == Member.store_id)
-            .where(Member.status == "active", Member.mobile_dead_at.is_(None), bought, ~started))
+            .where(Member.status == "active", Member.mobile_dead_at.is_(None), bought))
 
