@@ -101,6 +101,9 @@ def _blueprints(app: Flask) -> None:
     for module in (auth, inbox, members, cases, complaints, outbox, standins, admin, health):
         app.register_blueprint(module.bp)
     from .views import analyses, api, sales  # sales data, member analyses, JSON API
+    from .views import tiers  # tier proposals and manual changes (issue 11)
+
+    app.register_blueprint(tiers.bp)
 
     csrf.exempt(api.bp)  # till systems authenticate with a bearer token, not a session
     for module in (sales, analyses, api):

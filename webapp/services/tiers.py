@@ -194,3 +194,10 @@ def proposals(user: User, *, tier: str = "") -> list[Case]:
         query = query.where(Member.tier == tier)
     return db.session.scalars(query.order_by(Case.id)).all()
 
+
+
+def history(member: Member) -> list[AuditEvent]:
+    """The member's tier changes, newest first (the member page's timeline)."""
+    return db.session.scalars(select(AuditEvent).where(
+        AuditEvent.object_type == "member", AuditEvent.object_id == member.id,
+        AuditEvent.action == "tier_change").order_by(AuditEvent.at.desc(), AuditEvent.id.desc())).all()

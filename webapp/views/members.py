@@ -13,7 +13,7 @@ from ..extensions import db
 from ..forms.registration import RegistrationForm
 from ..models import BatchJob, Case, Member, Role, User
 from ..services import members as member_service
-from ..services import printing, registration
+from ..services import printing, registration, tiers
 from ..workflows import engine
 from .util import get_visible, page_arg, require, send_download
 
@@ -68,7 +68,9 @@ def detail(member_id: int):
                            occupations=member_service.OCCUPATION,
                            heard_from=member_service.HEARD_FROM,
                            can_reveal=permissions.can(current_user, "member.reveal", member),
-                           can_print=permissions.can(current_user, "member.print", member))
+                           can_print=permissions.can(current_user, "member.print", member),
+                           tier_history=tiers.history(member),
+                           can_change_tier=permissions.can(current_user, "tier.change", member))
 
 
 @bp.post("/members/<int:member_id>/reveal/<field>")
