@@ -85,3 +85,25 @@ def test_hq_recomputes_on_demand(org, login):
     page = client.post("/tiers/recompute", follow_redirects=True).data.decode()
     assert "新增调整建议 1 条" in page
     assert login("manager1").post("/tiers/recompute").status_code == 403
+
+
+def test_member_upkeep_pages(org, login):
+    (a,) = members_with(org, [100])
+    client = login("manager1")
+    page = client.get(f"/members/{a['id']}").data.decode()
+    assert "更换分管导购" in page and "标记为空号/停机" in page
+    page = client.post(f"/members/{a['id']}/associate", data={"associate_id": str(org["assoc1b"].id)},
+                       follow_redirects=True).data.decode()
+    assert "已更换分管导购" in page
+    page = client.post(f"/members/{a['id']}/associate", data={"associate_id": "x"},
+                       follow_redirects=True).data.decode()
+    assert "请选择本店在职的导购" in page
+    page = client.post(f"/members/{a['id']}/mobile-status", data={"dead": "1"},
+                       follow_redirects=True).data.decode()
+    assert "已更新号码状态" in page and "号码已更正/可接通" in page
+    assert a["card_no"] in client.get(f"/members?q={a['mobile'][-4:]}").data.decode()
+    response = client.get("/members/roster.xlsx")
+    assert response.status_code == 200 and response.data[:2] == b"PK"
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert login("hq").get("/members/roster.xlsx").status_code == 403
+    assert "更换分管导购" not in login("assoc1").get(f"/members/{a['id']}").data.decode()

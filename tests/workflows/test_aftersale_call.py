@@ -62,6 +62,7 @@ def test_day_three_opens_one_call_per_member_and_sale_day_for_the_associate(org,
     task = open_task(case)
     assert (case.member_id, task.name, task.assignee_id, task.escalate_to) == (
         a["id"], "aftersale_call", org["assoc1"].id, Role.STORE_MANAGER)
+    assert case.title == f"售后回访 {a['card_no']} C级"  # the tier shows in inboxes
     assert task.due_at == datetime(2026, 11, 22, 16, 0, tzinfo=timezone.utc)  # end of day 3
     script = script_text("aftersale_call", case.member, case.data)
     assert "11月20日" in script and "我们来帮您洗" in script and "assoc1名" in script

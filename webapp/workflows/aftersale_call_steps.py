@@ -43,7 +43,9 @@ def members_who_bought_on(day: date):
     key = literal(f"aftersale_call:{day:%Y%m%d}:") + Member.id.cast(String)
     bought = exists().where(Sale.member_id == Member.id, Sale.return_of_id.is_(None),
                             Sale.sold_at >= start, Sale.sold_at < end)
-    return (select((literal("售后回访 ") + Member.card_no).label("title"),
+    # the tier in the title: inboxes and the call task show it without another join
+    return (select((literal("售后回访 ") + Member.card_no + literal(" ") + Member.tier
+                    + literal("级")).label("title"),
                    Member.store_id.label("store_id"), Store.area_id.label("area_id"),
                    Member.id.label("member_id"), key.label("dedupe_key"),
                    Member.associate_id.label("assignee_id"))
