@@ -1,7 +1,7 @@
 """The after-sale call's rules and effects (workflows/aftersale_call.py declares where they apply)."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import String, exists, literal, select
 
