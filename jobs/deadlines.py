@@ -24,13 +24,15 @@ def sweep():
 
 
 def daily():
-    """Open the recurring cases that are due (every process with a `Recurring` rule) and, from
-    1 November, the task to enter next year's holidays while no source covers it, the care
-    batches of the coming occasions, and the plan items whose date has come as their
-    associates' tasks; idempotent."""
+    """Open the recurring cases that are due (every process with a `Recurring` rule), from
+    1 November the task to enter next year's holidays while no source covers it, the care
+    batches of the coming occasions, the plan items whose date has come as their associates'
+    tasks, the points SMS of finished sales days, the day-3 after-sale calls and the nightly
+    tier review; idempotent."""
     from webapp.services.care import generate_due
     from webapp.services.backup import purge_personal_files
     from webapp.services.daily import ensure_holiday_years
+    from webapp.services.lifecycle import daily_lifecycle
     from webapp.services.recurring import open_due
     from webapp.services.visit_plan import open_item_tasks
 
@@ -40,6 +42,7 @@ def daily():
         generate_due()  # the care batches of the coming occasions (SPEC §3.4)
         opened = open_due()
         open_item_tasks()
+        daily_lifecycle()
         return opened
 
     return run(all_of_them)

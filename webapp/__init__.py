@@ -130,6 +130,9 @@ def _blueprints(app: Flask) -> None:
     from .views import care  # care batch review (SPEC §3.4)
 
     app.register_blueprint(care.bp)
+    from .views import tiers  # tier proposals and manual changes (issue 11)
+
+    app.register_blueprint(tiers.bp)
 
     csrf.exempt(api.bp)  # till systems authenticate with a bearer token, not a session
     from .views import expiry  # the monthly card-expiry list (issue #12)

@@ -156,9 +156,12 @@ def render(template: str, context: dict) -> str:
     return fill(text, context)
 
 
-def queue_sms(member: Member, template: str, *, extra: dict | None = None) -> OutboxMessage:
+def queue_sms(member: Member, template: str, *, extra: dict | None = None) -> OutboxMessage | None:
     """Put an SMS for a member in the outbox (caller commits); `extra` fills the template's
-    other placeholders (a sale's date and amount…)."""
+    other placeholders (a sale's date and amount…). None for a number flagged dead (空号/停机):
+    nothing is planned to it until staff correct it."""
+    if member.mobile_dead_at is not None:
+        return None
     context = member_context(member) | (extra or {})
     body = render(template, context)
     if template in MARKETING and OPT_OUT_TEXT not in body:
@@ -208,13 +211,23 @@ SCRIPTS: dict[str, tuple[str, str]] = {
                   "意见询问：您最近穿着我们的衣服感觉怎么样？有什么意见和建议吗？"
                   "（顾客提出的问题须在三天内处理并回复）\n"
                   "登门拜访或赠送礼品：我们为您准备了一份心意，请问您什么时候方便，我给您送过去？"),
+    # Seed 000 §(二)1 (2) 售后3天电话回访. The till sends no item category, so the script names the
+    # purchase by its day ("那件衣服"); the associate fills in the category from the ticket.
+    "aftersale_call": (N_("售后第3天电话回访"),
+                       "满意度询问：{salutation}，您好！我是{brand}{store}的{associate}，您在{sale_date}在我们店里买的"
+                       "那件衣服感觉挺好的吧？\n"
+                       "洗涤保养小常识告知与洗衣需求询问：还有，清洗的时候一定要按照我上次和您说的洗涤保养方法，"
+                       "如果您工作比较忙的话，可以拿到店里，我们来帮您洗。\n"
+                       "其他内容告知（适当时选用）：节日问候、促销信息、新品信息、积分信息（您目前的积分是{points}分）。\n"
+                       "询问意见及建议：简单询问；顾客提出的意见和问题须在三天内处理并回复。"),
 }
 
 
-def script_context(member: Member) -> dict:
-    """What a call script fills: the member's context, their associate, the cash-back earned."""
+def script_context(member: Member, extra: dict | None = None) -> dict:
+    """What a call script fills: the case's own values (`extra`: the sale day of an after-sale
+    call…), the member's context, their associate, the cash-back earned."""
     per = settings.get_int("cashback_points")
-    return member_context(member) | {
+    return (extra or {}) | member_context(member) | {
         "associate": member.associate.display_name if member.associate else "",
         "cashback": (member.points_balance // per) * settings.get_int("cashback_yuan") if per else 0,
         "expires_on": member.card_expires_on.isoformat() if member.card_expires_on else "",
@@ -223,6 +236,6 @@ def script_context(member: Member) -> dict:
         "fee": settings.get_int("renewal_fee_yuan")}
 
 
-def script_text(key: str, member: Member) -> str:
-    """A call script filled for this member (their associate, store, points)."""
-    return fill(template_text(key), script_context(member))
+def script_text(key: str, member: Member, extra: dict | None = None) -> str:
+    """A call script filled for this member (their associate, store, points) and the case."""
+    return fill(template_text(key), script_context(member, extra))

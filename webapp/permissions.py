@@ -30,6 +30,14 @@ ACTIONS = {
     "member.print": STORE_ROLES | {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
     # marking a member's "no marketing SMS" (issue #15): the people who talk to members
     "member.sms_opt_out": STORE_ROLES | {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
+    # tiers: only the store manager changes a member's tier (SPEC §1); HQ may recompute on demand
+    "tier.change": {Role.STORE_MANAGER},
+    "tier.recompute": {Role.HQ_SPECIALIST, Role.HQ_MANAGER, Role.ADMIN},
+    # member upkeep: the manager reassigns the associate; staff who call flag a dead number;
+    # the store's member list (客户资料册) is the store's own
+    "member.reassign": {Role.STORE_MANAGER},
+    "member.mobile_status": STORE_ROLES | {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
+    "member.roster": STORE_ROLES,
     # the review list of new registrations: the roles that approve them (workflows/registration.py)
     "registration.review": {Role.HQ_SPECIALIST, Role.HQ_MANAGER},
     "case.view": set(Role),

@@ -101,6 +101,20 @@ SPECS: dict[str, Spec] = {
     "visit_spot_check_size": Spec("5", "int", N_("总部每店每月抽查回访记录数")),
     "visit_frequency_visits": Spec("3", "int", N_("频率控制：回访几次积分未增长即改为季度回访")),
     "visit_frequency_months": Spec("6", "int", N_("频率控制：统计最近几个月的回访")),
+    # Member lifecycle (issue 11): the day-3 after-sale call (seed 000 §(二)1 (2)) and tiers (SPEC §2, §3.9).
+    "aftersale_call_due": Spec("eod:0", "rule", N_("售后第3天回访致电期限"), N_("eod:0 = 当天结束前")),
+    "aftersale_retry_due": Spec("eod:1", "rule", N_("回访无人接听：再次致电期限"), N_("eod:1 = 下一工作日结束前")),
+    "aftersale_call_attempts": Spec("3", "int", N_("售后回访最多拨打次数")),
+    "aftersale_problem_due": Spec("eod:3", "rule", N_("回访中顾客反映的问题处理并答复期限"), N_("eod:3 = 三个工作日内")),
+    "tier_rule": Spec("points", "str", N_("客户分级规则"), N_("points = 按积分；ratio = 按比例（各门店内排名）")),
+    "tier_a_points": Spec("5000", "int", N_("A类客户所需积分")),
+    "tier_b_points": Spec("2000", "int", N_("B类客户所需积分")),
+    "tier_a_percent": Spec("20", "int", N_("按比例分级：A类占门店会员的百分比")),
+    "tier_b_percent": Spec("30", "int", N_("按比例分级：B类占门店会员的百分比（A类之后）")),
+    "tier_downgrade_idle_months": Spec("12", "int", N_("降级建议：连续几个月未消费")),
+    "tier_downgrade_ratio_percent": Spec("50", "int", N_("降级建议：近12个月消费次数低于前12个月的百分比")),
+    "tier_review_hour": Spec("2", "int", N_("每晚重新计算客户等级的时刻（时，北京时间）")),
+    "tier_proposal_due": Spec("eod:5", "rule", N_("店长处理等级调整建议期限")),
 }
 
 

@@ -28,7 +28,8 @@ def bulk_members(store, n: int, *, gender="M", birth_year=1990, applied_on=date(
         rows.append({"card_no": f"C{i:08d}", "card_type": "temporary", "status": status,
                      "store_id": store.id, "name": f"会员{i}", "gender": gender,
                      "birth_year": birth_year, "mobile": mobile,
-                     "mobile_hash": lookup_hash("+86" + mobile), "occupation": "",
+                     "mobile_hash": lookup_hash("+86" + mobile), "mobile_last4": mobile[-4:],
+                     "occupation": "",
                      "preferences": "", "heard_from": "", "applied_on": applied_on, "points": 0,
                      "tier": "C", "card_expires_on": expires})
     db.session.execute(insert(Member), rows)

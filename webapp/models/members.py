@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Index
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from .. import clock
 from ..crypto import Encrypted, mask_mobile
@@ -36,6 +36,9 @@ class Member(db.Model):
     birth_date = mapped_column(Encrypted)
     mobile = mapped_column(Encrypted)
     mobile_hash: Mapped[str] = mapped_column(db.String(64), unique=True)
+    # The last four digits in clear: staff find a member by them (the counter's "尾号") without
+    # decrypting every member; four digits of eleven identify no one. Kept in step by `_last4`.
+    mobile_last4: Mapped[str | None] = mapped_column(db.String(4), index=True)
     address = mapped_column(Encrypted)
     work_address = mapped_column(Encrypted)
     email = mapped_column(Encrypted)
@@ -46,7 +49,10 @@ class Member(db.Model):
     applied_on: Mapped[date] = mapped_column(db.Date)
     points: Mapped[int] = mapped_column(default=0)  # accumulated (tiers, formal threshold)
     points_balance: Mapped[int] = mapped_column(default=0)  # not yet turned into cash back or gifts
-    tier: Mapped[str] = mapped_column(db.String(1), default="C")
+    tier: Mapped[str] = mapped_column(db.String(1), default="C", index=True)  # the applied tier
+    # The tier the member qualifies for by the tier rule (services/tiers.recompute, nightly and
+    # on demand); a difference with `tier` is proposed to the store manager, never applied.
+    qualifying_tier: Mapped[str | None] = mapped_column(db.String(1))
     card_expires_on: Mapped[date | None] = mapped_column(db.Date)
     card_issued_on: Mapped[date | None] = mapped_column(db.Date)  # the formal card handed over / mailed
     # The temporary card's number once the formal card replaced it: it still finds the member.
@@ -70,6 +76,11 @@ class Member(db.Model):
                                      <= today.year * 12 + today.month + 1):
             return "expiring"
         return "valid"
+
+    @validates("mobile")
+    def _last4(self, _key, value):
+        self.mobile_last4 = str(value)[-4:] if value else None
+        return value
 
     @property
     def masked_mobile(self) -> str:

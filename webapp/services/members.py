@@ -23,10 +23,13 @@ REVEALABLE = ("mobile", "address", "work_address", "email", "birth_date", "anniv
 
 def search(user: User, *, q: str = "", tier: str = "", status: str = "", limit: int = 50,
            offset: int = 0) -> list[Member]:
-    """Members this user may see; q is a full mobile (hash look-up), a card number or a name."""
+    """Members this user may see; q is a full mobile (hash look-up), the mobile's last four
+    digits (clear column, no decryption), a card number or a name."""
     query = select(Member).where(permissions.member_filter(user))
     q = q.strip()
-    if q:
+    if len(q) == 4 and q.isascii() and q.isdigit():
+        query = query.where(Member.mobile_last4 == q)
+    elif q:
         try:
             hit = find_by_mobile(q)
             query = query.where(Member.id == (hit.id if hit else -1))

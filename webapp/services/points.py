@@ -125,7 +125,7 @@ def queue_points_sms(*, now: datetime | None = None) -> int:
     sent = 0
     for (member_id, day), lines in days.items():
         member = db.session.get(Member, member_id)
-        if member.status == "active" and not getattr(member, "number_dead", False):
+        if member.status == "active" and member.mobile_dead_at is None:
             queue_sms(member, "points_formal" if member.card_type == "formal" else "points_temporary",
                       extra={"date": f"{day.month}月{day.day}日",
                              "amount": _yuan(sum(r.amount_fen for r in lines)),

@@ -34,7 +34,7 @@ def detail(case_id: int):
     member = case.member if case.member and permissions.can(current_user, "member.view",
                                                              case.member) else None
     spec = engine.get_process(case.process).tasks.get(case.state)
-    script = (script_text(spec.script, case.member) if spec and spec.script and member and
+    script = (script_text(spec.script, case.member, case.data) if spec and spec.script and member and
               case.closed_at is None else None)
     care = (care_service.batch_view(actor=current_user, case=case)
             if case.process == "care_batch" else None)

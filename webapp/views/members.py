@@ -11,10 +11,10 @@ from .. import clock, permissions
 from ..calendar import local_date, parse_day
 from ..extensions import db
 from ..forms.registration import RegistrationForm
-from ..models import BatchJob, Case, Member, Role, User
+from ..models import BatchJob, Case, Member, Role, User, parse_id
 from ..models.members import VALIDITY_LABELS
 from ..services import members as member_service
-from ..services import printing, registration, sending
+from ..services import member_upkeep, printing, registration, sending, tiers
 from ..workflows import engine
 from .util import get_visible, page_arg, require, send_download
 
@@ -71,7 +71,13 @@ def detail(member_id: int):
                            can_reveal=permissions.can(current_user, "member.reveal", member),
                            can_print=permissions.can(current_user, "member.print", member),
                            validity_labels=VALIDITY_LABELS, today=local_date(clock.now()),
-                           can_opt_out=permissions.can(current_user, "member.sms_opt_out", member))
+                           can_opt_out=permissions.can(current_user, "member.sms_opt_out", member),
+                           tier_history=tiers.history(member),
+                           can_change_tier=permissions.can(current_user, "tier.change", member),
+                           associates=(_associates(member.store_id) if permissions.can(
+                               current_user, "member.reassign", member) else None),
+                           can_flag_mobile=permissions.can(current_user, "member.mobile_status",
+                                                           member))
 
 
 @bp.post("/members/<int:member_id>/sms-opt-out")
@@ -82,6 +88,48 @@ def sms_opt_out(member_id: int):
     sending.set_opt_out(actor=current_user, member=member, opted_out=opted_out)
     flash(_("已标记为不接收营销短信。") if opted_out else _("已恢复接收营销短信。"), "ok")
     return redirect(url_for(".detail", member_id=member.id))
+
+
+@bp.post("/members/<int:member_id>/associate")
+@login_required
+def reassign(member_id: int):
+    member = get_visible(Member, member_id, "member.view")
+    try:
+        member_upkeep.reassign(actor=current_user, member=member,
+                               associate_id=parse_id(request.form.get("associate_id")))
+    except member_upkeep.UpkeepRefused as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("已更换分管导购"), "ok")
+    return redirect(url_for("members.detail", member_id=member.id))
+
+
+@bp.post("/members/<int:member_id>/mobile-status")
+@login_required
+def mobile_status(member_id: int):
+    member = get_visible(Member, member_id, "member.view")
+    try:
+        member_upkeep.set_mobile_dead(actor=current_user, member=member,
+                                      dead=request.form.get("dead") == "1")
+    except member_upkeep.UpkeepRefused as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("已更新号码状态"), "ok")
+    return redirect(url_for("members.detail", member_id=member.id))
+
+
+@bp.route("/members/roster.xlsx")
+@login_required
+def roster():
+    require("member.roster")
+    try:
+        data = member_upkeep.roster_xlsx(actor=current_user)
+    except member_upkeep.UpkeepRefused:
+        abort(403)
+    day = local_date(clock.now()).isoformat()
+    return send_download(data, name=f"{current_user.store.name}客户资料册-{day}.xlsx",
+                         ascii_name=f"member-roster-{day}.xlsx",
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @bp.post("/members/<int:member_id>/reveal/<field>")

@@ -1,3 +1,3 @@
 """Declared business processes. Importing this package registers every process with the engine."""
-from . import (care_batch, complaints, expiry, formal_card, holiday_year, mailbox,  # noqa: F401
-               monthly_pack, registration, visit_plan)
+from . import (aftersale_call, care_batch, complaints, expiry, formal_card, holiday_year,  # noqa: F401
+               mailbox, monthly_pack, registration, tier_change, visit_plan)

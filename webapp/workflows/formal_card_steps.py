@@ -32,8 +32,7 @@ def welcome_formal(case_ids: list[int], now: datetime) -> None:
     members = db.session.scalars(select(Member).join(Case, Case.member_id == Member.id)
                                  .where(ids_in(Case.id, case_ids))).all()
     for member in members:
-        if not member.mobile_dead_at:
-            queue_sms(member, "welcome_formal")
+        queue_sms(member, "welcome_formal")  # skips a number flagged dead
 
 
 def may_call_again(case, data):
