@@ -14,6 +14,8 @@ from webapp.services import backup, member_key
 from webapp.services.deadlines import process_due
 from webapp.services.registration import register
 
+pytestmark = pytest.mark.commits  # other connections and processes read what these tests write
+
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
 
 

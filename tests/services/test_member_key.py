@@ -14,6 +14,8 @@ from webapp.models import Complaint, Member, MemberKey, OutboxMessage
 from webapp.services import member_key
 from webapp.services.registration import find_by_mobile, register
 
+pytestmark = pytest.mark.commits  # other connections and processes read what these tests write
+
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
 
 
