@@ -58,16 +58,16 @@ def credit_sales(*, created_at: datetime, source: str) -> None:
 
 
 def _apply(*entries) -> None:
-    """Add the given ledger lines to their members' counters, floored at zero."""
-    def total(column):
-        return select(func.coalesce(func.sum(column), 0)).where(
-            PointsEntry.member_id == Member.id, *entries).scalar_subquery()
-
+    """Add the given ledger lines to their members' counters, floored at zero: one aggregate of
+    the lines per member, joined once (UPDATE … FROM), so 100,000 lines are one pass."""
+    agg = (select(PointsEntry.member_id.label("member_id"),
+                  func.sum(PointsEntry.points).label("points"),
+                  func.sum(PointsEntry.balance_points).label("balance"))
+           .where(*entries).group_by(PointsEntry.member_id).subquery())
     floor = func.greatest if db.session.get_bind().dialect.name == "postgresql" else func.max
-    touched = select(PointsEntry.member_id).where(*entries)
-    db.session.execute(update(Member).where(Member.id.in_(touched)).values(
-        points=floor(Member.points + total(PointsEntry.points), 0),
-        points_balance=floor(Member.points_balance + total(PointsEntry.balance_points), 0))
+    db.session.execute(update(Member).where(Member.id == agg.c.member_id).values(
+        points=floor(Member.points + agg.c.points, 0),
+        points_balance=floor(Member.points_balance + agg.c.balance, 0))
         .execution_options(synchronize_session=False))
 
 
