@@ -9,7 +9,7 @@ import math
 import re
 from string import Formatter
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from . import settings, sms
 from .extensions import db
@@ -108,12 +108,23 @@ def default_text(key: str) -> str:
     return (TEMPLATES.get(key) or SCRIPTS[key])[1]
 
 
+TEMPLATES_CACHE = "message_templates"  # db.session.info key: newest saved texts, per transaction
+
+
 def template_text(key: str) -> str:
-    """The text in force: the administrator's newest version, else the seed's default."""
-    saved = db.session.scalar(select(MessageTemplateVersion.body)
-                              .where(MessageTemplateVersion.key == key)
-                              .order_by(MessageTemplateVersion.version.desc()).limit(1))
-    return default_text(key) if saved is None else saved
+    """The text in force: the administrator's newest version, else the seed's default. The saved
+    versions are read once per transaction (an import can queue thousands of messages); the cache
+    is forgotten at commit and rollback (settings.install_session_hooks) and when one is saved."""
+    saved = db.session.info.get(TEMPLATES_CACHE)
+    if saved is None:
+        newest = (select(MessageTemplateVersion.key, func.max(MessageTemplateVersion.version)
+                         .label("version")).group_by(MessageTemplateVersion.key).subquery())
+        saved = dict(db.session.execute(
+            select(MessageTemplateVersion.key, MessageTemplateVersion.body).join(
+                newest, (newest.c.key == MessageTemplateVersion.key)
+                & (newest.c.version == MessageTemplateVersion.version))).all())
+        db.session.info[TEMPLATES_CACHE] = saved
+    return saved.get(key) or default_text(key)
 
 
 def fields(text: str) -> list[str]:

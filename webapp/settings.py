@@ -136,6 +136,7 @@ def install_session_hooks() -> None:
 def _forget(session) -> None:
     session.info.pop(_CACHE, None)
     session.info.pop(_ENTERED, None)
+    session.info.pop("message_templates", None)  # outbox.TEMPLATES_CACHE
 
 
 def forget_entered_years() -> None:

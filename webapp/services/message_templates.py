@@ -153,6 +153,7 @@ def save_template(*, actor: User, key: str, text: str,
     now = now or clock.now()
     number = (db.session.scalar(select(func.max(MessageTemplateVersion.version))
                                 .where(MessageTemplateVersion.key == key)) or 0) + 1
+    db.session.info.pop("message_templates", None)  # outbox.TEMPLATES_CACHE: this text in force now
     version = MessageTemplateVersion(key=key, version=number, body=clean, author_id=actor.id,
                                      created_at=now)
     db.session.add(version)
