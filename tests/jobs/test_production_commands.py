@@ -1,6 +1,7 @@
 """The production commands of the README, run as written: migrations, web, worker, sweeper."""
 from __future__ import annotations
 
+import pytest
 import json
 import os
 import re
@@ -31,6 +32,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow  # real gunicorn, rq and cron processes keep the real clock: not a test for other todays
 def test_the_documented_production_commands_run_together(redis_url, tmp_path):
     commands = readme_commands()
     upgrade = next(c for c in commands if "db upgrade" in c)

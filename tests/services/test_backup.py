@@ -80,7 +80,9 @@ def test_old_batch_pdfs_and_stale_uploads_are_deleted(app, ctx):
     for path in (old_batch, new_batch, stale_upload, fresh_upload):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"x")
-    now = time.time()
+    now = time.time()  # the test's clock: the files are dated by it, not by the disk's real time
+    for path in (new_batch, fresh_upload):
+        os.utime(path, (now - 60, now - 60))
     os.utime(old_batch, (now - 31 * 86400, now - 31 * 86400))
     os.utime(stale_upload, (now - 25 * 3600, now - 25 * 3600))
     assert backup.purge_personal_files(now=now) == 2
