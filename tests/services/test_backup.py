@@ -77,6 +77,10 @@ def test_old_batch_pdfs_and_stale_uploads_are_deleted(app, ctx):
     instance = Path(app.instance_path)
     old_batch, new_batch = instance / "batches" / "batch-old.pdf", instance / "batches" / "batch-new.pdf"
     stale_upload, fresh_upload = instance / "sales_imports" / "a.csv", instance / "sales_imports" / "b.csv"
+    import shutil
+
+    for folder in ("batches", "sales_imports"):  # other tests' files (dated by the disk) go first
+        shutil.rmtree(instance / folder, ignore_errors=True)
     for path in (old_batch, new_batch, stale_upload, fresh_upload):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"x")
