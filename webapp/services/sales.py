@@ -278,9 +278,7 @@ def _row_member(card, mobile, line, found, errors):
             errors.append(RowError(line, "member_card", _("未知会员卡号“%(card)s”", card=card[:20])))
             return None
     if mobile:
-        try:
-            normalise_mobile(mobile)
-        except InvalidMobile:
+        if mobile not in found.mobiles:  # every valid mobile of the batch was looked up
             errors.append(RowError(line, "member_mobile", _("会员手机号格式不正确")))
             return None
         by_mobile = found.mobiles.get(mobile)

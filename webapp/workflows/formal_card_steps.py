@@ -10,7 +10,7 @@ from ..calendar import local_date
 from ..extensions import db
 from ..i18n_labels import N_
 from ..models import Case, Member, Store
-from ..outbox import queue_sms
+from ..outbox import queue_sms_many
 from .engine import ids_in
 
 
@@ -29,10 +29,9 @@ def qualifying_members(member_ids: list[int]):
 
 def welcome_formal(case_ids: list[int], now: datetime) -> None:
     """"1天内短信通知入会": the formal-member SMS for each member whose case just started."""
-    members = db.session.scalars(select(Member).join(Case, Case.member_id == Member.id)
-                                 .where(ids_in(Case.id, case_ids))).all()
-    for member in members:
-        queue_sms(member, "welcome_formal")  # skips a number flagged dead
+    # Set-based: an import can take tens of thousands of members over the threshold at once.
+    queue_sms_many("welcome_formal", Member.id.in_(
+        select(Case.member_id).where(ids_in(Case.id, case_ids))))  # skips numbers flagged dead
 
 
 def may_call_again(case, data):
