@@ -517,15 +517,13 @@ def _insert_first_tasks(process: Process, new, rows, with_assignee: bool, now: d
 def _insert_timers(process: Process, new, rows, with_at: bool, now: datetime) -> None:
     c = Case.__table__.c
     for timer in process.timers.get(process.initial, ()):
-        if timer.at is not None and with_at:
-            db.session.execute(insert(CaseTimer.__table__).from_select(
-                ["case_id", "state", "transition", "case_version", "due_at"],
-                select(c.id, c.state, literal(timer.transition), c.version, rows.c.timer_at)
-                .join(rows, rows.c.dedupe_key == c.dedupe_key).where(new)))
-            continue  # per-row moments: the every-minute sweeper rings them
-        due_at = _timer_due(timer, None, now)
+        per_row = timer.at is not None and with_at  # each row's own moment (source's timer_at)
+        due_at = None if per_row else _timer_due(timer, None, now)
+        query = select(c.id, c.state, literal(timer.transition), c.version,
+                       rows.c.timer_at if per_row else literal(due_at, TZDateTime)).where(new)
+        if per_row:
+            query = query.join(rows, rows.c.dedupe_key == c.dedupe_key)
         db.session.execute(insert(CaseTimer.__table__).from_select(
-            ["case_id", "state", "transition", "case_version", "due_at"],
-            select(c.id, c.state, literal(timer.transition), c.version,
-                   literal(due_at, TZDateTime)).where(new)))
-        schedule_after_commit(due_at)
+            ["case_id", "state", "transition", "case_version", "due_at"], query))
+        if due_at is not None:  # per-row moments: the every-minute sweeper rings them
+            schedule_after_commit(due_at)
