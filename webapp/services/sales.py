@@ -33,7 +33,6 @@ from .registration import InvalidMobile, normalise_mobile
 
 MAX_AMOUNT_FEN = 10_000_000_00  # ten million yuan on one ticket is a typing error
 MAX_ITEMS = 100_000
-CHUNK = 500  # IN-list size for the look-ups
 _R = aliased(Sale, name="ret")  # a return, joined to its original sale
 
 
@@ -172,18 +171,16 @@ class _Lookups:
 
     @staticmethod
     def _rows(query, column, values):
-        values = list(values)
-        for i in range(0, len(values), CHUNK):
-            yield from db.session.execute(query.where(column.in_(values[i:i + CHUNK]))).scalars()
+        return db.session.execute(query.where(engine.values_in(column, values))).scalars() \
+            if values else []
 
     @staticmethod
     def _fetch(column, values) -> dict:
         """value of `column` → member id, for the members having one of these values."""
-        out, values = {}, list(values)
-        for i in range(0, len(values), CHUNK):
-            out.update(db.session.execute(select(column, Member.id).where(
-                column.in_(values[i:i + CHUNK]))).all())
-        return out
+        if not values:
+            return {}
+        return dict(db.session.execute(select(column, Member.id).where(
+            engine.values_in(column, values))).all())
 
 
 def check(rows: list[dict], *, actor: User | None = None, store: Store | None = None) -> Checked:
@@ -311,11 +308,10 @@ def _stored(keys: set[tuple[int, str]]) -> dict:
     for store_id, no in keys:
         by_store[store_id].append(no)
     out = {}
-    for store_id, numbers in by_store.items():
-        for i in range(0, len(numbers), CHUNK):
-            query = select(*_STORED_COLUMNS).where(Sale.store_id == store_id,
-                                                   Sale.sale_no.in_(numbers[i:i + CHUNK]))
-            out.update({(s.store_id, s.sale_no): s for s in db.session.execute(query)})
+    for store_id, numbers in by_store.items():  # one query a store: the (store, number) index
+        query = select(*_STORED_COLUMNS).where(Sale.store_id == store_id,
+                                               engine.values_in(Sale.sale_no, numbers))
+        out.update({(s.store_id, s.sale_no): s for s in db.session.execute(query)})
     return out
 
 
@@ -371,7 +367,7 @@ def _already_returned(original_ids: list[int]) -> defaultdict:
     if not original_ids:
         return out
     query = (select(Sale.store_id, Sale.sale_no, func.coalesce(func.sum(_R.amount_fen), 0))
-             .join(_R, _R.return_of_id == Sale.id).where(Sale.id.in_(original_ids))
+             .join(_R, _R.return_of_id == Sale.id).where(engine.ids_in(Sale.id, original_ids))
              .group_by(Sale.store_id, Sale.sale_no))
     for store_id, no, amount in db.session.execute(query):
         out[(store_id, no)] = int(amount)
