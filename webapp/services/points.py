@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, and_, case, cast, func, insert, literal, select, update
+from sqlalchemy import Integer, and_, case, cast, func, literal, select, update
 
 from .. import clock, settings
 from ..calendar import local_date, local_midnight_utc
@@ -26,7 +26,7 @@ from ..extensions import db
 from ..i18n_labels import N_, Refusal
 from ..models import AuditEvent, Member, PointsEntry, TZDateTime, User
 from ..models import Sale
-from ..workflows.engine import ids_in
+from ..workflows.engine import ids_in, insert_ignoring_duplicates
 from ..outbox import queue_sms
 
 
@@ -47,12 +47,13 @@ def credit_sales(*, created_at: datetime, source: str) -> None:
     batch = and_(Sale.created_at == created_at, Sale.source == source,
                  Sale.member_id.is_not(None))
     points = cast(_points_of(Sale.amount_fen), Integer)
-    ids = db.session.execute(insert(PointsEntry.__table__).from_select(
+    # A sale credited already is skipped by the unique sale_id (not by NOT EXISTS, which made
+    # PostgreSQL rescan the lines this statement wrote: 290 s for a 100,000-row import).
+    ids = db.session.execute(insert_ignoring_duplicates(PointsEntry.__table__).from_select(
         ["member_id", "kind", "points", "balance_points", "sale_id", "note", "created_at"],
         select(Sale.member_id, case((Sale.return_of_id.is_(None), "sale"), else_="return"),
                points, points, Sale.id, literal(""), literal(created_at, TZDateTime))
-        .where(batch).where(~select(PointsEntry.id).where(PointsEntry.sale_id == Sale.id).exists()))
-        .returning(PointsEntry.__table__.c.id)).scalars().all()
+        .where(batch)).returning(PointsEntry.__table__.c.id)).scalars().all()
     if ids:
         _apply(ids_in(PointsEntry.id, ids))
 

@@ -427,7 +427,7 @@ def start_many(process: Process, source, *, now: datetime | None = None,
                        func.substr(rows.c.title, 1, 200), rows.c.store_id, rows.c.area_id,
                        rows.c.member_id, literal(now, TZDateTime), literal(now, TZDateTime),
                        literal(data or {}, JSON), dedupe).where(true())  # SQLite: INSERT … SELECT … WHERE before ON CONFLICT
-    insert_cases = _insert_ignoring_duplicates(Case.__table__).from_select(
+    insert_cases = insert_ignoring_duplicates(Case.__table__).from_select(
         ["process", "state", "version", "title", "store_id", "area_id", "member_id",
          "created_at", "updated_at", "data", "dedupe_key"], case_rows).returning(Case.__table__.c.id)
     if any(t.at for t in process.timers.get(process.initial, ())) and "timer_at" not in cols:
@@ -463,7 +463,9 @@ def emit(event: str, *, now: datetime | None = None, **values) -> dict[str, int]
     return started
 
 
-def _insert_ignoring_duplicates(table):
+def insert_ignoring_duplicates(table):
+    """INSERT … ON CONFLICT DO NOTHING on either database (a unique key as the guard: a NOT EXISTS
+    on the table being filled makes PostgreSQL rescan the rows the same statement wrote)."""
     if db.session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
