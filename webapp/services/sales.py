@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -27,6 +27,7 @@ from ..i18n_labels import say as _
 from ..models import Member, Store, User
 from ..permissions import in_scope
 from ..models import ApiToken, MemberMonth, Sale, SalesTarget, StoreMonth
+from ..models.base import TZDateTime
 from ..workflows import engine
 from . import points, transaction
 from .registration import InvalidMobile, normalise_mobile
@@ -408,7 +409,7 @@ def _write(sales: list[SaleIn], *, source: str) -> None:
         for sale in returns:
             sale.return_of_id = sale.return_of_id or ids[(sale.store_id, sale.return_of_no)]
         _insert(returns, source, now)
-    bump_rollups(sales)
+    bump_rollups(created_at=now, source=source)
     points.credit_sales(created_at=now, source=source)
     # Processes that start from sales (a member reaching the formal-points threshold…) start
     # in this same transaction, whichever way the sales came (page, file, till API).
@@ -416,55 +417,52 @@ def _write(sales: list[SaleIn], *, source: str) -> None:
                 member_ids=sorted({s.member_id for s in sales if s.member_id}))
 
 
+_SALE_COLUMNS = ("store_id", "sale_no", "member_id", "sold_at", "ym", "amount_fen", "items",
+                 "ticket_delta", "associate_id", "return_of_id", "source", "created_at")
+
+
 def _insert(sales: list[SaleIn], source: str, now: datetime) -> None:
     if not sales:
         return
-    rows = [{"store_id": s.store_id, "sale_no": s.sale_no, "member_id": s.member_id,
-             "sold_at": s.sold_at, "ym": s.ym, "amount_fen": s.amount_fen, "items": s.items,
-             "ticket_delta": s.ticket_delta, "associate_id": s.associate_id,
-             "return_of_id": s.return_of_id, "source": source, "created_at": now} for s in sales]
-    for i in range(0, len(rows), 5000):
-        db.session.execute(Sale.__table__.insert(), rows[i:i + 5000])
-
-
-def bump_rollups(sales) -> None:
-    """Add these sales to the monthly roll-ups (one upsert per touched row)."""
-    members, stores = defaultdict(lambda: [0, 0, 0]), defaultdict(lambda: [0, 0, 0, 0, 0, 0])
-    for s in sales:
-        total = stores[(s.ym, s.store_id)]
-        total[0] += s.amount_fen
-        total[1] += s.ticket_delta
-        total[2] += s.items
-        if s.member_id:
-            total[3] += s.amount_fen
-            total[4] += s.ticket_delta
-            total[5] += s.items
-            mine = members[(s.ym, s.store_id, s.member_id)]
-            mine[0] += s.amount_fen
-            mine[1] += s.ticket_delta
-            mine[2] += s.items
-    _upsert(MemberMonth, ("ym", "store_id", "member_id"), ("amount_fen", "tickets", "items"),
-            [(*k, *v) for k, v in members.items()])
-    _upsert(StoreMonth, ("ym", "store_id"), ("amount_fen", "tickets", "items", "member_amount_fen",
-                                             "member_tickets", "member_items"),
-            [(*k, *v) for k, v in stores.items()])
-
-
-def _upsert(model, keys: tuple, sums: tuple, values: list[tuple]) -> None:
-    if not values:
+    rows = [(s.store_id, s.sale_no, s.member_id, s.sold_at, s.ym, s.amount_fen, s.items,
+             s.ticket_delta, s.associate_id, s.return_of_id, source, now) for s in sales]
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":  # COPY: a 100k-row file in one stream
+        with connection.connection.driver_connection.cursor() as cursor, cursor.copy(
+                f"COPY sale ({', '.join(_SALE_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
         return
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    table = model.__table__
-    stmt = insert(table)
-    stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_={
-        name: table.c[name] + stmt.excluded[name] for name in sums})
-    rows = [dict(zip(keys + sums, v)) for v in values]
     for i in range(0, len(rows), 5000):
-        db.session.execute(stmt, rows[i:i + 5000])
+        db.session.execute(Sale.__table__.insert(),
+                           [dict(zip(_SALE_COLUMNS, r)) for r in rows[i:i + 5000]])
+
+
+def bump_rollups(*, created_at: datetime, source: str) -> None:
+    """Add the batch just written (its sales share `created_at` and `source`) to the monthly
+    roll-ups: each roll-up row summed by the database and upserted in one statement."""
+    batch = "created_at = :now AND source = :source"
+    _upsert_sum("member_month", ("ym", "store_id", "member_id"), {
+        "amount_fen": "SUM(amount_fen)", "tickets": "SUM(ticket_delta)", "items": "SUM(items)"},
+        f"{batch} AND member_id IS NOT NULL", created_at, source)
+    member_only = "CASE WHEN member_id IS NOT NULL THEN {} ELSE 0 END"
+    _upsert_sum("store_month", ("ym", "store_id"), {
+        "amount_fen": "SUM(amount_fen)", "tickets": "SUM(ticket_delta)", "items": "SUM(items)",
+        "member_amount_fen": f"SUM({member_only.format('amount_fen')})",
+        "member_tickets": f"SUM({member_only.format('ticket_delta')})",
+        "member_items": f"SUM({member_only.format('items')})"}, batch, created_at, source)
+
+
+def _upsert_sum(table: str, keys: tuple, sums: dict, where: str, created_at, source) -> None:
+    """INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE (the same text on PostgreSQL and
+    SQLite): adds the batch's sums to the existing roll-up rows."""
+    columns = ", ".join((*keys, *sums))
+    adds = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in sums)
+    db.session.execute(text(
+        f"INSERT INTO {table} ({columns}) SELECT {', '.join(keys)}, {', '.join(sums.values())} "
+        f"FROM sale WHERE {where} GROUP BY {', '.join(keys)} "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {adds}"
+    ).bindparams(bindparam("now", type_=TZDateTime)), {"now": created_at, "source": source})
 
 
 def rebuild_rollups() -> None:
