@@ -421,28 +421,51 @@ def start_many(process: Process, source, *, now: datetime | None = None,
     """
     now = now or clock.now()
     cols = source.selected_columns
-    rows = source.subquery("rows")
-    dedupe = rows.c.dedupe_key if "dedupe_key" in cols else literal(None, String)
-    case_rows = select(literal(process.name), literal(process.initial), literal(1),
-                       func.substr(rows.c.title, 1, 200), rows.c.store_id, rows.c.area_id,
-                       rows.c.member_id, literal(now, TZDateTime), literal(now, TZDateTime),
-                       literal(data or {}, JSON), dedupe).where(true())  # SQLite: INSERT … SELECT … WHERE before ON CONFLICT
-    insert_cases = insert_ignoring_duplicates(Case.__table__).from_select(
-        ["process", "state", "version", "title", "store_id", "area_id", "member_id",
-         "created_at", "updated_at", "data", "dedupe_key"], case_rows).returning(Case.__table__.c.id)
     if any(t.at for t in process.timers.get(process.initial, ())) and "timer_at" not in cols:
         raise DeclarationError(f"{process.name}: a timer started in bulk needs a due setting "
                                "or the source's timer_at")
     if ("assignee_id" in cols or "timer_at" in cols) and "dedupe_key" not in cols:
         raise DeclarationError("start_many: a source with assignee_id or timer_at needs dedupe_key too")
-    ids = db.session.execute(insert_cases).scalars().all()
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One statement: the source is read once and the new cases never leave the server
+        # (data-modifying CTEs feed the audits, tasks and timers from the INSERT's RETURNING).
+        rows = source.cte("rows")
+        new_cases = _insert_cases(process, rows, cols, now, data).returning(*_NEW_CASE).cte("new_cases")
+        statement = select(new_cases.c.id)
+        for follow_up in _follow_ups(process, new_cases, rows, cols, now):
+            statement = statement.add_cte(follow_up.cte())
+        return db.session.execute(statement).scalars().all()
+    rows = source.subquery("rows")
+    ids = db.session.execute(_insert_cases(process, rows, cols, now, data)
+                             .returning(Case.__table__.c.id)).scalars().all()
     if not ids:
         return []
-    new = ids_in(Case.__table__.c.id, ids)
-    _insert_start_audits(new, now)
-    _insert_first_tasks(process, new, rows, "assignee_id" in cols, now)
-    _insert_timers(process, new, rows, "timer_at" in cols, now)
+    new_cases = select(*_NEW_CASE).where(ids_in(Case.__table__.c.id, ids)).subquery("new_cases")
+    for follow_up in _follow_ups(process, new_cases, rows, cols, now):
+        db.session.execute(follow_up)
     return ids
+
+
+_NEW_CASE = tuple(Case.__table__.c[name] for name in (
+    "id", "state", "version", "store_id", "area_id", "member_id", "dedupe_key"))
+
+
+def _insert_cases(process: Process, rows, cols, now: datetime, data: dict | None = None):
+    dedupe = rows.c.dedupe_key if "dedupe_key" in cols else literal(None, String)
+    case_rows = select(literal(process.name), literal(process.initial), literal(1),
+                       func.substr(rows.c.title, 1, 200), rows.c.store_id, rows.c.area_id,
+                       rows.c.member_id, literal(now, TZDateTime), literal(now, TZDateTime),
+                       literal(data or {}, JSON), dedupe).where(true())  # SQLite: INSERT … SELECT … WHERE before ON CONFLICT
+    return insert_ignoring_duplicates(Case.__table__).from_select(
+        ["process", "state", "version", "title", "store_id", "area_id", "member_id",
+         "created_at", "updated_at", "data", "dedupe_key"], case_rows)
+
+
+def _follow_ups(process: Process, cases, rows, cols, now: datetime) -> list:
+    """The INSERT … SELECTs giving the new `cases` their start audit, first task and timers."""
+    return [_insert_start_audits(cases, now),
+            *_insert_first_tasks(process, cases, rows, "assignee_id" in cols, now),
+            *_insert_timers(process, cases, rows, "timer_at" in cols, now)]
 
 
 def emit(event: str, *, now: datetime | None = None, **values) -> dict[str, int]:
@@ -487,51 +510,48 @@ def values_in(column, values: list, type_=String):
     return column.in_(select(each.c.value))
 
 
-def _insert_start_audits(new, now: datetime) -> None:
-    c = Case.__table__.c
-    db.session.execute(insert(AuditEvent.__table__).from_select(
+def _insert_start_audits(cases, now: datetime):
+    return insert(AuditEvent.__table__).from_select(
         ["case_id", "object_type", "object_id", "at", "action", "to_state", "comment", "data"],
-        select(c.id, literal("case"), c.id, literal(now, TZDateTime), literal("start"), c.state,
-               literal(""), literal({}, JSON)).where(new)))
+        select(cases.c.id, literal("case"), cases.c.id, literal(now, TZDateTime), literal("start"),
+               cases.c.state, literal(""), literal({}, JSON)))
 
 
-def _insert_first_tasks(process: Process, new, rows, with_assignee: bool, now: datetime) -> None:
+def _insert_first_tasks(process: Process, cases, rows, with_assignee: bool, now: datetime) -> list:
     spec = process.tasks.get(process.initial)
     if spec is None:
-        return
+        return []
     if spec.due is not None:
         raise DeclarationError(f"{process.name}: a task started in bulk needs a due setting")
     due_at, remind_at, gap = _task_times(spec, None, now)
-    c = Case.__table__.c
-    source = select(c.id, c.store_id, c.area_id, c.member_id,
-                    literal(None, Integer).label("assignee_id")).where(new)
+    assignee = rows.c.assignee_id if with_assignee else literal(None, Integer)
+    task_rows = select(cases.c.id, literal(spec.name), literal(spec.role.name), cases.c.store_id,
+                       cases.c.area_id, assignee, literal("open"),
+                       literal(due_at, TZDateTime), literal(remind_at, TZDateTime),
+                       literal(spec.escalate_to.name if spec.escalate_to else None, String),
+                       literal(spec.escalate_also.name if spec.escalate_also else None, String),
+                       literal(spec.co_role.name if spec.co_role else None, String),
+                       literal(now, TZDateTime), literal(gap, String))
     if with_assignee:  # the source row's assignee, matched by the case's dedupe key (equality)
-        source = select(c.id, c.store_id, c.area_id, c.member_id, rows.c.assignee_id).join(
-            rows, rows.c.dedupe_key == c.dedupe_key).where(new)
-    src = source.subquery()
-    db.session.execute(insert(Task.__table__).from_select(
+        task_rows = task_rows.select_from(cases).join(rows, rows.c.dedupe_key == cases.c.dedupe_key)
+    schedule_after_commit(remind_at, due_at)
+    return [insert(Task.__table__).from_select(
         ["case_id", "name", "role", "store_id", "area_id", "assignee_id", "status", "due_at",
          "remind_at", "escalate_to", "escalate_also", "co_role", "created_at", "calendar_gap"],
-        select(src.c.id, literal(spec.name), literal(spec.role.name), src.c.store_id,
-               src.c.area_id, src.c.assignee_id, literal("open"),
-               literal(due_at, TZDateTime), literal(remind_at, TZDateTime),
-               literal(spec.escalate_to.name if spec.escalate_to else None, String),
-               literal(spec.escalate_also.name if spec.escalate_also else None, String),
-               literal(spec.co_role.name if spec.co_role else None, String),
-               literal(now, TZDateTime), literal(gap, String))))
-    schedule_after_commit(remind_at, due_at)
+        task_rows)]
 
 
-def _insert_timers(process: Process, new, rows, with_at: bool, now: datetime) -> None:
-    c = Case.__table__.c
+def _insert_timers(process: Process, cases, rows, with_at: bool, now: datetime) -> list:
+    inserts = []
     for timer in process.timers.get(process.initial, ()):
         per_row = timer.at is not None and with_at  # each row's own moment (source's timer_at)
         due_at = None if per_row else _timer_due(timer, None, now)
-        query = select(c.id, c.state, literal(timer.transition), c.version,
-                       rows.c.timer_at if per_row else literal(due_at, TZDateTime)).where(new)
+        query = select(cases.c.id, cases.c.state, literal(timer.transition), cases.c.version,
+                       rows.c.timer_at if per_row else literal(due_at, TZDateTime))
         if per_row:
-            query = query.join(rows, rows.c.dedupe_key == c.dedupe_key)
-        db.session.execute(insert(CaseTimer.__table__).from_select(
+            query = query.select_from(cases).join(rows, rows.c.dedupe_key == cases.c.dedupe_key)
+        inserts.append(insert(CaseTimer.__table__).from_select(
             ["case_id", "state", "transition", "case_version", "due_at"], query))
         if due_at is not None:  # per-row moments: the every-minute sweeper rings them
             schedule_after_commit(due_at)
+    return inserts
