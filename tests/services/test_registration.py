@@ -84,3 +84,22 @@ def test_completion_records_which_fields_changed_not_their_values(org):
     from webapp.models import AuditEvent
     last = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
     assert last.data == {"changed": ["address"]}
+
+
+def test_plain_mobiles_are_judged_like_phonenumbers_judges_them():
+    """The per-range shortcut for 11-digit numbers gives phonenumbers' verdict and E.164 form."""
+    import random
+
+    from webapp.services.registration import InvalidMobile, _normalised, normalise_mobile
+
+    def verdict(fn, raw):
+        try:
+            return fn(raw)
+        except InvalidMobile as exc:
+            return exc.message
+
+    rng = random.Random(11)
+    numbers = ["1" + "".join(rng.choice("0123456789") for _ in range(10)) for _ in range(3000)]
+    numbers += ["+86" + n for n in numbers[:300]] + ["13800138000", "19912345678", "10012345678"]
+    for raw in numbers:
+        assert verdict(normalise_mobile, raw) == verdict(_normalised, raw), raw
