@@ -51,21 +51,18 @@ def normalise_mobile(raw: str) -> str:
     once per process: whether a Chinese mobile is valid depends on its number range only
     (checked against phonenumbers on 150,000 random numbers), and a till file has thousands."""
     plain = _PLAIN_MOBILE.fullmatch(raw.strip())
-    if plain:
-        refusal = _range_refusal(plain.group(1)[:7])
-        if refusal:
-            raise InvalidMobile(refusal)
+    if plain and _range_valid(plain.group(1)[:7]):
         return "+86" + plain.group(1)
-    return _normalised(raw)
+    return _normalised(raw)  # the exact refusal of an invalid number
 
 
 @functools.lru_cache(maxsize=None)
-def _range_refusal(first_seven: str) -> str | None:
+def _range_valid(first_seven: str) -> bool:
     try:
         _normalised(first_seven + "0000")
-    except InvalidMobile as exc:
-        return exc.message
-    return None
+    except InvalidMobile:
+        return False
+    return True
 
 
 def _normalised(raw: str) -> str:
