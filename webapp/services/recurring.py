@@ -7,7 +7,7 @@ late, or after an outage opens nothing twice and misses no occurrence still open
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Integer, String, literal, select
 
@@ -24,6 +24,11 @@ def occurrences(rule: engine.Recurring, now: datetime) -> list[tuple[str, dateti
     today = local_date(now)
     if rule.cadence == "daily":
         key, opens_on, (_, end) = today.isoformat(), today, day_window(today)
+    elif rule.cadence == "weekly":
+        monday = today - timedelta(days=today.weekday())
+        year, week, _ = monday.isocalendar()
+        key, opens_on = f"{year}-W{week:02d}", monday + timedelta(days=rule.day - 1)
+        end = local_midnight_utc(monday + timedelta(days=7))
     elif rule.cadence == "monthly":
         month = Month.of(today)
         key, opens_on, end = month.key, month.day(rule.day), month.window()[1]
