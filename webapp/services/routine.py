@@ -509,3 +509,15 @@ def page(*, actor: User, case: Case, now: datetime | None = None) -> dict:
     if state == "reporting":
         data["draft"] = report_draft(case=case)
     return data
+
+
+def inbox_panel(*, actor: User, now: datetime | None = None) -> dict | None:
+    """The inbox's routine panel for store staff: today's profiles to memorise (names and tier;
+    the page has the rest), this week's case, and the Friday check when it waits for them."""
+    if not can(actor, "care.profiles") or actor.store_id is None:
+        return None
+    today = local_date(now or clock.now())
+    ids = _of_day(_pool(actor), today, per_day(actor, today))
+    members = {m.id: m for m in db.session.scalars(select(Member).where(Member.id.in_(ids)))}
+    return {"today": [members[i] for i in ids], "week": week_case(store_id=actor.store_id, day=today),
+            "check": open_check(actor=actor, now=now)}
