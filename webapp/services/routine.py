@@ -21,7 +21,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import func, or_, select
 
 from .. import clock, settings
-from ..calendar import local_date
+from ..calendar import local_date, local_midnight_utc
 from ..extensions import db
 from ..i18n_labels import N_, Refusal
 from ..models import Case, Member, Role, RoutineQuestion, Sale, User, VisitRecord
@@ -521,3 +521,20 @@ def inbox_panel(*, actor: User, now: datetime | None = None) -> dict | None:
     members = {m.id: m for m in db.session.scalars(select(Member).where(Member.id.in_(ids)))}
     return {"today": [members[i] for i in ids], "week": week_case(store_id=actor.store_id, day=today),
             "check": open_check(actor=actor, now=now)}
+
+
+def store_sheets(*, actor: User, day: date) -> list[dict]:
+    """The store manager's batch: every associate's shop-floor sheet of `day`, one page each."""
+    if actor.role != Role.STORE_MANAGER or actor.store_id is None:
+        raise RoutineError(N_("只有店长可以打印本店的工作单"))
+    noon = local_midnight_utc(day) + timedelta(hours=12)
+    return [daily_sheet(actor=user, now=noon) for user in associates(actor.store_id)]
+
+
+def start_store_sheets(*, actor: User, day: date):
+    """Queue the store's sheets of `day` as one PDF batch (progress on the batch page)."""
+    from .printing import start_batch
+
+    if not store_sheets(actor=actor, day=day):
+        raise RoutineError(N_("本店没有导购，无需打印工作单"))
+    return start_batch(user=actor, kind="daily_sheets", params={"day": day.isoformat()})

@@ -4,6 +4,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
+from ..calendar import parse_day
 from ..models import Case
 from ..i18n_labels import Refusal
 from ..services import care as care_service
@@ -79,3 +80,20 @@ def sheet():
         abort(403)
     return Response(data, mimetype="application/pdf",
                     headers={"Content-Disposition": "inline; filename=daily-sheet.pdf"})
+
+
+@bp.post("/care/sheets")
+@login_required
+def store_sheets():
+    """The store manager prints every associate's sheet of a day as one batch."""
+    try:
+        day = parse_day(request.form.get("day", ""))
+    except ValueError:
+        flash(gettext("请选择有效的日期"), "error")
+        return redirect(url_for("care.profiles"))
+    try:
+        job = routine.start_store_sheets(actor=current_user, day=day)
+    except Refusal as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("care.profiles"))
+    return redirect(url_for("members.batch", batch_id=job.id))
