@@ -299,7 +299,7 @@ def open_check(*, actor: User, now: datetime | None = None) -> Case | None:
     if actor.store_id is None:
         return None
     case = week_case(store_id=actor.store_id, day=local_date(now or clock.now()))
-    if case is None:
+    if case is None or case.state != "checking":  # answers are taken until the check is closed
         return None
     waiting = db.session.scalar(select(RoutineQuestion.id).where(
         RoutineQuestion.case_id == case.id, RoutineQuestion.associate_id == actor.id,
