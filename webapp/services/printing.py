@@ -92,6 +92,16 @@ def start_day_batch(*, user: User, day: date) -> BatchJob:
     return start_batch(user=user, kind="application_forms", params={"day": day.isoformat()})
 
 
+def start_store_sheets(*, user: User, day: date) -> BatchJob:
+    """The store manager's shop-floor sheets of `day`, one page per associate, as one batch
+    (services/routine.store_sheets refuses anyone else)."""
+    from .routine import RoutineError, store_sheets
+
+    if not store_sheets(actor=user, day=day):
+        raise RoutineError(N_("本店没有导购，无需打印工作单"))
+    return start_batch(user=user, kind="daily_sheets", params={"day": day.isoformat()})
+
+
 def render_batch(batch_id: int) -> None:
     """Worker side: render every page of the batch, recording progress as it goes."""
     from ..pdf import render_many

@@ -529,12 +529,3 @@ def store_sheets(*, actor: User, day: date) -> list[dict]:
         raise RoutineError(N_("只有店长可以打印本店的工作单"))
     noon = local_midnight_utc(day) + timedelta(hours=12)
     return [daily_sheet(actor=user, now=noon) for user in associates(actor.store_id)]
-
-
-def start_store_sheets(*, actor: User, day: date):
-    """Queue the store's sheets of `day` as one PDF batch (progress on the batch page)."""
-    from .printing import start_batch
-
-    if not store_sheets(actor=actor, day=day):
-        raise RoutineError(N_("本店没有导购，无需打印工作单"))
-    return start_batch(user=actor, kind="daily_sheets", params={"day": day.isoformat()})

@@ -8,7 +8,7 @@ from ..calendar import parse_day
 from ..models import Case
 from ..i18n_labels import Refusal
 from ..services import care as care_service
-from ..services import routine
+from ..services import printing, routine
 from .util import get_visible
 
 bp = Blueprint("care", __name__)
@@ -92,7 +92,7 @@ def store_sheets():
         flash(gettext("请选择有效的日期"), "error")
         return redirect(url_for("care.profiles"))
     try:
-        job = routine.start_store_sheets(actor=current_user, day=day)
+        job = printing.start_store_sheets(user=current_user, day=day)
     except Refusal as exc:
         flash(str(exc), "error")
         return redirect(url_for("care.profiles"))
