@@ -46,3 +46,13 @@ def test_the_store_s_sheets_of_a_day_print_as_one_batch_with_progress(org, membe
     assert len(reader.pages) == 2
     assert "assoc1名" in texts[0] and "您在11月10日在我们店里买的" in texts[0]
     assert "assoc1b名" in texts[1]
+
+
+def test_the_same_sheet_on_a_phone_lists_the_calls_with_their_scripts(org, members, login):  # noqa: F811
+    import time_machine
+
+    aftersale.start_due_calls(now=local(12, 9))
+    with time_machine.travel(local(12, 10), tick=False):
+        page = login("assoc1").get("/care/profiles").get_data(as_text=True)
+    assert 'name="viewport"' in page and "今日电话、拜访与跟进（1）" in page
+    assert "您在11月10日在我们店里买的" in page and "今日记忆的会员档案" in page

@@ -116,9 +116,10 @@ def daily_sheet(*, actor: User, now: datetime | None = None) -> dict:
         script = (script_text(spec.script, member, task.case.data) if spec and spec.script and member
                   else "")
         rows.append({"title": task.case.title, "label": task_label(task), "due_at": task.due_at,
-                     "member": member, "script": script})
+                     "member": member, "script": script, "case_id": task.case_id})
     return {"associate": actor.display_name, "store": actor.store.name, "day": day["day"],
-            "tasks": rows, "profiles": day["today"]}
+            "tasks": rows, "profiles": day["today"], "yesterday": day["yesterday"],
+            "check": day["check"]}
 
 
 def daily_sheet_pdf(*, actor: User, now: datetime | None = None) -> bytes:

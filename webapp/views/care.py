@@ -62,12 +62,13 @@ def add(case_id: int):
 @bp.route("/care/profiles")
 @login_required
 def profiles():
-    """Today's member profiles to memorise and yesterday's to review (a phone-width page)."""
+    """The shop-floor sheet on a phone: today's calls, visits and follow-ups with their scripts,
+    today's member profiles to memorise and yesterday's to review."""
     try:
-        day = routine.profiles_of_day(actor=current_user)
+        sheet = routine.daily_sheet(actor=current_user)
     except Refusal:
         abort(403)
-    return render_template("care_profiles.html", **day)
+    return render_template("care_profiles.html", today=sheet["profiles"], **sheet)
 
 
 @bp.route("/care/sheet.pdf")
