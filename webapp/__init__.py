@@ -147,5 +147,8 @@ def _blueprints(app: Flask) -> None:
     from .views import visits  # the monthly visit plan (SPEC §3.5)
 
     app.register_blueprint(visits.bp)
+    from .views import routine  # the weekly routine (SPEC §3.8)
+
+    app.register_blueprint(routine.bp)
     errors.register(app)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -88,6 +88,9 @@ def load(members_per_store: int = 12, seed: int = 7) -> None:
     demo_complaints.load()
     demo_visits.load()  # last month's visit plan cycle complete, this month's under way
     _care(rng)
+    from . import demo_routine
+
+    demo_routine.load()  # this week's routine under way (SPEC §3.8)
 
 
 def _care(rng: random.Random) -> None:

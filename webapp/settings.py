@@ -81,6 +81,13 @@ SPECS: dict[str, Spec] = {
     "care_action_due": Spec("eod:0", "rule", N_("关怀当天电话/拜访期限")),
     "care_day_hour": Spec("9", "int", N_("关怀当天几点发送短信、派发任务")),
     "care_profiles_per_day": Spec("2", "int", N_("导购每天记忆的会员档案数")),
+    # The weekly routine (SPEC §3.8): each step's task opens at the start of its day
+    "routine_plan_due": Spec("eod:0", "rule", N_("周一店长制订本周计划期限")),
+    "routine_check_due": Spec("eod:0", "rule", N_("周五店长检查记忆情况期限")),
+    "routine_review_due": Spec("eod:0", "rule", N_("周六店长检查拜访计划执行期限")),
+    "routine_report_due": Spec("eod:0", "rule", N_("周日店长提交周报期限")),
+    "routine_remind_hours": Spec("4", "int", N_("每周例行工作期限前几小时提醒")),
+    "routine_check_questions": Spec("4", "int", N_("周五记忆检查每位导购的题数")),
     # The monthly pack's review (数据审核): a figure moving more than this against the same
     # month last year is flagged for HQ to look at before filing.
     "pack_jump_percent": Spec("50", "int", N_("月度分析审核：同比变动超过此百分比即提示")),

@@ -40,6 +40,13 @@ def _workflows():
     # the new-season batch of 1 December waits for each store manager's approval (SPEC §3.4)
     assert states[("care_batch", "review")] >= 4
     assert clock.as_utc(db.session.scalar(select(func.max(Sale.sold_at)))) <= clock.now()
+    # this week's routine (SPEC §3.8): on Sunday every store's report waits for its manager,
+    # and every demo associate has today's profiles to memorise
+    assert states[("weekly_routine", "reporting")] == 4
+    from webapp.services import routine
+    for username in ("associate", "associate1b", "associate2"):
+        user = db.session.scalars(select(User).where(User.username == username)).one()
+        assert len(routine.profiles_of_day(actor=user)["today"]) == 2
 
     hq = accounts.authenticate(username="hq", password="demo", ip="test")
     last_month = add_months(local_date(clock.now()).replace(day=1), -1)

@@ -197,6 +197,27 @@ def test_monthly_day_is_clamped_in_february():
     assert (key, opens, ends) == ("2027-02", feb_28, datetime(2027, 2, 28, 16, 0, tzinfo=timezone.utc))
 
 
+def test_weekly_opens_on_its_weekday_for_the_monday_to_sunday_week():
+    rule = Recurring("weekly", per="store", day=1)
+    monday = datetime(2026, 11, 22, 16, 0, tzinfo=timezone.utc)  # Mon 23 Nov 00:00 local
+    assert recurring.occurrences(rule, monday - timedelta(seconds=1))[0][0] == "2026-W47"
+    [(key, opens, ends)] = recurring.occurrences(rule, monday)
+    assert (key, opens, ends) == ("2026-W48", monday, monday + timedelta(days=7))
+    # still open (a late job catches up) until Sunday ends; a Thursday rule waits for Thursday
+    assert recurring.occurrences(rule, monday + timedelta(days=7) - timedelta(seconds=1))[0][0] == "2026-W48"
+    thursday = Recurring("weekly", day=4)
+    assert recurring.occurrences(thursday, monday + timedelta(days=2)) == []
+    assert recurring.occurrences(thursday, monday + timedelta(days=3))[0][1] == monday + timedelta(days=3)
+    # ISO weeks across the new year: Mon 28 Dec 2026 is in 2026-W53, Mon 4 Jan 2027 in 2027-W01
+    assert recurring.occurrences(rule, datetime(2027, 1, 1, 4, tzinfo=timezone.utc))[0][0] == "2026-W53"
+    assert recurring.occurrences(rule, datetime(2027, 1, 4, 4, tzinfo=timezone.utc))[0][0] == "2027-W01"
+
+
+def test_a_weekly_rule_needs_an_iso_weekday():
+    process = pickup_process(start_roles=frozenset(), recurring=Recurring("weekly", day=8))
+    assert any("ISO weekday" in p for p in engine.check(process))
+
+
 # --- many at once -----------------------------------------------------------------------------
 
 def test_start_many_opens_cases_tasks_audits_and_timers_set_based_and_once(org, declared):

@@ -20,7 +20,8 @@ class NothingToPrint(Refusal, ValueError):
     """The batch would be empty: said so instead of a blank PDF."""
 
 
-TITLES = {"application_forms": "入会申请表", "complaint_forms": "顾客投诉意见处理表"}
+TITLES = {"application_forms": "入会申请表", "complaint_forms": "顾客投诉意见处理表",
+          "daily_sheets": "今日工作单"}
 # The application form's personal fields, masked as the member page masks them.
 MEMBER_MASKS = {"mobile": mask_mobile, "address": lambda v: mask_text(v, 3),
                 "work_address": lambda v: mask_text(v, 3), "email": lambda v: mask_text(v, 1),
@@ -62,6 +63,9 @@ def _items(kind: str, user: User, params: dict) -> tuple[str, list[dict]]:
     if kind == "application_forms":
         members = member_service.approved_on(user, date.fromisoformat(params["day"]))
         return "application_form.html", [member_context(m, reader=user) for m in members]
+    if kind == "daily_sheets":
+        from .routine import store_sheets
+        return "daily_sheet.html", store_sheets(actor=user, day=date.fromisoformat(params["day"]))
     from .complaint_forms import form_context
 
     rows = _month_complaints(user, date.fromisoformat(params["month"]))
@@ -88,6 +92,16 @@ def start_day_batch(*, user: User, day: date) -> BatchJob:
     return start_batch(user=user, kind="application_forms", params={"day": day.isoformat()})
 
 
+def start_store_sheets(*, user: User, day: date) -> BatchJob:
+    """The store manager's shop-floor sheets of `day`, one page per associate, as one batch
+    (services/routine.store_sheets refuses anyone else)."""
+    from .routine import RoutineError, store_sheets
+
+    if not store_sheets(actor=user, day=day):
+        raise RoutineError(N_("本店没有导购，无需打印工作单"))
+    return start_batch(user=user, kind="daily_sheets", params={"day": day.isoformat()})
+
+
 def render_batch(batch_id: int) -> None:
     """Worker side: render every page of the batch, recording progress as it goes."""
     from ..pdf import render_many
@@ -104,13 +118,21 @@ def render_batch(batch_id: int) -> None:
         batch.done = done
         db.session.commit()
 
-    data = render_many(template, items, progress=progress)
+    data = render_many(template, items, progress=progress, **_formatters(batch.kind))
     path = Path(current_app.instance_path) / "batches" / f"batch-{batch.id}.pdf"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     batch.file_path, batch.status, batch.done = str(path), "done", len(items)
     member_service.audit_printed(reader=reader, items=items)
     db.session.commit()
+
+
+def _formatters(kind: str) -> dict:
+    """What a batch's template needs beside its items (the daily sheet formats money, times)."""
+    if kind != "daily_sheets":
+        return {}
+    from ..formatting import local_time, yuan
+    return {"yuan": yuan, "local": local_time}
 
 
 def download_names(batch: BatchJob) -> tuple[str, str]:

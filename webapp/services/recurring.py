@@ -7,14 +7,15 @@ late, or after an outage opens nothing twice and misses no occurrence still open
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import Integer, String, literal, select
 
 from .. import clock
 from ..calendar import local_date, local_midnight_utc
 from ..extensions import db
-from ..models import Area, Store
+from ..models import Area, Store, TZDateTime
 from ..periods import Month, Year, day_window
 from ..workflows import engine
 
@@ -24,6 +25,11 @@ def occurrences(rule: engine.Recurring, now: datetime) -> list[tuple[str, dateti
     today = local_date(now)
     if rule.cadence == "daily":
         key, opens_on, (_, end) = today.isoformat(), today, day_window(today)
+    elif rule.cadence == "weekly":
+        monday = today - timedelta(days=today.weekday())
+        year, week, _ = monday.isocalendar()
+        key, opens_on = f"{year}-W{week:02d}", monday + timedelta(days=rule.day - 1)
+        end = local_midnight_utc(monday + timedelta(days=7))
     elif rule.cadence == "monthly":
         month = Month.of(today)
         key, opens_on, end = month.key, month.day(rule.day), month.window()[1]
@@ -45,7 +51,7 @@ def open_due(*, now: datetime | None = None) -> dict[str, int]:
             continue
         for key, _opens, _ends in occurrences(rule, now):
             try:
-                ids = engine.start_many(process, _units(process, rule, key), now=now,
+                ids = engine.start_many(process, _units(process, rule, key, now), now=now,
                                         data={"period": key})
                 if ids and rule.then:
                     rule.then(ids, now)
@@ -57,21 +63,29 @@ def open_due(*, now: datetime | None = None) -> dict[str, int]:
     return opened
 
 
-def _units(process: engine.Process, rule: engine.Recurring, key: str):
-    """One source row per case to open: per store, per area, or one for the company."""
+def _units(process: engine.Process, rule: engine.Recurring, key: str, now: datetime):
+    """One source row per case to open: per store, per area, or one for the company.
+
+    An initial-state `Timer(at=)` is the same moment for every case of the period (e.g. "the
+    Friday of the week"): it is computed once, from a stand-in case whose data holds the period."""
     title = rule.title(key)
     prefix = f"{process.name}:{key}"
+    extra = []
+    at = next((t.at for t in process.timers.get(process.initial, ()) if t.at), None)
+    if at is not None:
+        extra.append(literal(at(SimpleNamespace(data={"period": key}), now), TZDateTime)
+                     .label("timer_at"))
     if rule.per == "store":
         return select(literal(title).label("title"), Store.id.label("store_id"),
                       Store.area_id.label("area_id"), literal(None, Integer).label("member_id"),
-                      (literal(prefix + ":") + Store.id.cast(String)).label("dedupe_key"))
+                      (literal(prefix + ":") + Store.id.cast(String)).label("dedupe_key"), *extra)
     if rule.per == "area":
         return select(literal(title).label("title"), literal(None, Integer).label("store_id"),
                       Area.id.label("area_id"), literal(None, Integer).label("member_id"),
-                      (literal(prefix + ":") + Area.id.cast(String)).label("dedupe_key"))
+                      (literal(prefix + ":") + Area.id.cast(String)).label("dedupe_key"), *extra)
     return select(literal(title).label("title"), literal(None, Integer).label("store_id"),
                   literal(None, Integer).label("area_id"), literal(None, Integer).label("member_id"),
-                  literal(prefix).label("dedupe_key"))
+                  literal(prefix).label("dedupe_key"), *extra)
 
 
 def open_process(name: str, *, now: datetime) -> int:
@@ -80,6 +94,6 @@ def open_process(name: str, *, now: datetime) -> int:
     process = engine.get_process(name)
     opened = 0
     for key, _opens, _ends in occurrences(process.recurring, now):
-        opened += len(engine.start_many(process, _units(process, process.recurring, key), now=now,
+        opened += len(engine.start_many(process, _units(process, process.recurring, key, now), now=now,
                                         data={"period": key}))
     return opened

@@ -4,10 +4,11 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
+from ..calendar import parse_day
 from ..models import Case
 from ..i18n_labels import Refusal
 from ..services import care as care_service
-from ..services import routine
+from ..services import printing, routine
 from .util import get_visible
 
 bp = Blueprint("care", __name__)
@@ -61,12 +62,13 @@ def add(case_id: int):
 @bp.route("/care/profiles")
 @login_required
 def profiles():
-    """Today's member profiles to memorise and yesterday's to review (a phone-width page)."""
+    """The shop-floor sheet on a phone: today's calls, visits and follow-ups with their scripts,
+    today's member profiles to memorise and yesterday's to review."""
     try:
-        day = routine.profiles_of_day(actor=current_user)
+        sheet = routine.daily_sheet(actor=current_user)
     except Refusal:
         abort(403)
-    return render_template("care_profiles.html", **day)
+    return render_template("care_profiles.html", today=sheet["profiles"], **sheet)
 
 
 @bp.route("/care/sheet.pdf")
@@ -79,3 +81,20 @@ def sheet():
         abort(403)
     return Response(data, mimetype="application/pdf",
                     headers={"Content-Disposition": "inline; filename=daily-sheet.pdf"})
+
+
+@bp.post("/care/sheets")
+@login_required
+def store_sheets():
+    """The store manager prints every associate's sheet of a day as one batch."""
+    try:
+        day = parse_day(request.form.get("day", ""))
+    except ValueError:
+        flash(gettext("请选择有效的日期"), "error")
+        return redirect(url_for("care.profiles"))
+    try:
+        job = printing.start_store_sheets(user=current_user, day=day)
+    except Refusal as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("care.profiles"))
+    return redirect(url_for("members.batch", batch_id=job.id))

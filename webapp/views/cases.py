@@ -28,6 +28,8 @@ def detail(case_id: int):
         return redirect(url_for("complaints.detail", case_id=case.id))
     if case.process in ("visit_plan", "visit_item", "visit_area_summary") and not request.args.get("timeline"):
         return redirect(url_for("visits.case_page", case_id=case.id))
+    if case.process == "weekly_routine" and not request.args.get("timeline"):
+        return redirect(url_for("routine.week", case_id=case.id))
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)
                                 .order_by(AuditEvent.at, AuditEvent.id)).all()
     fields = {f.name: f.label.text for f in RegistrationForm(meta={"csrf": False})}

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from .. import clock, permissions
 from ..extensions import db
 from ..models import Task
-from ..services import inbox, tasks
+from ..services import inbox, routine, tasks
 from ..workflows.engine import allowed_transitions, task_label
 from .util import page_arg
 
@@ -28,7 +28,8 @@ def index():
              if t.process.startswith("complaint") and permissions.can_watch(user, t)}
     bulk = any(a.name == "approve" for acts in actions.values() for a in acts)  # bulk approve shown
     return render_template("inbox.html", tasks=result.rows, actions=actions, label=task_label,
-                           tr=functools.cache(_), bulk=bulk, watch=watch, page=page, now=clock.now())
+                           tr=functools.cache(_), bulk=bulk, watch=watch, page=page, now=clock.now(),
+                           routine=routine.inbox_panel(actor=user))
 
 
 @bp.route("/notifications")

@@ -94,13 +94,15 @@ class Recurring:
     """The system opens one case per period (and per store or area, or one for the company).
 
     cadence "daily": opens at the start of each local day, for that day;
+    "weekly": opens on ISO weekday `day` (1 = Monday) of each Monday-to-Sunday local week;
     "monthly": opens on local day `day` of each month (clamped to the month's end);
     "yearly": opens on `month`/`day` each year. An occurrence can be opened until its period
     ends, so a job that runs late, twice or after an outage opens each exactly once.
-    `title(period_key)` names the case; the period key ("2026-11-29", "2026-11", "2026") is
+    `title(period_key)` names the case; the period key ("2026-11-29", "2026-W48", "2026-11",
+    "2026") is
     in the case's data as "period" and in its dedupe key."""
 
-    cadence: str  # daily | monthly | yearly
+    cadence: str  # daily | weekly | monthly | yearly
     per: str = "company"  # company | area | store
     day: int = 1
     month: int = 1
@@ -219,8 +221,11 @@ def check(process: Process) -> list[str]:
         problems.append("the data rule's source is not callable")
     problems += [f"on_event hook for {event!r} is not callable" for event, hook in process.on_event
                  if not callable(hook)]
-    if process.recurring and process.recurring.cadence not in ("daily", "monthly", "yearly"):
-        problems.append(f"unknown cadence {process.recurring.cadence!r}")
+    rule = process.recurring
+    if rule and rule.cadence not in ("daily", "weekly", "monthly", "yearly"):
+        problems.append(f"unknown cadence {rule.cadence!r}")
+    if rule and rule.cadence == "weekly" and not 1 <= rule.day <= 7:
+        problems.append(f"weekly day {rule.day} is not an ISO weekday (1 = Monday … 7 = Sunday)")
     return problems
 
 

@@ -1,0 +1,58 @@
+"""The daily shop-floor sheet fills each call script with its case's own values (the day-3
+call's sale date), as the case page does; before, a script naming a case value could not be
+filled."""
+from tests.workflows.test_weekly_routine import local, members  # noqa: F401
+from tests.browser.conftest import pdf_fonts  # noqa: F401  (reuse the built font subset)
+from webapp.services import aftersale, routine
+
+
+def test_the_day_3_call_on_the_sheet_names_the_sale_day(org, members):  # noqa: F811
+    assert aftersale.start_due_calls(now=local(12, 9)) == 1  # member 0 bought on 10 Nov
+    sheet = routine.daily_sheet(actor=org["assoc1"], now=local(12, 10))
+    [row] = [r for r in sheet["tasks"] if r["member"].id == members[0].id]
+    assert "您在11月10日在我们店里买的" in row["script"]
+    assert len(sheet["profiles"]) == 2  # the setting's default, no plan this week
+
+
+def test_the_store_s_sheets_of_a_day_print_as_one_batch_with_progress(org, members, login,  # noqa: F811
+                                                                      client, pdf_fonts):
+    import time_machine
+    from pypdf import PdfReader
+
+    from webapp.extensions import db
+    from webapp.models import BatchJob
+    from webapp.services import printing
+
+    aftersale.start_due_calls(now=local(12, 9))
+    with time_machine.travel(local(12, 10), tick=False):
+        manager = login("manager1")
+        assert "store-sheets" in manager.get("/care/profiles").get_data(as_text=True)
+        bad = manager.post("/care/sheets", data={"day": "x"}, follow_redirects=True)
+        assert "请选择有效的日期" in bad.get_data(as_text=True)
+        response = manager.post("/care/sheets", data={"day": "2026-11-12"})
+        assert response.status_code == 302
+        client.get("/logout")
+        login("assoc1")  # an associate does not print the store's batch
+        refused = client.post("/care/sheets", data={"day": "2026-11-12"}, follow_redirects=True)
+        assert "只有店长可以打印本店的工作单" in refused.get_data(as_text=True)
+    batch = db.session.query(BatchJob).one()
+    assert (batch.kind, batch.total, batch.status) == ("daily_sheets", 2, "queued")
+    printing.render_batch(batch.id)  # what the worker runs
+    db.session.expire_all()
+    batch = db.session.get(BatchJob, batch.id)
+    assert (batch.status, batch.done) == ("done", 2)
+    reader = PdfReader(batch.file_path)
+    texts = [p.extract_text() for p in reader.pages]
+    assert len(reader.pages) == 2
+    assert "assoc1名" in texts[0] and "您在11月10日在我们店里买的" in texts[0]
+    assert "assoc1b名" in texts[1]
+
+
+def test_the_same_sheet_on_a_phone_lists_the_calls_with_their_scripts(org, members, login):  # noqa: F811
+    import time_machine
+
+    aftersale.start_due_calls(now=local(12, 9))
+    with time_machine.travel(local(12, 10), tick=False):
+        page = login("assoc1").get("/care/profiles").get_data(as_text=True)
+    assert 'name="viewport"' in page and "今日电话、拜访与跟进（1）" in page
+    assert "您在11月10日在我们店里买的" in page and "今日记忆的会员档案" in page
