@@ -39,6 +39,8 @@ def create_app(config_class: type = Config, check_key: bool = True) -> Flask:
     settings.install_session_hooks()
     from . import sms
     sms.install_session_hooks()
+    from . import staff_alerts
+    staff_alerts.install_session_hooks()
     _templates(app)
     _blueprints(app)
     headers.install(app, production=app.config["PRODUCTION"])
