@@ -154,22 +154,32 @@ def tasks_overdue(rows: list[dict], claimed_at: datetime) -> int:
 
 # ------------------------------------------------------------------ events for other systems
 
+def subscribed(event_name: str) -> bool:
+    return any(event_name in (events or []) for events in db.session.scalars(
+        select(OutgoingWebhook.events).where(OutgoingWebhook.removed_at.is_(None))))
+
+
 def emit(event_name: str, data: dict, *, object_id, now: datetime | None = None) -> int:
     """An event other systems subscribed to: one signed post per webhook that wants it, queued in
     this transaction. The delivery id is stable, so a receiver can drop a retried duplicate."""
+    return emit_many(event_name, [(object_id, data)], now=now)
+
+
+def emit_many(event_name: str, items: list[tuple], *, now: datetime | None = None) -> int:
+    """`emit` for many objects at once ((object_id, data) pairs); the webhooks are read once."""
     assert event_name in EVENTS, event_name
-    now = now or clock.now()
-    hooks = db.session.execute(select(OutgoingWebhook.id, OutgoingWebhook.events)
-                               .where(OutgoingWebhook.removed_at.is_(None))).all()
-    rows = []
-    for hook_id, events in hooks:
-        if event_name not in (events or []):
-            continue
-        key = f"webhook:{hook_id}:{event_name}:{object_id}:{clock.as_utc(now):%Y%m%dT%H%M%S}"
-        rows.append({"channel": "webhook", "webhook_id": hook_id, "event": event_name,
-                     "dedupe_key": key, "title": event_name,
-                     "payload": {"event": event_name, "occurred_at": clock.as_utc(now).isoformat(),
-                                 "data": json.loads(json.dumps(data, default=str))}})
+    if not items:
+        return 0
+    now = clock.as_utc(now or clock.now())
+    hooks = [hook_id for hook_id, events in db.session.execute(
+        select(OutgoingWebhook.id, OutgoingWebhook.events)
+        .where(OutgoingWebhook.removed_at.is_(None))).all() if event_name in (events or [])]
+    rows = [{"channel": "webhook", "webhook_id": hook_id, "event": event_name,
+             "dedupe_key": f"webhook:{hook_id}:{event_name}:{object_id}:{now:%Y%m%dT%H%M%S.%f}",
+             "title": event_name,
+             "payload": {"event": event_name, "occurred_at": now.isoformat(),
+                         "data": json.loads(json.dumps(data, default=str))}}
+            for hook_id in hooks for object_id, data in items]
     return queue(rows)
 
 

@@ -25,7 +25,7 @@ def _tasks(where, end: datetime) -> list:
         select(Task.id, Task.name, Task.role, Task.due_at, Task.assignee_id, Case.id.label("case_id"),
                Case.title, Case.process, User.display_name.label("person"))
         .join(Case, Case.id == Task.case_id).outerjoin(User, User.id == Task.assignee_id)
-        .where(Task.status == "open", Task.due_at < end, where)
+        .where(Task.status == "open", Task.due_at <= end, where)  # eod: midnight ending today
         .order_by(Task.due_at, Task.id)).all()
 
 
