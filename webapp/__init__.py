@@ -149,5 +149,8 @@ def _blueprints(app: Flask) -> None:
     from .views import visits  # the monthly visit plan (SPEC §3.5)
 
     app.register_blueprint(visits.bp)
+    from .views import staff_channels  # group robots, webhooks, staff posts, digest by mail
+
+    app.register_blueprint(staff_channels.bp)
     errors.register(app)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

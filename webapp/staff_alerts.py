@@ -18,6 +18,7 @@ from sqlalchemy import event, select
 from . import clock, settings
 from .calendar import to_local
 from .extensions import db
+from .i18n_labels import N_
 from .models import AREA_ROLES, COMPANY_ROLES, GroupRobot, OutgoingWebhook, StaffPost, Store
 
 log = logging.getLogger(__name__)
@@ -25,8 +26,8 @@ POST_JOB = "jobs.messaging.deliver_staff_posts"
 _ROBOTS = "group_robots"  # db.session.info: the active robots, read once per transaction
 _PENDING = "staff_posts_pending"
 # Events other systems may subscribe to (documented in the OpenAPI document's `webhooks`).
-EVENTS = {"member.approved": "会员审核通过", "complaint.filed": "新投诉登记",
-          "card.renewed": "会员卡续期"}
+EVENTS = {"member.approved": N_("会员审核通过"), "complaint.filed": N_("新投诉登记"),
+          "card.renewed": N_("会员卡续期")}
 OVERDUE_LINES = 10  # an overdue post lists this many tasks, then "等 N 项"
 
 
