@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
 from redis.exceptions import RedisError
 from sqlalchemy import event, select
@@ -155,6 +155,15 @@ def tasks_overdue(rows: list[dict], claimed_at: datetime) -> int:
 
 # ------------------------------------------------------------------ events for other systems
 
+def _plain(value):
+    """JSON for dates and times (ISO 8601, aware times in UTC) and decimals (text)."""
+    if isinstance(value, datetime):
+        return clock.as_utc(value).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
 def subscribed(event_name: str) -> bool:
     return any(event_name in (events or []) for events in db.session.scalars(
         select(OutgoingWebhook.events).where(OutgoingWebhook.removed_at.is_(None))))
@@ -179,7 +188,7 @@ def emit_many(event_name: str, items: list[tuple], *, now: datetime | None = Non
              "dedupe_key": f"webhook:{hook_id}:{event_name}:{object_id}:{now:%Y%m%dT%H%M%S.%f}",
              "title": event_name,
              "payload": {"event": event_name, "occurred_at": now.isoformat(),
-                         "data": json.loads(json.dumps(data, default=str))}}
+                         "data": json.loads(json.dumps(data, default=_plain))}}
             for hook_id in hooks for object_id, data in items]
     return queue(rows)
 

@@ -11,8 +11,11 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
+import jsonschema_rs
+
 from tests.factories import register
-from webapp import settings, webhooks
+from webapp import settings, staff_alerts, webhooks
+from webapp.openapi import document
 from webapp.extensions import db
 from webapp.models import StaffPost
 from webapp.services import digest, staff_channels, staff_posts
@@ -232,6 +235,16 @@ def test_an_outgoing_webhook_is_signed_retried_with_the_same_delivery_id(org, re
     raw = receiver.requests[-1][1]
     assert webhooks.verify(secret, headers["X-CRM-Timestamp"], raw, headers["X-CRM-Signature"])
     assert not webhooks.verify("wrong", headers["X-CRM-Timestamp"], raw, headers["X-CRM-Signature"])
+    # what was posted is what the OpenAPI document's `webhooks` section describes
+    operation = document()["webhooks"]["member.approved"]["post"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    jsonschema_rs.Draft202012Validator(schema, validate_formats=True).validate(body)
+    assert all(headers.get(p["name"]) for p in operation["parameters"])  # case-insensitive
+
+
+def test_the_openapi_document_describes_every_event(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert set(doc["webhooks"]) == set(staff_alerts.EVENTS)
 
 
 def test_robots_are_managed_within_scope_and_secrets_never_shown(org, receiver):
