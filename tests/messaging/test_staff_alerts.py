@@ -265,3 +265,16 @@ def test_robots_are_managed_within_scope_and_secrets_never_shown(org, receiver):
     assert post.status == "sent" and len(receiver.accepted) == 1
     staff_channels.remove_robot(actor=org["area_manager1"], robot_id=robot.id, now=T0)
     assert robot.url is None and robot.secret is None
+
+
+def test_a_group_gets_at_most_twenty_posts_a_minute_the_rest_wait(org, receiver):
+    robot = staff_channels.add_robot(actor=org["manager1"], scope=f"store:{org.stores[0].id}",
+                                     kind="wecom", name="群", url=receiver.wecom_url)
+    staff_alerts.queue([{"channel": "robot", "robot_id": robot.id, "event": "test",
+                         "dedupe_key": f"burst:{i}", "body": f"第{i}条"} for i in range(22)])
+    db.session.commit()
+    assert staff_posts.deliver_due(now=T0) == staff_posts.ROBOT_PER_MINUTE
+    waiting = _posts(status="queued")
+    assert len(waiting) == 2 and all(p.attempts == 0 for p in waiting)
+    assert staff_posts.deliver_due(now=T0 + timedelta(minutes=1)) == 2
+    assert len(receiver.accepted) == 22

@@ -37,6 +37,25 @@ def settle_stale(*, now: datetime) -> int:
     return count
 
 
+ROBOT_PER_MINUTE = 20  # WeCom's and DingTalk's documented limit per group robot
+
+
+def _robot_rate_ok(robot_id: int, now: datetime) -> bool:
+    """At most ROBOT_PER_MINUTE posts per robot per minute, across workers (Redis); a Redis that
+    does not answer lets the post go (the robot's own "too many" answer is a retry)."""
+    from redis.exceptions import RedisError
+
+    from ..queue import redis_conn
+
+    key = f"robot-rate:{robot_id}:{int(now.timestamp()) // 60}"
+    try:
+        with redis_conn().pipeline() as pipe:
+            count, _ = pipe.incr(key).expire(key, 120).execute()
+    except RedisError:
+        return True
+    return count <= ROBOT_PER_MINUTE
+
+
 def _claim(post_id: int, now: datetime) -> bool:
     taken = db.session.execute(
         update(StaffPost).where(StaffPost.id == post_id, StaffPost.status == "queued")
@@ -65,6 +84,11 @@ def deliver_one(post_id: int, *, now: datetime | None = None,
     if not _claim(post_id, now):
         return None
     post = db.session.get(StaffPost, post_id)
+    if post.channel == "robot" and not _robot_rate_ok(post.robot_id, now):
+        post.status = "queued"  # not an attempt: the next minute
+        post.next_attempt_at = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        db.session.commit()
+        return post.status
     result = _send(post, now, timeout if timeout is not None else _timeout())
     _record(post, result, now)
     db.session.commit()
