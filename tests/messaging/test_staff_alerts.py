@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 import jsonschema_rs
 
+from tests.complaint_helpers import record
 from tests.factories import register
 from webapp import settings, staff_alerts, webhooks
 from webapp.openapi import document
@@ -278,3 +279,66 @@ def test_a_group_gets_at_most_twenty_posts_a_minute_the_rest_wait(org, receiver)
     assert len(waiting) == 2 and all(p.attempts == 0 for p in waiting)
     assert staff_posts.deliver_due(now=T0 + timedelta(minutes=1)) == 2
     assert len(receiver.accepted) == 22
+
+
+def test_a_filed_complaint_is_an_event_without_the_customers_contact(org):
+    hook, _secret = staff_channels.add_webhook(actor=org["admin"], name="客服系统",
+                                               url="https://cs.example.com/hooks",
+                                               events=["complaint.filed"])
+    with time_machine.travel(T0, tick=False):
+        case = record(org, name="赵先生", contact="13900001111", store=0)
+        register(org, name="李娜", gender="F", mobile="13811112222")  # not subscribed
+    posts = _posts(channel="webhook")
+    assert len(posts) == 1 and posts[0].webhook_id == hook.id
+    data = posts[0].payload["data"]
+    assert data["case_id"] == case.id and data["store_code"] == "S1"
+    assert "13900001111" not in str(posts[0].payload) and "赵" not in str(posts[0].payload)
+    staff_channels.remove_webhook(actor=org["admin"], webhook_id=hook.id)
+    with time_machine.travel(T0 + timedelta(hours=1), tick=False):
+        record(org, name="钱女士", contact="13900002222", store=0)
+    assert len(_posts(channel="webhook")) == 1
+
+
+def test_which_groups_hear_of_a_task(org, receiver):
+    store1, store3 = org.stores[0], org.stores[2]
+    mine = staff_channels.add_robot(actor=org["manager1"], scope=f"store:{store1.id}",
+                                    kind="wecom", name="1号店", url=receiver.wecom_url)
+    area = staff_channels.add_robot(actor=org["area_manager1"], scope=f"area:{org.areas[0].id}",
+                                    kind="wecom", name="一区", url=receiver.wecom_url)
+    hq = staff_channels.add_robot(actor=org["admin"], scope="company", kind="wecom", name="总部",
+                                  url=receiver.wecom_url)
+    from webapp.models import Role
+    assert staff_alerts.robots_for(store1.id, store1.area_id, {Role.ASSOCIATE}) == [mine.id]
+    assert staff_alerts.robots_for(store1.id, store1.area_id,
+                                   {Role.ASSOCIATE, Role.AREA_SUPERVISOR}) == [mine.id, area.id]
+    assert staff_alerts.robots_for(store3.id, store3.area_id, {Role.HQ_MANAGER}) == [hq.id]
+    assert staff_alerts.robots_for(None, org.areas[0].id, {Role.AREA_MANAGER}) == [area.id]
+    assert staff_alerts.robots_for(None, None, {Role.HQ_SPECIALIST}) == [hq.id]
+
+
+def test_renewals_by_waiver_and_by_payment_are_events(org):
+    from tests.sales.builders import bulk_members, sale
+    from webapp.models import Case
+    from webapp.services import sales
+    from webapp.services.recurring import open_due
+    from webapp.workflows import engine
+
+    staff_channels.add_webhook(actor=org["admin"], name="会员卡", url="https://cards.example.com/h",
+                               events=["card.renewed"])
+    waived, paying = bulk_members(org.stores[0], 2, expires=datetime(2027, 1, 15).date())
+    with time_machine.travel(datetime(2026, 6, 1, 4, 0, tzinfo=timezone.utc), tick=False):
+        sales.record(rows=[sale("S1", "D1", "2026-06-01 12:00", "1000.00",
+                                card=waived["card_no"])], actor=org["hq"], source="import")
+    dec1 = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)
+    with time_machine.travel(dec1, tick=False):
+        open_due(now=dec1)
+    case = db.session.scalars(select(Case).where(Case.process == "expiry_call",
+                                                 Case.member_id == paying["id"])).one()
+    with time_machine.travel(dec1 + timedelta(days=1), tick=False):
+        engine.fire(case, "renew_paid", org["hq"], version=case.version,
+                    data={"fee_fen": 5000, "store_id": org.stores[0].id})
+        db.session.commit()
+    events = {p.payload["data"]["member_id"]: p.payload["data"] for p in _posts(channel="webhook")}
+    assert events[waived["id"]]["kind"] == "waiver"
+    assert events[waived["id"]]["card_expires_on"] == "2028-01-15"
+    assert (events[paying["id"]]["kind"], events[paying["id"]]["fee_yuan"]) == ("payment", "50.00")

@@ -86,7 +86,7 @@ def renew_by_waiver(condition, days: list[date], *, now: datetime, case_id=None)
     if staff_alerts.subscribed("card.renewed"):  # other systems: one event per renewed member
         staff_alerts.emit_many("card.renewed", [
             (m.id, {"member_id": m.id, "card_no": m.card_no, "store_id": m.store_id,
-                    "kind": "waiver", "card_expires_on": m.card_expires_on, "fee_yuan": "0"})
+                    "kind": "waiver", "card_expires_on": m.card_expires_on, "fee_yuan": "0.00"})
             for m in db.session.scalars(select(Member).where(chosen))], now=now)
     return ids
 
@@ -211,5 +211,6 @@ def renew_by_payment(case, actor, data, now):
     staff_alerts.emit("card.renewed", {
         "member_id": member.id, "card_no": member.card_no, "store_id": member.store_id,
         "kind": "payment", "card_expires_on": new, "old_expires_on": old,
-        "fee_yuan": str(Decimal(data["fee_fen"]) / 100)}, object_id=member.id, now=now)
+        "fee_yuan": str((Decimal(data["fee_fen"]) / 100).quantize(Decimal("0.01")))},
+        object_id=member.id, now=now)
     case.data = {**case.data, "outcome": "paid"}
