@@ -15,9 +15,9 @@ from datetime import date, datetime
 from redis.exceptions import RedisError
 from sqlalchemy import event, select
 
-from . import clock, settings
-from .calendar import to_local
+from . import clock, outbox, settings
 from .extensions import db
+from .formatting import due_time
 from .i18n_labels import N_
 from .models import AREA_ROLES, COMPANY_ROLES, GroupRobot, OutgoingWebhook, StaffPost, Store
 
@@ -102,6 +102,15 @@ def queue(rows: list[dict]) -> int:
     return len(rows)
 
 
+def _render(key: str, context: dict) -> str:
+    """The administrator's text for a staff alert; never an error that could stop a transition
+    (a text that does not fill falls back to the default)."""
+    try:
+        return outbox.render(key, context)
+    except (KeyError, ValueError, IndexError):
+        return outbox.fill(outbox.default_text(key), context)
+
+
 def _store_name(store_id: int | None) -> str:
     store = db.session.get(Store, store_id) if store_id else None
     return store.name if store else ""
@@ -118,10 +127,9 @@ def task_opened(task, case, label: str, now: datetime) -> None:
     robot_ids = robots_for(task.store_id, task.area_id, (task.role,))
     if not robot_ids:
         return
-    store = _store_name(task.store_id)
-    text = (f"**新的紧急待办：{label}**\n\n> {case.title}"
-            + (f"\n> 门店：{store}" if store else "")
-            + f"\n> 期限：{to_local(task.due_at):%m-%d %H:%M}\n\n[查看待办]({case_link(case.id)})")
+    text = _render("staff_urgent", {
+        "task": label, "title": case.title, "store": _store_name(task.store_id) or "—",
+        "due": due_time(task.due_at)[5:], "link": case_link(case.id)})
     queue([{"channel": "robot", "robot_id": rid, "store_id": task.store_id, "event": "urgent",
             "dedupe_key": f"urgent:{rid}:{case.id}:{case.version}", "title": "紧急待办",
             "body": text} for rid in robot_ids])
@@ -142,8 +150,9 @@ def tasks_overdue(rows: list[dict], claimed_at: datetime) -> int:
     for rid, items in per_robot.items():
         escalated = any(i.get("escalate_to") for i in items)
         head = f"**{len(items)} 项待办已超期" + ("，已升级**" if escalated else "**")
-        lines = [f"- {i['label']}：{i['title']}" + (f"（{i['store']}）" if i.get("store") else "")
-                 + f" [查看]({case_link(i['case_id'])})" for i in items[:OVERDUE_LINES]]
+        lines = [_render("staff_overdue_line", {
+            "task": i["label"], "title": i["title"], "store": i.get("store") or "—",
+            "link": case_link(i["case_id"]), "due": ""}) for i in items[:OVERDUE_LINES]]
         if len(items) > OVERDUE_LINES:
             lines.append(f"- 等 {len(items)} 项，详见待办 {base_url()}/inbox")
         posts.append({"channel": "robot", "robot_id": rid, "event": "overdue",

@@ -342,3 +342,23 @@ def test_renewals_by_waiver_and_by_payment_are_events(org):
     assert events[waived["id"]]["kind"] == "waiver"
     assert events[waived["id"]]["card_expires_on"] == "2028-01-15"
     assert (events[paying["id"]]["kind"], events[paying["id"]]["fee_yuan"]) == ("payment", "50.00")
+
+
+def test_the_administrator_edits_the_urgent_alert_text(org, login, receiver):
+    admin = login("admin")
+    page = admin.get("/admin/templates/").get_data(as_text=True)
+    assert "工作群：新的紧急待办" in page and "工作群消息" in page
+    preview = admin.post("/admin/templates/staff_urgent/preview",
+                         data={"body": "急：{待办} {标题} {链接}"}).get_json()
+    assert preview["text"].startswith("急：审核新会员资料 新会员") and preview["errors"] == {}
+    bad = admin.post("/admin/templates/staff_urgent/preview", data={"body": "{积分}"}).get_json()
+    assert bad["errors"]["body"]
+    response = admin.post("/admin/templates/staff_urgent",
+                          data={"action": "save", "body": "急：{待办}，{门店}，{期限} {链接}"})
+    assert response.status_code in (200, 302)
+    _urgent_within(100)
+    staff_channels.add_robot(actor=org["manager1"], scope=f"store:{org.stores[0].id}",
+                             kind="wecom", name="群", url=receiver.wecom_url)
+    with time_machine.travel(T0, tick=False):
+        case = register(org, name="李娜", gender="F", mobile="13811112222")
+    assert _posts()[0].body == f"急：审核新会员资料，1号店，11-23 24:00 http://localhost:5000/cases/{case.id}"

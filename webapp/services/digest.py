@@ -12,6 +12,7 @@ from sqlalchemy import and_, or_, select
 from .. import clock, mail, settings, staff_alerts
 from ..calendar import local_date, to_local
 from ..extensions import db
+from ..formatting import due_time
 from ..models import (AREA_ROLES, COMPANY_ROLES, ROLE_LABELS, Case, GroupRobot, StaffPost, Store,
                       Task, User)
 from ..periods import day_window
@@ -42,7 +43,7 @@ def text_for(rows, *, title: str, now: datetime) -> str:
             if shown >= MAX_LINES:
                 break
             late = "（已超期）" if r.due_at <= now else ""
-            lines.append(f"- {engine.task_label(r)}：{r.title}，{to_local(r.due_at):%m-%d %H:%M}"
+            lines.append(f"- {engine.task_label(r)}：{r.title}，{due_time(r.due_at)[5:]}"
                          f"{late} [查看]({staff_alerts.case_link(r.case_id)})")
             shown += 1
     if shown < len(rows):
