@@ -71,12 +71,19 @@ def queue_digests(*, now: datetime | None = None) -> int:
     day = local_date(now)
     end = day_window(day)[1]
     prefix = f"digest:{day.isoformat()}:"
-    done = set(db.session.scalars(select(StaffPost.dedupe_key).where(
-        StaffPost.dedupe_key.like(prefix + "%"))))
+    robots = db.session.execute(
+        select(GroupRobot, Store).join(Store, Store.id == GroupRobot.store_id)
+        .where(GroupRobot.removed_at.is_(None)).order_by(GroupRobot.id)).all()
+    readers = list(db.session.scalars(select(User).where(
+        User.active.is_(True), User.digest_by_mail.is_(True)).order_by(User.id))
+        ) if mail.configured() else []
+    keys = [f"{prefix}robot:{r.id}" for r, _s in robots] + [f"{prefix}mail:{u.id}" for u in readers]
+    done = set()
+    for start in range(0, len(keys), 500):  # the unique index answers each key
+        done.update(db.session.scalars(select(StaffPost.dedupe_key).where(
+            StaffPost.dedupe_key.in_(keys[start:start + 500]))))
     rows = []
-    for robot, store in db.session.execute(
-            select(GroupRobot, Store).join(Store, Store.id == GroupRobot.store_id)
-            .where(GroupRobot.removed_at.is_(None)).order_by(GroupRobot.id)).all():
+    for robot, store in robots:
         key = f"{prefix}robot:{robot.id}"
         if key in done:
             continue
@@ -84,24 +91,16 @@ def queue_digests(*, now: datetime | None = None) -> int:
                         title=f"{store.name} {day:%m月%d日} 待办汇总", now=now)
         rows.append({"channel": "robot", "robot_id": robot.id, "store_id": store.id,
                      "event": "digest", "dedupe_key": key, "title": "今日待办", "body": text})
-    if mail.configured():
-        for user in db.session.scalars(select(User).where(
-                User.active.is_(True), User.digest_by_mail.is_(True)).order_by(User.id)):
-            key = f"{prefix}mail:{user.id}"
-            if key in done or not user.email:
-                continue
-            text = text_for(_tasks(_user_scope(user), end),
-                            title=f"{user.display_name}，{day:%m月%d日} 的待办", now=now)
-            rows.append({"channel": "email", "user_id": user.id, "recipient": user.email,
-                         "store_id": user.store_id, "event": "digest", "dedupe_key": key,
-                         "title": f"今日待办 {day:%m-%d}", "body": text.replace("**", "")})
+    for user in readers:
+        key = f"{prefix}mail:{user.id}"
+        if key in done or not user.email:
+            continue
+        text = text_for(_tasks(_user_scope(user), end),
+                        title=f"{user.display_name}，{day:%m月%d日} 的待办", now=now)
+        rows.append({"channel": "email", "user_id": user.id, "recipient": user.email,
+                     "store_id": user.store_id, "event": "digest", "dedupe_key": key,
+                     "title": f"今日待办 {day:%m-%d}", "body": text.replace("**", "")})
     staff_alerts.queue(rows)
     db.session.commit()
     return len(rows)
-
-
-def preview(*, store: Store, now: datetime | None = None) -> str:
-    now = clock.as_utc(now) if now else clock.now()
-    end = day_window(local_date(now))[1]
-    return text_for(_tasks(Task.store_id == store.id, end), title=store.name, now=now)
 
