@@ -49,6 +49,8 @@ class Config:
     API_MAX_CONTENT_LENGTH = int(os.environ.get("API_MAX_BODY_KB", "1024")) * 1024
     API_RATE_PER_MINUTE = int(os.environ.get("API_RATE_PER_MINUTE", "120"))  # per till token
     INSTANCE_DIR = str(INSTANCE_DIR)
+    # Links in group-robot messages, digests and e-mails point here (the address staff open).
+    APP_BASE_URL = os.environ.get("APP_BASE_URL", "http://localhost:5000").rstrip("/")
 
 
 class TestConfig(Config):

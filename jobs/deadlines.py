@@ -28,10 +28,11 @@ def daily():
     1 November the task to enter next year's holidays while no source covers it, the care
     batches of the coming occasions, the plan items whose date has come as their associates'
     tasks, the points SMS of finished sales days, the day-3 after-sale calls and the nightly
-    tier review; idempotent."""
+    tier review, the 09:00 task digests; idempotent."""
     from webapp.services.care import generate_due
     from webapp.services.backup import purge_personal_files
     from webapp.services.daily import ensure_holiday_years
+    from webapp.services.digest import queue_digests
     from webapp.services.lifecycle import daily_lifecycle
     from webapp.services.recurring import open_due
     from webapp.services.visit_plan import open_item_tasks
@@ -43,6 +44,7 @@ def daily():
         opened = open_due()
         open_item_tasks()
         daily_lifecycle()
+        queue_digests()  # from 09:00: each store's group and the users who asked, once a day
         return opened
 
     return run(all_of_them)

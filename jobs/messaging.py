@@ -8,3 +8,11 @@ def send_queued():
     from webapp.services.sending import send_queued as send
 
     return run(send)
+
+
+def deliver_staff_posts():
+    """Post the group-robot messages, digest e-mails and outgoing webhooks that are due (started
+    after each commit that queued one, and every minute for back-offs and a lost start)."""
+    from webapp.services.staff_posts import deliver_due
+
+    return run(deliver_due)

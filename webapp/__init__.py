@@ -39,6 +39,8 @@ def create_app(config_class: type = Config, check_key: bool = True) -> Flask:
     settings.install_session_hooks()
     from . import sms
     sms.install_session_hooks()
+    from . import staff_alerts
+    staff_alerts.install_session_hooks()
     _templates(app)
     _blueprints(app)
     headers.install(app, production=app.config["PRODUCTION"])
@@ -150,5 +152,8 @@ def _blueprints(app: Flask) -> None:
     from .views import routine  # the weekly routine (SPEC §3.8)
 
     app.register_blueprint(routine.bp)
+    from .views import staff_channels  # group robots, webhooks, staff posts, digest by mail
+
+    app.register_blueprint(staff_channels.bp)
     errors.register(app)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -77,6 +77,52 @@ def _analysis_path(kind: str, summary: str) -> dict:
             "404": {"description": "The scope does not exist or is outside the user's"}}}}
 
 
+_DATE = {"type": "string", "format": "date"}
+_TIME = {"type": "string", "format": "date-time"}
+_EVENT_DATA = {
+    "member.approved": ("HQ approved a new member's registration (the card is now valid).", {
+        "member_id": {"type": "integer"}, "card_no": {"type": "string"},
+        "store_id": {"type": "integer"}, "store_code": {"type": ["string", "null"]},
+        "card_expires_on": _DATE, "approved_at": _TIME}),
+    "complaint.filed": ("A complaint was recorded (no contact details or text are sent).", {
+        "complaint_id": {"type": "integer"}, "case_id": {"type": "integer"},
+        "kind": {"enum": ["direct", "store"]}, "channel": {"type": "string"},
+        "store_id": {"type": "integer"}, "store_code": {"type": "string"},
+        "member_id": {"type": ["integer", "null"]}, "received_at": _TIME, "reply_due_at": _TIME}),
+    "card.renewed": ("A member's card was renewed, by the waiver (fee 0) or with the fee paid.", {
+        "member_id": {"type": "integer"}, "card_no": {"type": "string"},
+        "store_id": {"type": "integer"}, "kind": {"enum": ["waiver", "payment"]},
+        "card_expires_on": _DATE, "old_expires_on": _DATE,
+        "fee_yuan": {"type": "string", "description": "Decimal yuan as text."}}),
+}
+_WEBHOOK_HEADERS = [
+    {"name": "X-CRM-Event", "in": "header", "required": True, "schema": {"type": "string"}},
+    {"name": "X-CRM-Delivery", "in": "header", "required": True, "schema": {"type": "string"},
+     "description": "Stable across retries of one delivery: drop a duplicate by it."},
+    {"name": "X-CRM-Timestamp", "in": "header", "required": True, "schema": {"type": "string"},
+     "description": "Unix seconds when this attempt was signed; refuse one more than 5 minutes away."},
+    {"name": "X-CRM-Signature", "in": "header", "required": True,
+     "schema": {"type": "string", "pattern": "^sha256=[0-9a-f]{64}$"},
+     "description": "sha256= + hex HMAC-SHA256 with the webhook's secret over "
+                    "`<X-CRM-Timestamp>.<raw request body>`; compare in constant time."}]
+
+
+def _webhook(event: str) -> dict:
+    summary, data = _EVENT_DATA[event]
+    return {"post": {
+        "summary": f"{event}: {summary}", "tags": ["webhooks"], "parameters": _WEBHOOK_HEADERS,
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["event", "occurred_at", "data"], "properties": {
+                "event": {"const": event}, "occurred_at": _TIME,
+                "data": {"type": "object", "properties": data}}}}}},
+        "responses": {
+            "2XX": {"description": "Received; not sent again."},
+            "5XX": {"description": "Sent again later (after 1, 5, 15, 60 minutes; 5 attempts in "
+                                   "all), as is a 429, a timeout (5 s) or a network error."},
+            "4XX": {"description": "Any other answer: the delivery is marked failed (the "
+                                   "administrator may send it again)."}}}}
+
+
 def document() -> dict:
     """The API description (kept beside the routes in webapp/views/api.py)."""
     return {
@@ -115,6 +161,9 @@ def document() -> dict:
             "/analyses/spending-power": _analysis_path("spending-power", "4.3 会员消费力分析"),
             "/analyses/churn": _analysis_path("churn", "4.4 会员流失分析"),
         },
+        # Outgoing webhooks (issue 15): what this system posts to the URLs an administrator
+        # configures (系统管理 → 对外推送), one signed JSON post per event.
+        "webhooks": {event: _webhook(event) for event in _EVENT_DATA},
         "components": {
             "securitySchemes": {
                 "tillToken": {"type": "http", "scheme": "bearer",

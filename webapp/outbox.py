@@ -74,6 +74,15 @@ MARKETING: set[str] = {"season_launch", "care_spring_festival", "care_spring_fes
 OPT_OUT_TEXT = "回TD退订"
 
 
+# Staff alerts posted to WeCom / DingTalk groups (issue 15; markdown both platforms render).
+STAFF_TEMPLATES: dict[str, tuple[str, str]] = {
+    "staff_urgent": (N_("工作群：新的紧急待办"),
+                     "**新的紧急待办：{task}**\n\n> {title}\n> 门店：{store}\n> 期限：{due}\n\n"
+                     "[查看待办]({link})"),
+    "staff_overdue_line": (N_("工作群：超期待办（每项一行）"), "- {task}：{title}（{store}） [查看]({link})"),
+}
+
+
 def salutation(member: Member) -> str:
     """'王先生' / '李女士' — the seeds' "_ _先生/女士"."""
     return salutation_of(member.name, member.gender)
@@ -101,14 +110,15 @@ PLACEHOLDERS: dict[str, str] = {
     "积分": "points", "正式会员积分": "threshold", "客服热线": "hotline", "消费日期": "date",
     "消费门店": "sale_store", "消费金额": "amount", "回复内容": "reply", "导购": "associate",
     "返现金额": "cashback", "门店地址": "store_address", "门店电话": "store_phone",
-    "营业时间": "store_hours", "到期日": "expires_on"}
+    "营业时间": "store_hours", "到期日": "expires_on",
+    "待办": "task", "标题": "title", "期限": "due", "链接": "link"}
 _NAME_OF = {key: name for name, key in PLACEHOLDERS.items()}
 _FIELD = re.compile(r"\{([^{}]*)\}")
 
 
 def default_text(key: str) -> str:
     """The seed's text of an SMS template or call script (placeholders as the code names them)."""
-    return (TEMPLATES.get(key) or SCRIPTS[key])[1]
+    return (TEMPLATES.get(key) or STAFF_TEMPLATES.get(key) or SCRIPTS[key])[1]
 
 
 TEMPLATES_CACHE = "message_templates"  # db.session.info key: newest saved texts, per transaction

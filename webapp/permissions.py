@@ -43,6 +43,8 @@ ACTIONS = {
     "case.view": set(Role),
     "outbox.view": STORE_ROLES | COMPANY_ROLES,
     "admin.manage": {Role.ADMIN},
+    # group robots (WeCom / DingTalk) of a store, an area or HQ, within the manager's own scope
+    "robots.manage": {Role.STORE_MANAGER, Role.AREA_MANAGER, Role.HQ_MANAGER, Role.ADMIN},
     "settings.edit": {Role.ADMIN},
     # entering a year's holidays: the administrator, and the CS manager its task escalates to
     "calendar.edit": {Role.ADMIN, Role.HQ_MANAGER},

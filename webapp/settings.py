@@ -122,6 +122,9 @@ SPECS: dict[str, Spec] = {
     "tier_downgrade_ratio_percent": Spec("50", "int", N_("降级建议：近12个月消费次数低于前12个月的百分比")),
     "tier_review_hour": Spec("2", "int", N_("每晚重新计算客户等级的时刻（时，北京时间）")),
     "tier_proposal_due": Spec("eod:5", "rule", N_("店长处理等级调整建议期限")),
+    # Staff alerts in WeCom / DingTalk groups (issue 15).
+    "staff_alert_urgent_hours": Spec("24", "int", N_("新待办在几小时内到期即为紧急，推送到工作群")),
+    "staff_digest_hour": Spec("9", "int", N_("每日待办汇总推送时刻（时，北京时间）")),
 }
 
 

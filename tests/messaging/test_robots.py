@@ -86,3 +86,12 @@ def test_a_dead_webhook_never_raises_and_plain_http_only_to_loopback():
     assert result.outcome == "retry"
     with pytest.raises(ValueError):
         robots.check_url("http://qyapi.example.com/cgi-bin/webhook/send")
+
+
+def test_dingtalk_signature_matches_an_independent_published_vector():
+    # the vector of another implementation of DingTalk's documented algorithm (the Rust crate
+    # `dingding`, src/signature.rs): timestamp 1700000000000, secret "secret"
+    url = robots.dingtalk_signed("https://oapi.dingtalk.com/robot/send?access_token=t", "secret",
+                                 1700000000000)
+    assert url.endswith("&timestamp=1700000000000"
+                        "&sign=OuzzJR5%2BxZ4%2FEYwqtNt6sMYZQMTa%2FHEGvc9miJe7XzY%3D")

@@ -19,3 +19,4 @@ from .records import AnalysisSnapshot  # noqa: F401
 from .visits import PlanItem, StoreVisitScore, VisitRecord  # noqa: F401
 from .security import MemberKey  # noqa: F401
 from .routine import RoutineQuestion  # noqa: F401
+from .staff_messages import GroupRobot, OutgoingWebhook, StaffPost  # noqa: F401

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import clock
+from ..crypto import Encrypted
 from ..extensions import db
 from .base import Role, TZDateTime
 
@@ -48,6 +49,9 @@ class User(UserMixin, db.Model):
     # Part of the login cookie's user id: logout and a password change move it on, so every
     # other cookie of this user (another browser, a copied cookie) no longer logs in.
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The daily task digest by e-mail too (the user's choice; SMTP settings from the environment).
+    email = mapped_column(Encrypted)
+    digest_by_mail: Mapped[bool] = mapped_column(default=False, server_default=db.false())
     store = relationship("Store")
     area = relationship("Area")
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from .. import clock, permissions, settings
+from .. import clock, permissions, settings, staff_alerts
 from ..extensions import db
 from ..models import AuditEvent, Case, Complaint, Member, Notification, Store, Task, User
 from ..workflows import engine
@@ -75,6 +75,11 @@ def record(*, actor: User, new: NewComplaint, now: datetime | None = None) -> Ca
     except engine.NotAllowed as exc:
         db.session.rollback()
         raise Invalid({"store_id": str(exc)}) from exc
+    staff_alerts.emit("complaint.filed", {  # other systems subscribed (no contact, no text)
+        "complaint_id": complaint.id, "case_id": case.id, "kind": complaint.kind,
+        "channel": complaint.channel, "store_id": store.id, "store_code": store.code,
+        "member_id": complaint.member_id, "received_at": complaint.received_at,
+        "reply_due_at": complaint.reply_due_at}, object_id=complaint.id, now=now)
     db.session.commit()
     return case
 

@@ -40,7 +40,10 @@ def process_due(*, now: datetime | None = None, batch: int = 2000) -> dict[str, 
     for kind in counts:
         while True:
             try:
-                fired = fire_batch(kind, now, batch, clock.now())
+                claimed_at = clock.now()
+                fired = fire_batch(kind, now, batch, claimed_at)
+                if kind == "escalate" and fired:
+                    _announce_overdue(claimed_at)  # same transaction: the group posts as a row
                 db.session.commit()
             except Exception:
                 db.session.rollback()
@@ -50,6 +53,25 @@ def process_due(*, now: datetime | None = None, batch: int = 2000) -> dict[str, 
                 break
     counts["timer"] = fire_timers(now=now, batch=batch)
     return counts
+
+
+def _announce_overdue(claimed_at: datetime) -> int:
+    """The batch's tasks whose deadline passed, posted to the groups concerned (one post per
+    group per batch; nothing is read when no group robot is registered)."""
+    from .. import staff_alerts
+    from ..models import Store
+    from ..workflows import engine
+
+    if not staff_alerts.any_robots():
+        return 0
+    found = db.session.execute(
+        select(Task.case_id, Task.name, Task.store_id, Task.area_id, Task.role, Task.escalate_to,
+               Task.escalate_also, Case.title, Case.process, Store.name.label("store"))
+        .join(Case, Case.id == Task.case_id).outerjoin(Store, Store.id == Task.store_id)
+        .where(Task.status == "open", Task.escalated_at == claimed_at)
+        .order_by(Task.due_at, Task.id)).all()
+    rows = [dict(r._mapping, label=engine.task_label(r)) for r in found]
+    return staff_alerts.tasks_overdue(rows, claimed_at)
 
 
 def _drop_late_reminders(now: datetime) -> None:

@@ -15,7 +15,8 @@ from sqlalchemy import Text, inspect, literal, select, type_coerce, update
 
 from .. import crypto
 from ..extensions import db
-from ..models import Complaint, Member, MemberKey, OutboxMessage
+from ..models import (Complaint, GroupRobot, Member, MemberKey, OutboxMessage, OutgoingWebhook,
+                      StaffPost, User)
 
 
 class KeyMismatch(RuntimeError):
@@ -24,7 +25,9 @@ class KeyMismatch(RuntimeError):
 
 # Every encrypted column, by table; a new Encrypted column must be listed here (test_member_key).
 ENCRYPTED = {Member: ("mobile", "birth_date", "address", "work_address", "email", "anniversary"),
-             Complaint: ("contact",), OutboxMessage: ("recipient",)}
+             Complaint: ("contact",), OutboxMessage: ("recipient",),
+             User: ("email",), GroupRobot: ("url", "secret"), OutgoingWebhook: ("secret",),
+             StaffPost: ("recipient",)}
 PROBE = 20  # stored tokens tried when no fingerprint was recorded yet
 
 

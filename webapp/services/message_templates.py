@@ -18,7 +18,10 @@ from ..extensions import db
 from ..models import AuditEvent, Member, MessageTemplateVersion, User
 from .admin import Invalid
 
-KIND_SMS, KIND_SCRIPT = "sms", "script"
+KIND_SMS, KIND_SCRIPT, KIND_STAFF = "sms", "script", "staff"
+# What a staff alert's preview is filled with (its values come from the task that is posted).
+STAFF_SAMPLE = {"task": "审核新会员资料", "title": "新会员 王先生", "store": "1号店",
+                "due": "11-21 24:00", "link": "https://crm.example.com/cases/123"}
 MAX_LENGTH = 2000
 
 
@@ -41,11 +44,13 @@ def _known(key: str) -> str:
         return KIND_SMS
     if key in outbox.SCRIPTS:
         return KIND_SCRIPT
+    if key in outbox.STAFF_TEMPLATES:
+        return KIND_STAFF
     raise LookupError(key)
 
 
 def _label(key: str) -> str:
-    return (outbox.TEMPLATES.get(key) or outbox.SCRIPTS[key])[0]
+    return (outbox.TEMPLATES.get(key) or outbox.STAFF_TEMPLATES.get(key) or outbox.SCRIPTS[key])[0]
 
 
 def _latest(key: str) -> MessageTemplateVersion | None:
@@ -66,7 +71,7 @@ def _row(key: str) -> TemplateRow:
 
 def template_rows() -> list[TemplateRow]:
     """Every SMS template and call script with its text in force."""
-    return [_row(key) for key in (*outbox.TEMPLATES, *outbox.SCRIPTS)]
+    return [_row(key) for key in (*outbox.TEMPLATES, *outbox.SCRIPTS, *outbox.STAFF_TEMPLATES)]
 
 
 def template_detail(*, key: str) -> tuple[TemplateRow, list[MessageTemplateVersion], list[str]]:
@@ -130,6 +135,9 @@ class Preview:
 def preview(*, key: str, text: str, card_no: str = "", now: datetime | None = None) -> Preview:
     """Fill the text being edited for a real member (by card number, else the newest one)."""
     clean, errors = check_text(key=key, text=text)
+    if _known(key) == KIND_STAFF:  # a staff alert: filled from a task, not a member
+        filled = "" if errors else outbox.fill(clean, STAFF_SAMPLE)
+        return Preview(text=filled, length=len(filled), segments=0, member="", errors=errors)
     member = _preview_member(card_no)
     if member is None:
         errors = errors | {"card_no": _("没有找到这个卡号的会员。") if (card_no or "").strip()

@@ -21,7 +21,7 @@ from typing import Callable
 from sqlalchemy import (ARRAY, JSON, Integer, String, any_, cast, func, insert, literal, select,
                         true, update)
 
-from .. import clock, permissions
+from .. import clock, permissions, staff_alerts
 from ..alarms import schedule_after_commit
 from ..extensions import db
 from ..calendar import to_local
@@ -401,6 +401,7 @@ def _open_task(process: Process, case: Case, now: datetime) -> Task | None:
                 calendar_gap=gap)
     db.session.add(task)
     schedule_after_commit(remind_at, due_at)
+    staff_alerts.task_opened(task, case, spec.label, now)  # an urgent one: its group hears of it
     return task
 
 

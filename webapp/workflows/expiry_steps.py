@@ -9,11 +9,12 @@ a CASE over the month's (at most 31) expiry dates: one statement for any number 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import Integer, String, case, func, insert, literal, or_, select, update
 from sqlalchemy.orm import joinedload
 
-from .. import settings
+from .. import settings, staff_alerts
 from ..calendar import add_months, local_date, local_midnight_utc
 from ..extensions import db
 from ..i18n_labels import N_
@@ -82,6 +83,11 @@ def renew_by_waiver(condition, days: list[date], *, now: datetime, case_id=None)
             for m in members]
     if rows:
         db.session.execute(insert(OutboxMessage), rows)
+    if staff_alerts.subscribed("card.renewed"):  # other systems: one event per renewed member
+        staff_alerts.emit_many("card.renewed", [
+            (m.id, {"member_id": m.id, "card_no": m.card_no, "store_id": m.store_id,
+                    "kind": "waiver", "card_expires_on": m.card_expires_on, "fee_yuan": "0.00"})
+            for m in db.session.scalars(select(Member).where(chosen))], now=now)
     return ids
 
 
@@ -202,4 +208,9 @@ def renew_by_payment(case, actor, data, now):
                                created_by_id=actor.id if actor else None, created_at=now))
     member.card_expires_on = new
     member.status = "active"
+    staff_alerts.emit("card.renewed", {
+        "member_id": member.id, "card_no": member.card_no, "store_id": member.store_id,
+        "kind": "payment", "card_expires_on": new, "old_expires_on": old,
+        "fee_yuan": str((Decimal(data["fee_fen"]) / 100).quantize(Decimal("0.01")))},
+        object_id=member.id, now=now)
     case.data = {**case.data, "outcome": "paid"}

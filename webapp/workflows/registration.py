@@ -4,7 +4,7 @@ The associate enters the 《入会申请表》 → HQ customer service reviews e
 for completeness → approve (member active, welcome SMS) or send back with what is missing →
 the store completes the data → back to HQ review.
 """
-from .. import settings
+from .. import settings, staff_alerts
 from ..calendar import add_months, local_date
 from ..models import Role
 from ..outbox import queue_sms
@@ -21,6 +21,10 @@ def activate(case, actor, data, now):
     member.status = "active"
     member.card_expires_on = add_months(local_date(now), settings.get_int("card_validity_months"))
     queue_sms(member, "welcome_temporary")
+    staff_alerts.emit("member.approved", {  # other systems subscribed (no personal data)
+        "member_id": member.id, "card_no": member.card_no, "store_id": member.store_id,
+        "store_code": member.store.code if member.store else None,
+        "card_expires_on": member.card_expires_on, "approved_at": now}, object_id=member.id, now=now)
 
 
 registration = register(Process(
