@@ -21,9 +21,10 @@ DAY2 = datetime(2026, 11, 21, 1, 0, tzinfo=timezone.utc)  # Saturday 09:00 local
 DAY3 = datetime(2026, 11, 22, 1, 0, tzinfo=timezone.utc)  # Sunday 22 Nov, 09:00 local: day 3
 
 
-def buy(org, card, no, when="2026-11-20 13:00", amount="300.00"):
+def buy(org, card, no, when="2026-11-20 13:00", amount="300.00", category=""):
     with time_machine.travel(SOLD, tick=False):
-        sales.record(rows=[sale("S1", no, when, amount, card=card)], actor=org["hq"], source="import")
+        sales.record(rows=[sale("S1", no, when, amount, card=card, category=category)],
+                     actor=org["hq"], source="import")
 
 
 @pytest.fixture
@@ -75,6 +76,24 @@ def test_the_case_page_shows_the_filled_script(org, members, login):
     [case] = calls()
     page = login("assoc1").get(f"/cases/{case.id}").data.decode()
     assert "您在11月20日在我们店里买的" in page
+
+
+def test_the_script_names_what_was_bought_with_its_care_advice(org, members, login):
+    """Seed: "买的那件XX(品类,如丝光棉T恤)感觉挺好的吧?" and the washing advice for it; a ticket
+    without a category reads "那件衣服" with the general advice; returns are not named."""
+    a, b, _c = members
+    buy(org, a["card_no"], "A1", category="丝光棉T恤")
+    buy(org, a["card_no"], "A2", when="2026-11-20 18:00", category="羊绒大衣")
+    buy(org, b["card_no"], "B1")
+    start_due_calls(now=DAY3)
+    first, second = calls()
+    script = script_text("aftersale_call", first.member, first.data)
+    assert "买的那件丝光棉T恤和羊绒大衣感觉挺好的吧" in script
+    assert "棉质衣物30度以下水洗" in script and "羊毛、羊绒用中性洗涤剂" in script
+    plain = script_text("aftersale_call", second.member, second.data)
+    assert "买的那件衣服感觉" in plain and "按照洗水标上的方法清洗" in plain
+    page = login("assoc1").get(f"/cases/{first.id}").data.decode()
+    assert "丝光棉T恤和羊绒大衣" in page
 
 
 def test_no_answer_retries_next_working_day_up_to_the_limit(org, members):

@@ -88,7 +88,8 @@ def daily_sheet(*, actor: User, now: datetime | None = None) -> dict:
     for task in tasks:
         spec = get_process(task.case.process).tasks.get(task.case.state)
         member = task.case.member
-        script = script_text(spec.script, member) if spec and spec.script and member else ""
+        script = (script_text(spec.script, member, task.case.data)
+                  if spec and spec.script and member else "")
         rows.append({"title": task.case.title, "label": task_label(task), "due_at": task.due_at,
                      "member": member, "script": script})
     return {"associate": actor.display_name, "store": actor.store.name, "day": day["day"],

@@ -67,6 +67,7 @@ class SaleIn:
     return_of_no: str | None = None
     return_of_id: int | None = None
     ticket_delta: int = 1
+    category: str | None = None
     existing: bool = False
 
     @property
@@ -231,6 +232,9 @@ def _parse_row(row: dict, line: int, found: _Lookups, errors: list, *, actor, to
     member_id = _row_member(value("member_card"), value("member_mobile"), line, found, errors)
     associate_id = _row_associate(value("associate"), store, line, found, errors)
     return_of = str(value("return_of") or "").strip() or None
+    category = str(value("category") or "").strip() or None
+    if category and len(category) > 40:
+        errors.append(RowError(line, "category", _("品类不能超过40个字符")))
     if "amount" in parsed:
         _check_sign(parsed, return_of, line, errors)
     if parsed.get("items") == 0:  # a ticket sells (or a return takes back) at least one item
@@ -241,7 +245,7 @@ def _parse_row(row: dict, line: int, found: _Lookups, errors: list, *, actor, to
     return SaleIn(line=line, store_id=store.id, sale_no=sale_no, sold_at=parsed["sold_at"],
                   amount_fen=sign * abs(parsed["amount"]), items=sign * abs(parsed["items"]),
                   member_id=member_id, associate_id=associate_id, return_of_no=return_of,
-                  ticket_delta=0 if return_of else 1)
+                  ticket_delta=0 if return_of else 1, category=category)
 
 
 def _check_sign(parsed: dict, return_of, line: int, errors: list) -> None:
@@ -428,7 +432,8 @@ def _insert(sales: list[SaleIn], source: str, now: datetime) -> None:
     rows = [{"store_id": s.store_id, "sale_no": s.sale_no, "member_id": s.member_id,
              "sold_at": s.sold_at, "ym": s.ym, "amount_fen": s.amount_fen, "items": s.items,
              "ticket_delta": s.ticket_delta, "associate_id": s.associate_id,
-             "return_of_id": s.return_of_id, "source": source, "created_at": now} for s in sales]
+             "return_of_id": s.return_of_id, "source": source, "created_at": now,
+             "category": s.category} for s in sales]
     for i in range(0, len(rows), 5000):
         db.session.execute(Sale.__table__.insert(), rows[i:i + 5000])
 
