@@ -176,3 +176,16 @@ def test_the_daily_job_sends_the_points_sms_and_opens_the_day_three_calls(org, m
     with time_machine.travel(DAY3, tick=False):
         jobs.deadlines.daily()
     assert [c.member_id for c in calls()] == [a["id"]]
+
+
+def test_a_whole_days_buyers_get_one_call_each_except_a_dead_number(org, members):
+    """Everyone who bought on day 1 (new or old customer) gets a day-3 call; a number flagged
+    dead gets none."""
+    a, b, c = members
+    buy(org, a["card_no"], "A1", when="2026-11-20 10:00")
+    buy(org, b["card_no"], "B1", when="2026-11-20 21:30")
+    buy(org, c["card_no"], "C1", when="2026-11-20 12:00")
+    db.session.execute(db.update(Member).where(Member.id == c["id"]).values(mobile_dead_at=SOLD))
+    db.session.commit()
+    assert start_due_calls(now=DAY3) == 2
+    assert [case.member_id for case in calls()] == [a["id"], b["id"]]
