@@ -40,30 +40,27 @@ def _qualifying_expr():
 
 
 def recompute() -> int:
-    """Write every member's qualifying tier by the current rule (changed rows only); no commit;
-    returns the rows written."""
-    written = db.session.execute(
-        update(Member).where(Member.status != "active", Member.qualifying_tier.is_not(None))
-        .values(qualifying_tier=None).execution_options(synchronize_session=False)).rowcount
+    """Write every member's qualifying tier by the current rule, and none for a member who is
+    not active, in one statement that writes changed rows only (for "ratio" an UPDATE … FROM
+    the ranked members); no commit; returns the rows written."""
+    active = Member.status == "active"
     if settings.get("tier_rule") == "ratio":
         a, b = settings.get_int("tier_a_percent"), settings.get_int("tier_b_percent")
-        ranked = select(Member.id.label("id"),
-                        func.rank().over(partition_by=Member.store_id,
-                                         order_by=Member.points.desc()).label("rnk"),
-                        func.count().over(partition_by=Member.store_id).label("n")
-                        ).where(Member.status == "active").subquery("ranked")
-        ahead = (ranked.c.rnk - 1) * 100  # members with strictly more points, ×100
-        tier = case((ahead < a * ranked.c.n, "A"), (ahead < (a + b) * ranked.c.n, "B"), else_="C")
+        # the active members of a store are ranked among themselves (the others get no tier)
+        window = {"partition_by": (Member.store_id, active)}
+        ahead = (func.rank().over(**window, order_by=Member.points.desc()) - 1) * 100
+        n = func.count().over(**window)  # ahead: members with strictly more points, ×100
+        ranked = select(Member.id.label("id"), case(
+            (~active, None), (ahead < a * n, "A"), (ahead < (a + b) * n, "B"), else_="C"
+        ).label("tier")).subquery("ranked")
         stmt = (update(Member).where(Member.id == ranked.c.id,
-                                     Member.qualifying_tier.is_distinct_from(tier))
-                .values(qualifying_tier=tier))
+                                     Member.qualifying_tier.is_distinct_from(ranked.c.tier))
+                .values(qualifying_tier=ranked.c.tier))
     else:
-        tier = _qualifying_expr()
-        stmt = (update(Member).where(Member.status == "active",
-                                     Member.qualifying_tier.is_distinct_from(tier))
+        tier = case((~active, None), else_=_qualifying_expr())
+        stmt = (update(Member).where(Member.qualifying_tier.is_distinct_from(tier))
                 .values(qualifying_tier=tier))
-    written += db.session.execute(stmt.execution_options(synchronize_session=False)).rowcount
-    return written
+    return db.session.execute(stmt.execution_options(synchronize_session=False)).rowcount
 
 
 def _ym(d) -> int:
