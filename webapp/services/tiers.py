@@ -15,6 +15,7 @@ set-based, the proposals to the store manager, the manager's decisions and manua
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import String, and_, case, exists, func, literal, or_, select, text, update
@@ -117,7 +118,8 @@ def review(*, now: datetime | None = None, actor: User | None = None) -> dict[st
     try:
         written = recompute()
         _refresh_statistics(written)
-        ids = engine.start_many(tier_change, proposal_source(now), now=now)
+        with _no_nested_loops():
+            ids = engine.start_many(tier_change, proposal_source(now), now=now)
         db.session.add(AuditEvent(object_type="tiers", actor_id=actor.id if actor else None,
                                   at=now, action="review",
                                   data={"written": written, "proposed": len(ids)}))
@@ -136,6 +138,23 @@ def _refresh_statistics(written: int) -> None:
     costs about a second at 1,000,000 members."""
     if written >= 10_000 and db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("ANALYZE member"))
+
+
+@contextmanager
+def _no_nested_loops():
+    """The proposal source joins every member with the open proposals and the monthly roll-up.
+    When PostgreSQL's statistics are stale (tiers applied since the last ANALYZE) it may expect
+    one row and run a nested loop over the open cases per member: quadratic, minutes at 200,000
+    members. Hash joins cost a scan or two whatever the estimate, so nested loops are off for
+    this one statement (SET LOCAL: this transaction only)."""
+    pg = db.session.get_bind().dialect.name == "postgresql"
+    if pg:
+        db.session.execute(text("SET LOCAL enable_nestloop = off"))
+    try:
+        yield
+    finally:
+        if pg:
+            db.session.execute(text("SET LOCAL enable_nestloop = on"))
 
 
 def review_if_due(*, now: datetime | None = None) -> dict[str, int] | None:
