@@ -189,3 +189,15 @@ def test_a_whole_days_buyers_get_one_call_each_except_a_dead_number(org, members
     db.session.commit()
     assert start_due_calls(now=DAY3) == 2
     assert [case.member_id for case in calls()] == [a["id"], b["id"]]
+
+
+def test_the_shop_floor_sheet_fills_the_day_three_script_from_its_case(org, members):
+    """The printed day sheet fills each call's script with the case's values (the sale day)."""
+    from webapp.services import routine
+
+    buy(org, members[0]["card_no"], "A1", category="牛仔裤")
+    start_due_calls(now=DAY3)
+    with time_machine.travel(DAY3, tick=False):
+        sheet = routine.daily_sheet(actor=org["assoc1"], now=DAY3)
+    [row] = [r for r in sheet["tasks"] if r["title"].startswith("售后回访")]
+    assert "11月20日" in row["script"] and "那件牛仔裤" in row["script"]
