@@ -47,6 +47,8 @@ DEMO_USERS = [  # username, display name, role, store index, area index
     ("hq_manager", "吴客服经理", Role.HQ_MANAGER, None, None),
     ("admin", "系统管理员", Role.ADMIN, None, None),
 ]
+# What a recent registration bought first (the till's category; the day-3 call names it).
+FIRST_BUYS = ["纯棉衬衫", "针织衫", "休闲裤", "真丝衬衫", "POLO衫", "牛仔裤"]
 # Members who joined before the recent registrations, per store (the busier stores have more).
 MEMBERS_PER_STORE = {"SH01": 900, "HZ01": 600, "GZ01": 800, "SZ01": 650}
 
@@ -122,7 +124,8 @@ def _members(rng: random.Random, stores, users, mobiles: set, count: int) -> Non
             sales.record(rows=[{"store_code": store.code, "sale_no": f"{store.code}-N{case.member.id}",
                                 "sold_at": first.isoformat(), "items": 1,
                                 "amount": f"{rng.randrange(threshold // 10, threshold, 10) // rate}.00",
-                                "member_card": case.member.card_no, "associate": actor.username}],
+                                "member_card": case.member.card_no, "associate": actor.username,
+                                "category": FIRST_BUYS[i % len(FIRST_BUYS)]}],
                          actor=hq, source="till")  # commits
             if i < 8:
                 engine.fire(case, "approve", hq, version=case.version)

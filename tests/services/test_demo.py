@@ -156,7 +156,8 @@ def _lifecycle():
         OutboxMessage.template == "welcome_formal"))}
     assert {c.member_id for c in cards.values()} <= formal_sms
 
-    calls = db.session.scalars(select(Case).where(Case.process == "aftersale_call")).all()
+    calls = db.session.scalars(select(Case).where(Case.process == "aftersale_call")
+                               .order_by(Case.id)).all()
     assert len(calls) >= 10
     today = local_date(clock.now())
     tasks = db.session.scalars(select(Task).where(Task.case_id.in_([c.id for c in calls]))).all()
