@@ -18,7 +18,7 @@ from .calendar import add_months, local_date, local_midnight_utc
 from .crypto import lookup_hash
 from .extensions import db
 from .models import Area, Member, Role, Store, User
-from .services import registration
+from .services import registration, sales
 from .workflows import engine
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程"
@@ -47,6 +47,8 @@ DEMO_USERS = [  # username, display name, role, store index, area index
     ("hq_manager", "吴客服经理", Role.HQ_MANAGER, None, None),
     ("admin", "系统管理员", Role.ADMIN, None, None),
 ]
+# What a recent registration bought first (the till's category; the day-3 call names it).
+FIRST_BUYS = ["纯棉衬衫", "针织衫", "休闲裤", "真丝衬衫", "POLO衫", "牛仔裤"]
 # Members who joined before the recent registrations, per store (the busier stores have more).
 MEMBERS_PER_STORE = {"SH01": 900, "HZ01": 600, "GZ01": 800, "SZ01": 650}
 
@@ -82,30 +84,23 @@ def load(members_per_store: int = 12, seed: int = 7) -> None:
     mobiles: set[str] = set()
     _past_members(rng, stores, users, mobiles)
     _members(rng, stores, users, mobiles, members_per_store)
-    from . import demo_complaints, demo_sales, demo_visits
+    from . import demo_complaints, demo_lifecycle, demo_sales, demo_visits
 
-    demo_sales.load()  # two years of sales
+    demo_sales.load()  # two years of sales, their points through the ledger
     demo_complaints.load()
     demo_visits.load()  # last month's visit plan cycle complete, this month's under way
-    _care(rng)
+    demo_lifecycle.load()  # tiers and an upgrade to decide, formal cards to hand over, day-3 calls
+    _care()
     from . import demo_routine
 
     demo_routine.load()  # this week's routine under way (SPEC §3.8)
 
 
-def _care(rng: random.Random) -> None:
-    """A few A and B members among the active ones, then the care batches of the coming
-    occasions (SPEC §3.4): they wait for each demo store manager's approval."""
-    from sqlalchemy import select
-
-    from .models import Member
+def _care() -> None:
+    """The care batches of the coming occasions (SPEC §3.4), by the members' tiers: they wait
+    for each demo store manager's approval."""
     from .services import care
 
-    active = db.session.scalars(select(Member).where(Member.status == "active",
-                                                     Member.points > 0)).all()
-    for member in active:
-        member.tier = rng.choice("AABBCCC")
-    db.session.commit()
     care.generate_due()
 
 
@@ -116,6 +111,7 @@ def _members(rng: random.Random, stores, users, mobiles: set, count: int) -> Non
     now = clock.now()
     today = local_date(now)
     threshold = settings.get_int("formal_points_threshold")
+    rate = max(1, settings.get_int("points_per_yuan"))
     for store in stores:
         staff = [u for u in users.values() if u.store_id == store.id and u.role == Role.ASSOCIATE]
         for i in range(count):
@@ -124,11 +120,16 @@ def _members(rng: random.Random, stores, users, mobiles: set, count: int) -> Non
             applied = today - timedelta(days=rng.randint(1, 20) if i < 8 else 0)
             data = _person(rng, store, actor, applied, mobiles)
             case = registration.register(actor=actor, store=store, data=data)
-            # A temporary member: points from the first purchase, below the formal threshold
-            # (the welcome SMS says how far there is to go).
-            case.member.points = rng.randrange(threshold // 10, threshold, 10)
-            case.member.tier = "C"
-            db.session.commit()
+            # A temporary member: points from the first purchase (a till sale, credited through
+            # the ledger), below the formal threshold (the welcome SMS says how far there is to go).
+            first = min(local_midnight_utc(applied) + timedelta(hours=10, minutes=7 * i),
+                        now - timedelta(minutes=30 - i))
+            sales.record(rows=[{"store_code": store.code, "sale_no": f"{store.code}-N{case.member.id}",
+                                "sold_at": first.isoformat(), "items": 1,
+                                "amount": f"{rng.randrange(threshold // 10, threshold, 10) // rate}.00",
+                                "member_card": case.member.card_no, "associate": actor.username,
+                                "category": FIRST_BUYS[i % len(FIRST_BUYS)]}],
+                         actor=hq, source="till")  # commits
             if i < 8:
                 engine.fire(case, "approve", hq, version=case.version)
                 db.session.commit()

@@ -21,7 +21,7 @@ from .calendar import add_months, local_date, local_midnight_utc
 from .extensions import db
 from .models import Member, Role, Store, User
 from .models import Sale, SalesTarget
-from .services import sales
+from .services import points, sales
 
 # Price of one piece, yuan: tees and knits to coats.
 PRICES = [59, 89, 129, 159, 199, 239, 269, 299, 359, 399, 459, 599, 799, 1199]
@@ -38,6 +38,12 @@ HOURS = list(range(10, 22))
 HOUR_WEIGHTS = [2, 3, 4, 5, 5, 5, 6, 7, 8, 8, 6, 3]
 RETURNS = 1 / 80         # tickets brought back whole a few days later
 RECENT = 45              # days: members who joined since are the workflow's recent registrations
+# What a ticket's first piece is (the till's category; the day-3 call names it), by price band.
+CATEGORIES = {59: ["丝光棉T恤", "纯棉T恤"], 89: ["POLO衫", "纯棉T恤"], 129: ["纯棉衬衫", "POLO衫"],
+              159: ["纯棉衬衫", "休闲裤"], 199: ["休闲裤", "牛仔裤"], 239: ["牛仔裤", "针织衫"],
+              269: ["针织衫", "真丝衬衫"], 299: ["真丝衬衫", "卫衣"], 359: ["羊毛衫", "夹克"],
+              399: ["夹克", "风衣"], 459: ["风衣", "休闲西装"], 599: ["休闲西装", "羽绒服"],
+              799: ["羊绒大衣", "羽绒服"], 1199: ["羊绒大衣", "西服套装"]}
 
 
 def load(seed: int = 11, days: int = 730) -> None:
@@ -47,6 +53,9 @@ def load(seed: int = 11, days: int = 730) -> None:
     rows = []
     for store in db.session.scalars(select(Store).order_by(Store.id)):
         rows += _store_sales(rng, store, today, days)
+    kinds = random.Random(seed + 1)  # its own stream: the tickets above stay as they were
+    for r in rows:
+        r["category"] = kinds.choice(CATEGORIES[max(p for p in PRICES if p * 100 <= r["amount_fen"])])
     for i in range(0, len(rows), 5000):
         db.session.execute(Sale.__table__.insert(), rows[i:i + 5000])
     _returns(rng, rows, today)
@@ -125,34 +134,29 @@ def _returns(rng: random.Random, rows: list[dict], today: date) -> None:
              "sold_at": local_midnight_utc(day) + timedelta(hours=15), "ym": day.year * 100 + day.month,
              "amount_fen": -r["amount_fen"], "items": -r["items"], "ticket_delta": -1,
              "associate_id": r["associate_id"], "return_of_id": ids[(r["store_id"], r["sale_no"])],
-             "source": "demo", "created_at": now} for r, day in picked]
+             "source": "demo", "created_at": now, "category": r["category"]} for r, day in picked]
     if back:
         db.session.execute(Sale.__table__.insert(), back)
     rows.extend(back)
 
 
 def _points(rows: list[dict], today: date) -> None:
-    """Points from the last twelve months' net spend (the rate is a setting); a member who ever
-    reached the threshold holds a formal card; the tier follows the points (A ≥ 5000, B ≥ 2000)."""
-    rate, threshold = settings.get_int("points_per_yuan"), settings.get_int("formal_points_threshold")
-    since = local_midnight_utc(add_months(today, -12))
-    year, ever = defaultdict(int), defaultdict(int)
-    for r in rows:
-        if r["member_id"]:
-            ever[r["member_id"]] += r["amount_fen"]
-            if r["sold_at"] >= since:
-                year[r["member_id"]] += r["amount_fen"]
+    """The points ledger from the sales, as the till's tickets are credited (one line per ticket,
+    dated by it, its SMS long sent): the members' points are its sums, so they agree with their
+    sales. A member whose points reached the threshold holds a formal card (its number moved
+    from the T… to the F… series); the tiers follow the points (demo_lifecycle)."""
+    points.credit_sales(created_at=None, source="demo", notified_at=clock.now())
+    threshold = settings.get_int("formal_points_threshold")
     codes = dict(db.session.execute(select(Store.id, Store.code)).all())
     changes = []
-    for member_id, store_id in db.session.execute(select(Member.id, Member.store_id).where(
-            Member.id.in_(list(ever)))):
-        points = max(0, year[member_id]) // 100 * rate
-        formal = ever[member_id] // 100 * rate >= threshold
-        changes.append({"id": member_id, "points": points,
-                        "tier": "A" if points >= 5000 else "B" if points >= 2000 else "C",
-                        "card_type": "formal" if formal else "temporary",
-                        "card_no": f"{'F' if formal else 'T'}{codes[store_id]}{member_id:07d}"})
-    db.session.execute(update(Member), changes)
+    for member_id, store_id, card_no, got in db.session.execute(select(
+            Member.id, Member.store_id, Member.card_no, Member.points).where(
+            Member.card_type == "temporary", Member.card_no.like("T%"))):
+        if got >= threshold:
+            changes.append({"id": member_id, "card_type": "formal", "previous_card_no": card_no,
+                            "card_no": "F" + card_no[1:]})
+    if changes:
+        db.session.execute(update(Member), changes)
 
 
 def _targets(rng: random.Random, rows: list[dict]) -> None:

@@ -17,7 +17,7 @@ AMOUNT_PATTERN = "^-?[0-9]{1,8}(\\.[0-9]{1,2})?$"
 MAX_AMOUNT = 10_000_000  # yuan on one ticket (services/sales.py MAX_AMOUNT_FEN)
 MAX_ITEMS = 100_000
 MAX_TEXT = 40
-OPTIONAL_TEXT = ("member_card", "member_mobile", "associate", "return_of", "store_code")
+OPTIONAL_TEXT = ("member_card", "member_mobile", "associate", "return_of", "store_code", "category")
 
 _SALE = {
     "type": "object",
@@ -47,6 +47,10 @@ _SALE = {
                       "description": "For a return: the sale number it reverses (same store)."},
         "store_code": {"type": ["string", "null"], "maxLength": MAX_TEXT, "pattern": TEXT_PATTERN,
                        "description": "Optional; when given it must be the token's own store."},
+        "category": {"type": ["string", "null"], "maxLength": MAX_TEXT, "pattern": TEXT_PATTERN,
+                     "examples": ["丝光棉T恤"],
+                     "description": "What was bought, as the till names it (optional): the day-3 "
+                                    "call names it and gives its care advice."},
     },
 }
 

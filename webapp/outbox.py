@@ -110,8 +110,8 @@ PLACEHOLDERS: dict[str, str] = {
     "积分": "points", "正式会员积分": "threshold", "客服热线": "hotline", "消费日期": "date",
     "消费门店": "sale_store", "消费金额": "amount", "回复内容": "reply", "导购": "associate",
     "返现金额": "cashback", "门店地址": "store_address", "门店电话": "store_phone",
-    "营业时间": "store_hours", "到期日": "expires_on",
-    "待办": "task", "标题": "title", "期限": "due", "链接": "link"}
+    "营业时间": "store_hours", "到期日": "expires_on", "购买日期": "sale_date", "购买商品": "item",
+    "洗涤保养": "care", "待办": "task", "标题": "title", "期限": "due", "链接": "link"}
 _NAME_OF = {key: name for name, key in PLACEHOLDERS.items()}
 _FIELD = re.compile(r"\{([^{}]*)\}")
 
@@ -278,23 +278,66 @@ SCRIPTS: dict[str, tuple[str, str]] = {
                   "意见询问：您最近穿着我们的衣服感觉怎么样？有什么意见和建议吗？"
                   "（顾客提出的问题须在三天内处理并回复）\n"
                   "登门拜访或赠送礼品：我们为您准备了一份心意，请问您什么时候方便，我给您送过去？"),
-    # Seed 000 §(二)1 (2) 售后3天电话回访. The till sends no item category, so the script names the
-    # purchase by its day ("那件衣服"); the associate fills in the category from the ticket.
+    # Seed 000 §(二)1 (2) 售后3天电话回访: "买的那件XX(品类,如丝光棉T恤)", "(洗涤保养内容简化)" —
+    # {item} and {care} come from the categories of that day's tickets (purchase_context).
     "aftersale_call": (N_("售后第3天电话回访"),
                        "满意度询问：{salutation}，您好！我是{brand}{store}的{associate}，您在{sale_date}在我们店里买的"
-                       "那件衣服感觉挺好的吧？\n"
-                       "洗涤保养小常识告知与洗衣需求询问：还有，清洗的时候一定要按照我上次和您说的洗涤保养方法，"
-                       "如果您工作比较忙的话，可以拿到店里，我们来帮您洗。\n"
+                       "{item}感觉挺好的吧？\n"
+                       "洗涤保养小常识告知与洗衣需求询问：还有，清洗的时候一定要按照我上次和您说的洗涤保养方法"
+                       "（{care}），如果您工作比较忙的话，可以拿到店里，我们来帮您洗。\n"
                        "其他内容告知（适当时选用）：节日问候、促销信息、新品信息、积分信息（您目前的积分是{points}分）。\n"
                        "询问意见及建议：简单询问；顾客提出的意见和问题须在三天内处理并回复。"),
 }
 
 
+# Care advice by what was bought (seed 000 §(二)1 (2) "洗涤保养小常识…(洗涤保养内容简化)"): the
+# first entry with a word found in the ticket's category wins; anything else gets GENERAL_CARE.
+CARE_ADVICE: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("羽绒",), "羽绒服用中性洗涤剂温水手洗，不要干洗、不要拧，晾干后轻拍恢复蓬松"),
+    (("羊绒", "羊毛", "毛衫", "毛衣", "针织"), "羊毛、羊绒用中性洗涤剂冷水轻柔手洗，不要拧干，平铺阴干"),
+    (("真丝", "丝绸", "桑蚕丝"), "真丝用丝毛专用洗涤剂冷水手洗，不要浸泡，不要暴晒"),
+    (("西装", "西服", "大衣", "风衣"), "西装、大衣建议干洗，挂在宽肩衣架上，不要水洗"),
+    (("皮衣", "皮革", "皮夹克"), "皮衣不要水洗，用皮革护理剂擦拭，避免受潮暴晒"),
+    (("牛仔",), "牛仔翻面冷水洗，和浅色衣物分开，避免褪色"),
+    (("棉", "T恤", "衬衫", "POLO", "Polo", "卫衣"), "棉质衣物30度以下水洗，深浅分开，反面晾晒，不要长时间浸泡"),
+)
+GENERAL_CARE = "按照洗水标上的方法清洗，深浅颜色分开，反面阴干"
+
+
+def care_advice(category: str) -> str:
+    return next((advice for words, advice in CARE_ADVICE if any(w in category for w in words)),
+                GENERAL_CARE)
+
+
+def purchase_context(member_id: int, sale_day: str) -> dict:
+    """{item} and {care} of a day-3 call: what the member bought on `sale_day` (local ISO date),
+    by the tickets' categories — "那件衣服" and the general advice when the till sent none."""
+    from datetime import date, timedelta
+
+    from .calendar import local_midnight_utc
+    from .models import Sale
+
+    try:
+        day = date.fromisoformat(sale_day)
+    except (TypeError, ValueError):
+        day = None
+    categories = [] if day is None else db.session.scalars(select(Sale.category).where(
+        Sale.member_id == member_id, Sale.return_of_id.is_(None), Sale.category.is_not(None),
+        Sale.sold_at >= local_midnight_utc(day),
+        Sale.sold_at < local_midnight_utc(day + timedelta(days=1))).order_by(Sale.sold_at, Sale.id)).all()
+    categories = list(dict.fromkeys(c.strip() for c in categories if c and c.strip()))[:3]
+    return {"item": "那件" + "和".join(categories) if categories else "那件衣服",
+            "care": "；".join(dict.fromkeys(map(care_advice, categories))) or GENERAL_CARE}
+
+
 def script_context(member: Member, extra: dict | None = None) -> dict:
     """What a call script fills: the case's own values (`extra`: the sale day of an after-sale
-    call…), the member's context, their associate, the cash-back earned."""
+    call…), what was bought that day, the member's context, their associate, the cash-back earned."""
     per = settings.get_int("cashback_points")
-    return (extra or {}) | member_context(member) | {
+    extra = dict(extra or {})
+    if "sale_day" in extra:
+        extra = purchase_context(member.id, extra["sale_day"]) | extra
+    return extra | member_context(member) | {
         "associate": member.associate.display_name if member.associate else "",
         "cashback": (member.points_balance // per) * settings.get_int("cashback_yuan") if per else 0,
         "expires_on": member.card_expires_on.isoformat() if member.card_expires_on else "",

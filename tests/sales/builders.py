@@ -12,9 +12,10 @@ from webapp.crypto import lookup_hash
 from webapp.extensions import db
 from webapp.models import Member
 
-HEADER = ["门店编码", "销售单号", "销售时间", "会员卡号", "会员手机", "金额", "件数", "导购", "原单号"]
+HEADER = ["门店编码", "销售单号", "销售时间", "会员卡号", "会员手机", "金额", "件数", "导购", "原单号",
+          "品类"]
 KEYS = ["store_code", "sale_no", "sold_at", "member_card", "member_mobile", "amount", "items",
-        "associate", "return_of"]
+        "associate", "return_of", "category"]
 _serial = count(1)
 
 
@@ -40,10 +41,11 @@ def bulk_members(store, n: int, *, gender="M", birth_year=1990, applied_on=date(
 
 
 def sale(store_code: str, sale_no: str, sold_at: str, amount: str, items: int = 1, *,
-         card: str = "", mobile: str = "", associate: str = "", return_of: str = "") -> dict:
+         card: str = "", mobile: str = "", associate: str = "", return_of: str = "",
+         category: str = "") -> dict:
     return {"store_code": store_code, "sale_no": sale_no, "sold_at": sold_at, "member_card": card,
             "member_mobile": mobile, "amount": amount, "items": items, "associate": associate,
-            "return_of": return_of}
+            "return_of": return_of, "category": category}
 
 
 def csv_file(sales: list[dict]) -> bytes:

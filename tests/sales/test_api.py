@@ -157,3 +157,15 @@ def test_api_errors_are_json_and_405_names_the_allowed_methods(org, client):
     missing = client.get("/api/v1/nothing-here")
     assert missing.status_code == 404 and missing.is_json
     assert client.get("/no-such-page").content_type.startswith("text/html")
+
+
+def test_the_item_category_is_optional_and_described(org, client):
+    secret = _token(org)
+    response = _post(client, secret, [_item("C1", category="真丝衬衫"), _item("C2")])
+    assert response.status_code == 200, response.get_json()
+    assert dict(db.session.execute(select(Sale.sale_no, Sale.category)).all()) == {
+        "C1": "真丝衬衫", "C2": None}
+    bad = _post(client, secret, [_item("C3", category="x" * 41)])
+    assert bad.status_code == 422 and _count() == 2
+    schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["Sale"]
+    assert "category" in schema["properties"]

@@ -146,3 +146,18 @@ def test_import_page_shows_row_errors_with_422(org, login):
 
 def test_associates_cannot_import(org, login):
     assert login("assoc1").get("/sales/import").status_code == 403
+
+
+def test_item_category_from_csv_and_xlsx_optional_and_bounded(org):
+    """What was bought (品类) is an optional column; the day-3 call names it."""
+    rows = [sale("S1", "K1", "2026-10-05 14:30", "399.00", category="丝光棉T恤"),
+            sale("S1", "K2", "2026-10-05 15:00", "99.00")]
+    import_sales(org["hq"], rows)
+    data = xlsx_file([sale("S1", "K3", "2026-10-05 16:00", "599", category=" 羊绒大衣 ")])
+    sales_import.import_file(actor=org["hq"], data=data, filename="till.xlsx")
+    stored = dict(db.session.execute(select(Sale.sale_no, Sale.category)).all())
+    assert (stored["K1"], stored["K2"], stored["K3"]) == ("丝光棉T恤", None, "羊绒大衣")
+    checked = sales.check(rows=sales_import.read_rows(
+        csv_file([sale("S1", "K4", "2026-10-05 14:30", "1", category="长" * 41)]), "t.csv"),
+        actor=org["hq"])
+    assert [(e.field, e.message) for e in checked.errors] == [("category", "品类不能超过40个字符")]

@@ -21,9 +21,10 @@ DAY2 = datetime(2026, 11, 21, 1, 0, tzinfo=timezone.utc)  # Saturday 09:00 local
 DAY3 = datetime(2026, 11, 22, 1, 0, tzinfo=timezone.utc)  # Sunday 22 Nov, 09:00 local: day 3
 
 
-def buy(org, card, no, when="2026-11-20 13:00", amount="300.00"):
+def buy(org, card, no, when="2026-11-20 13:00", amount="300.00", category=""):
     with time_machine.travel(SOLD, tick=False):
-        sales.record(rows=[sale("S1", no, when, amount, card=card)], actor=org["hq"], source="import")
+        sales.record(rows=[sale("S1", no, when, amount, card=card, category=category)],
+                     actor=org["hq"], source="import")
 
 
 @pytest.fixture
@@ -75,6 +76,24 @@ def test_the_case_page_shows_the_filled_script(org, members, login):
     [case] = calls()
     page = login("assoc1").get(f"/cases/{case.id}").data.decode()
     assert "您在11月20日在我们店里买的" in page
+
+
+def test_the_script_names_what_was_bought_with_its_care_advice(org, members, login):
+    """Seed: "买的那件XX(品类,如丝光棉T恤)感觉挺好的吧?" and the washing advice for it; a ticket
+    without a category reads "那件衣服" with the general advice; returns are not named."""
+    a, b, _c = members
+    buy(org, a["card_no"], "A1", category="丝光棉T恤")
+    buy(org, a["card_no"], "A2", when="2026-11-20 18:00", category="羊绒大衣")
+    buy(org, b["card_no"], "B1")
+    start_due_calls(now=DAY3)
+    first, second = calls()
+    script = script_text("aftersale_call", first.member, first.data)
+    assert "买的那件丝光棉T恤和羊绒大衣感觉挺好的吧" in script
+    assert "棉质衣物30度以下水洗" in script and "羊毛、羊绒用中性洗涤剂" in script
+    plain = script_text("aftersale_call", second.member, second.data)
+    assert "买的那件衣服感觉" in plain and "按照洗水标上的方法清洗" in plain
+    page = login("assoc1").get(f"/cases/{first.id}").data.decode()
+    assert "丝光棉T恤和羊绒大衣" in page
 
 
 def test_no_answer_retries_next_working_day_up_to_the_limit(org, members):
@@ -157,3 +176,28 @@ def test_the_daily_job_sends_the_points_sms_and_opens_the_day_three_calls(org, m
     with time_machine.travel(DAY3, tick=False):
         jobs.deadlines.daily()
     assert [c.member_id for c in calls()] == [a["id"]]
+
+
+def test_a_whole_days_buyers_get_one_call_each_except_a_dead_number(org, members):
+    """Everyone who bought on day 1 (new or old customer) gets a day-3 call; a number flagged
+    dead gets none."""
+    a, b, c = members
+    buy(org, a["card_no"], "A1", when="2026-11-20 10:00")
+    buy(org, b["card_no"], "B1", when="2026-11-20 21:30")
+    buy(org, c["card_no"], "C1", when="2026-11-20 12:00")
+    db.session.execute(db.update(Member).where(Member.id == c["id"]).values(mobile_dead_at=SOLD))
+    db.session.commit()
+    assert start_due_calls(now=DAY3) == 2
+    assert [case.member_id for case in calls()] == [a["id"], b["id"]]
+
+
+def test_the_shop_floor_sheet_fills_the_day_three_script_from_its_case(org, members):
+    """The printed day sheet fills each call's script with the case's values (the sale day)."""
+    from webapp.services import routine
+
+    buy(org, members[0]["card_no"], "A1", category="牛仔裤")
+    start_due_calls(now=DAY3)
+    with time_machine.travel(DAY3, tick=False):
+        sheet = routine.daily_sheet(actor=org["assoc1"], now=DAY3)
+    [row] = [r for r in sheet["tasks"] if r["title"].startswith("售后回访")]
+    assert "11月20日" in row["script"] and "那件牛仔裤" in row["script"]

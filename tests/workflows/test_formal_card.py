@@ -134,3 +134,53 @@ def test_the_old_temporary_number_still_finds_the_member_after_the_card_is_forma
     assert db.session.get(Member, member["id"]).points == 1210
     page = login("assoc1").get(f"/members?q={member['card_no']}")
     assert page.status_code == 200 and ("F" + member["card_no"][1:]) in page.get_data(as_text=True)
+
+
+def test_the_import_page_starts_it_too(org, member, login):
+    """The third path: a store manager uploads the till file on the page and confirms it."""
+    import io
+
+    from tests.sales.builders import csv_file
+
+    client = login("manager1")
+    data = csv_file([sale("S1", "U1", "2026-11-20 13:00", "1000.00", card=member["card_no"])])
+    with time_machine.travel(T0, tick=False):
+        page = client.post("/sales/import", data={"file": (io.BytesIO(data), "till.csv")},
+                           content_type="multipart/form-data")
+        assert page.status_code == 200, page.data.decode()[:500]
+        token = page.data.decode().split('name="token" value="')[1].split('"')[0]
+        assert client.post("/sales/import/confirm", data={"token": token}).status_code == 302
+    case = formal_case()
+    assert (case.state, case.member_id) == ("card_requested", member["id"])
+    assert db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.template == "welcome_formal")).one().member_id == member["id"]
+
+
+def test_coming_today_then_handed_over_and_away_long_then_reissued(org, member):
+    buy(org, member, "A1", "1200.00")
+    case = formal_case()
+    step(org, case, "card_sent", "hq", T0 + timedelta(hours=2))
+    with time_machine.travel(DAY5 + timedelta(hours=1), tick=False):
+        process_due()
+    db.session.expire_all()
+    case = formal_case()
+    step(org, case, "coming_today", "assoc1", DAY5 + timedelta(hours=2))
+    assert (case.state, open_task(case).name) == ("at_store", "hand_over")
+    step(org, case, "handed_over", "assoc1", DAY5 + timedelta(hours=6))
+    m = db.session.get(Member, member["id"])
+    assert (case.state, m.card_type, m.card_issued_on.isoformat()) == ("issued", "formal", "2026-11-24")
+
+    (other,) = bulk_members(org.stores[0], 1)
+    db.session.execute(db.update(Member).where(Member.id == other["id"])
+                       .values(associate_id=org["assoc1"].id, card_no="TS1" + other["card_no"][1:]))
+    db.session.commit()
+    other["card_no"] = "TS1" + other["card_no"][1:]
+    buy(org, other, "B1", "1000.00")
+    later = db.session.scalars(select(Case).where(Case.process == "formal_card",
+                                                  Case.member_id == other["id"])).one()
+    step(org, later, "away_long", "assoc1", T0 + timedelta(hours=1))  # said at the sale
+    assert later.state == "deferred"
+    step(org, later, "reissue", "assoc1", T0 + timedelta(days=40))  # back: from the purchase record
+    assert (later.state, open_task(later).name) == ("at_store", "hand_over")
+    step(org, later, "handed_over", "assoc1", T0 + timedelta(days=40, hours=1))
+    assert db.session.get(Member, other["id"]).card_type == "formal"

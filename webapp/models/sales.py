@@ -35,6 +35,8 @@ class Sale(db.Model):
     associate_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))
     return_of_id: Mapped[int | None] = mapped_column(db.ForeignKey("sale.id"), index=True)
     source: Mapped[str] = mapped_column(db.String(10), default="import")
+    # What was bought, as the till names it ("丝光棉T恤"); optional (the day-3 call names it).
+    category: Mapped[str | None] = mapped_column(db.String(40))
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
     store = relationship("Store")
     member = relationship("Member")

@@ -119,7 +119,9 @@ def _sample_context(member: Member, now: datetime) -> dict:
     day = clock.as_utc(now).astimezone(TZ)
     return outbox.script_context(member) | {
         "date": f"{day.month}月{day.day}日", "amount": "1,280.00", "sale_store": member.store.name,
-        "reply": "已为您办理退换，给您带来不便深表歉意。"}
+        "reply": "已为您办理退换，给您带来不便深表歉意。",
+        "sale_date": f"{day.month}月{day.day}日", "item": "那件丝光棉T恤",
+        "care": outbox.care_advice("丝光棉T恤")}
 
 
 @dataclass(frozen=True, slots=True)

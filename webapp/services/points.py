@@ -41,18 +41,25 @@ def _points_of(amount_fen):
                 else_=-((-amount_fen) * rate // 100))
 
 
-def credit_sales(*, created_at: datetime, source: str) -> None:
+def credit_sales(*, created_at: datetime | None, source: str,
+                 notified_at: datetime | None = None) -> None:
     """Credit the points of the member sales written at `created_at` from `source` (the
-    batch just inserted), and move the members' counters; no commit."""
-    batch = and_(Sale.created_at == created_at, Sale.source == source,
-                 Sale.member_id.is_not(None))
+    batch just inserted), and move the members' counters; no commit. `created_at` None credits
+    every sale of `source` not credited yet, each line dated by its sale (the demo's history;
+    with `notified_at` its points SMS count as sent)."""
+    batch = and_(Sale.source == source, Sale.member_id.is_not(None))
+    if created_at is not None:
+        batch = and_(batch, Sale.created_at == created_at)
     points = cast(_points_of(Sale.amount_fen), Integer)
     # A sale credited already is skipped by the unique sale_id (not by NOT EXISTS, which made
     # PostgreSQL rescan the lines this statement wrote: 290 s for a 100,000-row import).
     ids = db.session.execute(insert_ignoring_duplicates(PointsEntry.__table__).from_select(
-        ["member_id", "kind", "points", "balance_points", "sale_id", "note", "created_at"],
+        ["member_id", "kind", "points", "balance_points", "sale_id", "note", "created_at",
+         "notified_at"],
         select(Sale.member_id, case((Sale.return_of_id.is_(None), "sale"), else_="return"),
-               points, points, Sale.id, literal(""), literal(created_at, TZDateTime))
+               points, points, Sale.id, literal(""),
+               literal(created_at, TZDateTime) if created_at is not None else Sale.sold_at,
+               literal(notified_at, TZDateTime))
         .where(batch)).returning(PointsEntry.__table__.c.id)).scalars().all()
     if ids:
         _apply(ids_in(PointsEntry.id, ids))

@@ -67,6 +67,7 @@ class SaleIn:
     return_of_no: str | None = None
     return_of_id: int | None = None
     ticket_delta: int = 1
+    category: str | None = None
     existing: bool = False
 
     @property
@@ -229,6 +230,9 @@ def _parse_row(row: dict, line: int, found: _Lookups, errors: list, *, actor, to
     member_id = _row_member(value("member_card"), value("member_mobile"), line, found, errors)
     associate_id = _row_associate(value("associate"), store, line, found, errors)
     return_of = str(value("return_of") or "").strip() or None
+    category = str(value("category") or "").strip() or None
+    if category and len(category) > 40:
+        errors.append(RowError(line, "category", _("品类不能超过40个字符")))
     if "amount" in parsed:
         _check_sign(parsed, return_of, line, errors)
     if parsed.get("items") == 0:  # a ticket sells (or a return takes back) at least one item
@@ -239,7 +243,7 @@ def _parse_row(row: dict, line: int, found: _Lookups, errors: list, *, actor, to
     return SaleIn(line=line, store_id=store.id, sale_no=sale_no, sold_at=parsed["sold_at"],
                   amount_fen=sign * abs(parsed["amount"]), items=sign * abs(parsed["items"]),
                   member_id=member_id, associate_id=associate_id, return_of_no=return_of,
-                  ticket_delta=0 if return_of else 1)
+                  ticket_delta=0 if return_of else 1, category=category)
 
 
 def _check_sign(parsed: dict, return_of, line: int, errors: list) -> None:
@@ -418,14 +422,14 @@ def _write(sales: list[SaleIn], *, source: str) -> None:
 
 
 _SALE_COLUMNS = ("store_id", "sale_no", "member_id", "sold_at", "ym", "amount_fen", "items",
-                 "ticket_delta", "associate_id", "return_of_id", "source", "created_at")
+                 "ticket_delta", "associate_id", "return_of_id", "source", "created_at", "category")
 
 
 def _insert(sales: list[SaleIn], source: str, now: datetime) -> None:
     if not sales:
         return
     rows = [(s.store_id, s.sale_no, s.member_id, s.sold_at, s.ym, s.amount_fen, s.items,
-             s.ticket_delta, s.associate_id, s.return_of_id, source, now) for s in sales]
+             s.ticket_delta, s.associate_id, s.return_of_id, source, now, s.category) for s in sales]
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":  # COPY: a 100k-row file in one stream
         with connection.connection.driver_connection.cursor() as cursor, cursor.copy(

@@ -32,6 +32,7 @@ COLUMNS = (
     ("items", "件数", "items", True),
     ("associate", "导购", "associate", False),
     ("return_of", "原单号", "return_of", False),
+    ("category", "品类", "category", False),  # what was bought (the day-3 call names it)
 )
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_ROWS = 200_000

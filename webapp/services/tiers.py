@@ -15,9 +15,10 @@ set-based, the proposals to the store manager, the manager's decisions and manua
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import String, and_, case, exists, func, literal, or_, select, update
+from sqlalchemy import String, and_, case, exists, func, literal, or_, select, text, update
 
 from .. import clock, permissions, settings
 from ..calendar import add_months, local_date, local_midnight_utc
@@ -40,30 +41,27 @@ def _qualifying_expr():
 
 
 def recompute() -> int:
-    """Write every member's qualifying tier by the current rule (changed rows only); no commit;
-    returns the rows written."""
-    written = db.session.execute(
-        update(Member).where(Member.status != "active", Member.qualifying_tier.is_not(None))
-        .values(qualifying_tier=None).execution_options(synchronize_session=False)).rowcount
+    """Write every member's qualifying tier by the current rule, and none for a member who is
+    not active, in one statement that writes changed rows only (for "ratio" an UPDATE … FROM
+    the ranked members); no commit; returns the rows written."""
+    active = Member.status == "active"
     if settings.get("tier_rule") == "ratio":
         a, b = settings.get_int("tier_a_percent"), settings.get_int("tier_b_percent")
-        ranked = select(Member.id.label("id"),
-                        func.rank().over(partition_by=Member.store_id,
-                                         order_by=Member.points.desc()).label("rnk"),
-                        func.count().over(partition_by=Member.store_id).label("n")
-                        ).where(Member.status == "active").subquery("ranked")
-        ahead = (ranked.c.rnk - 1) * 100  # members with strictly more points, ×100
-        tier = case((ahead < a * ranked.c.n, "A"), (ahead < (a + b) * ranked.c.n, "B"), else_="C")
+        # the active members of a store are ranked among themselves (the others get no tier)
+        window = {"partition_by": (Member.store_id, active)}
+        ahead = (func.rank().over(**window, order_by=Member.points.desc()) - 1) * 100
+        n = func.count().over(**window)  # ahead: members with strictly more points, ×100
+        ranked = select(Member.id.label("id"), case(
+            (~active, None), (ahead < a * n, "A"), (ahead < (a + b) * n, "B"), else_="C"
+        ).label("tier")).subquery("ranked")
         stmt = (update(Member).where(Member.id == ranked.c.id,
-                                     Member.qualifying_tier.is_distinct_from(tier))
-                .values(qualifying_tier=tier))
+                                     Member.qualifying_tier.is_distinct_from(ranked.c.tier))
+                .values(qualifying_tier=ranked.c.tier))
     else:
-        tier = _qualifying_expr()
-        stmt = (update(Member).where(Member.status == "active",
-                                     Member.qualifying_tier.is_distinct_from(tier))
+        tier = case((~active, None), else_=_qualifying_expr())
+        stmt = (update(Member).where(Member.qualifying_tier.is_distinct_from(tier))
                 .values(qualifying_tier=tier))
-    written += db.session.execute(stmt.execution_options(synchronize_session=False)).rowcount
-    return written
+    return db.session.execute(stmt.execution_options(synchronize_session=False)).rowcount
 
 
 def _ym(d) -> int:
@@ -85,7 +83,11 @@ def proposal_source(now: datetime):
                      func.sum(case((mm.ym >= recent_from, mm.tickets), else_=0)).label("recent"),
                      func.sum(case((mm.ym < recent_from, mm.tickets), else_=0)).label("previous"),
                      func.sum(case((mm.ym >= idle_from, mm.tickets), else_=0)).label("idle"))
-              .where(mm.ym >= min(previous_from, idle_from)).group_by(mm.member_id).subquery("c"))
+              .where(mm.ym >= min(previous_from, idle_from),
+                     # only A and B members can go down: the roll-up of the others is not read
+                     mm.member_id.in_(select(Member.id).where(Member.tier != "C",
+                                                              Member.status == "active")))
+              .group_by(mm.member_id).subquery("c"))
     recent, previous = func.coalesce(counts.c.recent, 0), func.coalesce(counts.c.previous, 0)
     idle = and_(func.coalesce(counts.c.idle, 0) <= 0,
                 Member.applied_on <= add_months(today, -idle_months))
@@ -115,7 +117,9 @@ def review(*, now: datetime | None = None, actor: User | None = None) -> dict[st
         raise TierRefused(N_("您没有权限重新计算客户等级"))
     try:
         written = recompute()
-        ids = engine.start_many(tier_change, proposal_source(now), now=now)
+        _refresh_statistics(written)
+        with _no_nested_loops():
+            ids = engine.start_many(tier_change, proposal_source(now), now=now)
         db.session.add(AuditEvent(object_type="tiers", actor_id=actor.id if actor else None,
                                   at=now, action="review",
                                   data={"written": written, "proposed": len(ids)}))
@@ -124,6 +128,33 @@ def review(*, now: datetime | None = None, actor: User | None = None) -> dict[st
         db.session.rollback()
         raise
     return {"written": written, "proposed": len(ids)}
+
+
+def _refresh_statistics(written: int) -> None:
+    """After a recompute that rewrote many rows (the first night, a rule change) PostgreSQL's
+    statistics still describe the old column — all NULL on the first night — and the proposal
+    source would be planned for a handful of rows (a nested loop over the open cases, quadratic
+    at 50,000 proposals). ANALYZE in the same transaction sees the new values; it samples, so it
+    costs about a second at 1,000,000 members."""
+    if written >= 10_000 and db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE member"))
+
+
+@contextmanager
+def _no_nested_loops():
+    """The proposal source joins every member with the open proposals and the monthly roll-up.
+    When PostgreSQL's statistics are stale (tiers applied since the last ANALYZE) it may expect
+    one row and run a nested loop over the open cases per member: quadratic, minutes at 200,000
+    members. Hash joins cost a scan or two whatever the estimate, so nested loops are off for
+    this one statement (SET LOCAL: this transaction only)."""
+    pg = db.session.get_bind().dialect.name == "postgresql"
+    if pg:
+        db.session.execute(text("SET LOCAL enable_nestloop = off"))
+    try:
+        yield
+    finally:
+        if pg:
+            db.session.execute(text("SET LOCAL enable_nestloop = on"))
 
 
 def review_if_due(*, now: datetime | None = None) -> dict[str, int] | None:

@@ -22,7 +22,7 @@ from ..services import analyses, sales
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_BATCH = 1000
 SALE_FIELDS = ("store_code", "sale_no", "sold_at", "amount", "items", "member_card",
-               "member_mobile", "associate", "return_of")
+               "member_mobile", "associate", "return_of", "category")
 
 
 def _error(status: int, message: str, **extra):
