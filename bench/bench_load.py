@@ -9,7 +9,8 @@ what `make run` shows) once. gunicorn starts from gunicorn.conf.py on a free loo
 `bench/load_wsgi.py` (the real app plus GET /_bench/bare, a route doing nothing). Each client is
 a thread with its own session, signed in through the login form (CSRF on, as in production) as
 an HQ specialist — the role with the fullest inbox — or, for the approve part, approving the
-registrations waiting for review. Phases, each for --seconds with every client busy:
+registrations waiting for review. Phases, each for --seconds in all with every client busy, taking
+turns in --rounds slices (so that each sees the same machine):
   bare    GET /_bench/bare
   inbox   GET /
   mixed   GET /, GET /cases/<id> (a registration), POST /cases/<id>/approve in turn
@@ -161,10 +162,13 @@ def run_phase(name: str, sessions, base: str, seconds: float, cases: list[int]) 
         t.start()
     for t in threads:
         t.join()
-    wall = time.perf_counter() - started
-    return {"phase": name, "requests": len(latencies), "rps": len(latencies) / wall,
+    return latencies, time.perf_counter() - started, errors[0]
+
+
+def summary(latencies: list[float], wall: float, errors: int) -> dict:
+    return {"requests": len(latencies), "rps": len(latencies) / wall,
             "p50": percentile(latencies, 50) * 1000, "p95": percentile(latencies, 95) * 1000,
-            "max": max(latencies) * 1000, "errors": errors[0]}
+            "max": max(latencies) * 1000, "errors": errors}
 
 
 def main() -> None:
@@ -174,6 +178,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--phases", default="bare,inbox,mixed")
+    parser.add_argument("--rounds", type=int, default=5, help="turns the phases take (default 5)")
     args = parser.parse_args()
     instance = str(Path(os.environ.get("BENCH_INSTANCE_ROOT", "/tmp/crm-bench")) / "load")
     Path(instance).mkdir(parents=True, exist_ok=True)
@@ -190,10 +195,19 @@ def main() -> None:
                 s.get(f"{base}/_bench/bare")
         print(f"gunicorn: workers={os.environ.get('WEB_CONCURRENCY', '2')} "
               f"threads={os.environ.get('GUNICORN_THREADS', '4')}; {args.clients} clients, "
-              f"{args.seconds:.0f} s a phase; {os.cpu_count()} CPUs", flush=True)
+              f"{args.seconds:.0f} s a phase in {args.rounds} turns; {os.cpu_count()} CPUs", flush=True)
+        # The phases take turns (--rounds slices each), so that all of them see the same
+        # machine: on a shared machine the load drifts more within a minute than the phases differ.
+        phases = args.phases.split(",")
+        runs = {name: ([], 0.0, 0) for name in phases}
+        for _round in range(args.rounds):
+            for name in phases:
+                latencies, wall, errors = run_phase(name, sessions, base, args.seconds / args.rounds, cases)
+                old = runs[name]
+                runs[name] = (old[0] + latencies, old[1] + wall, old[2] + errors)
         results = {}
-        for name in args.phases.split(","):
-            results[name] = r = run_phase(name, sessions, base, args.seconds, cases)
+        for name in phases:
+            results[name] = r = summary(*runs[name])
             print(f"{name:6} {r['requests']:6d} req  {r['rps']:7.1f} req/s  p50 {r['p50']:6.0f} ms  "
                   f"p95 {r['p95']:6.0f} ms  max {r['max']:6.0f} ms  errors {r['errors']}", flush=True)
         if "bare" in results:
