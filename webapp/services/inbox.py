@@ -206,11 +206,18 @@ def _badge(count: int) -> int | str:
     return f"{NAV_CAP - 1}+" if count >= NAV_CAP else count
 
 
+@lru_cache(maxsize=512)
+def _nav_statement(reader: _Reader):
+    """Kept per user, as the inbox page's statement is (see page_statement)."""
+    return select(_inbox_count_query(reader, NAV_CAP).scalar_subquery(),
+                  _unread_count_query(reader, NAV_CAP).scalar_subquery())
+
+
 def nav_counts(user: User) -> dict:
     """Badges for the navigation bar (computed on every page, so capped: 0..99 or "99+");
     both counts in one round trip."""
-    row = db.session.execute(select(_inbox_count_query(user, NAV_CAP).scalar_subquery(),
-                                    _unread_count_query(user, NAV_CAP).scalar_subquery())).one()
+    reader = _Reader(user.id, Role(user.role), user.store_id, user.area_id)
+    row = db.session.execute(_nav_statement(reader), page_params()).one()
     return {"inbox": _badge(min(row[0], NAV_CAP)), "notifications": _badge(min(row[1], NAV_CAP))}
 
 
