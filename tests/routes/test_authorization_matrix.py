@@ -5,8 +5,9 @@
 object that has a scope. The test walks the URL map — so a new route without an entry fails the
 suite — and asks every rule as every demo role and as nobody, once with the role's own objects
 (store SH01, area 华东片区) and once with another area's (store GZ01), and compares the answer with
-the table: a role the action excludes gets 403, an object outside the role's scope 404 (never
-revealing that it exists), nobody the login page (401 on the API), and the rest their page.
+the table: a role the action excludes and an object outside the role's scope are refused (403, or
+404 where the view does not admit that the object exists), nobody gets the login page (401 on the
+API), and the rest their page (or, for a POST with its empty form, anything but a refusal).
 
 While it is at it, every answer is read — HTML, JSON, the text of a PDF (pypdf), the cells of an
 xlsx (openpyxl) — for two planted mobiles, one of a member (and a complaint's contact) in SH01 and
@@ -43,9 +44,10 @@ COMPANY = {Role.HQ_SPECIALIST, Role.HQ_MANAGER, Role.ADMIN}
 
 @dataclass(frozen=True)
 class Who:
-    """who: an ACTIONS key, a set of roles, "login" or "public"; scoped: the path argument whose
-    object has a scope (its out-of-scope value is a 404), or None; args: the kind of each
-    object argument (see `_objects`), constant values for the rest."""
+    """who: the roles of an ACTIONS entry (A["member.view"]), a set of roles, LOGIN (any signed-in
+    user) or PUBLIC; scoped: the path argument whose object has a scope (the other area's object
+    is refused), or None; args: the kind of each object argument (see `_objects`); the other
+    arguments take CONSTANTS."""
     who: object
     scoped: str | None = None
     args: tuple = ()
@@ -55,8 +57,8 @@ class Who:
 
 A = permissions.ACTIONS
 LOGIN, PUBLIC = "login", "public"
-# Endpoints every role reaches but whose service answers for the object (a flash and a redirect
-# instead of a 403, say) are "login" with the object kind named, and listed in SERVICE_DECIDES.
+# Forms on an object's page that the service refuses with a message (a flash and a redirect rather
+# than a 403) are declared for whoever sees the object; the service's own tests hold the rest.
 MATRIX: dict[str, Who] = {
     # sign-in and the public edges: a signed URL or a bearer token is their only key
     "auth.login": Who(PUBLIC), "auth.logout": Who(LOGIN), "auth.language": Who(PUBLIC),
