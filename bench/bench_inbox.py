@@ -57,7 +57,7 @@ def register_floor(app, username: str = "hq") -> None:
 
     @app.route("/_bench/floor")
     def bench_floor():
-        rows = db.session.execute(inbox.page_statement(user, limit=50)).all()
+        rows = db.session.execute(inbox.page_statement(user, limit=50), inbox.page_params()).all()
         return "\n".join(f"{r[0]}\t{r[9]}\t{r[10]}\t{r[5]:%Y-%m-%d %H:%M}" for r in rows)
 
 

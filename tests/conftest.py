@@ -54,6 +54,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from hypothesis import HealthCheck, settings as hypothesis_settings
+
+# Property-based tests (tests/routes/test_form_properties.py): bounded and the same examples every
+# run (a failure is a finding, never luck); the rolled-back transaction of the test spans all of
+# its examples, which is what the function-scoped fixtures health check is about.
+hypothesis_settings.register_profile(
+    "crm", max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "20")), deadline=None,
+    derandomize=True, database=None, print_blob=False,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                           HealthCheck.data_too_large, HealthCheck.filter_too_much])
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "crm"))
 
 ROOT = Path(__file__).resolve().parent.parent
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import and_, false, or_, select, true
+from sqlalchemy import and_, bindparam, false, or_, select, true
 
 from . import clock, settings
 from .extensions import db
@@ -150,6 +150,9 @@ def case_filter(user: User):
     return store_area_filter(user, Case.store_id, Case.area_id)
 
 
+INBOX_NOW = "inbox_now"  # the bound parameter of inbox_filter's stand-in part
+
+
 def inbox_roles(user: User) -> set[Role]:
     """Roles whose unassigned tasks land in this user's inbox (managers watch their associates)."""
     if user.role == Role.STORE_MANAGER:
@@ -175,7 +178,9 @@ def inbox_filter(user: User, *, parts: bool = False):
     escalated_to = and_(Task.escalated_at.is_not(None), Task.escalate_to == user.role, scope)
     escalated_also = and_(Task.escalated_at.is_not(None), Task.escalate_also == user.role, scope)
     co_handled = and_(Task.co_role == user.role, scope)
-    now = clock.now()
+    # "now" as a named parameter: a statement built from these parts may be kept and run again
+    # later with the moment of its run (services/inbox.py keeps the inbox page's per user)
+    now = bindparam(INBOX_NOW, clock.now(), type_=StandIn.starts_at.type)
     standing_in = Task.assignee_id.in_(select(StandIn.user_id).where(
         StandIn.stand_in_id == user.id, StandIn.cancelled_at.is_(None), StandIn.starts_at <= now,
         StandIn.ends_at > now))

@@ -72,3 +72,22 @@ schema = schemathesis.pytest.from_fixture("api_schema")
           derandomize=True)  # the same cases every run: a failure is a finding, never luck
 def test_the_api_keeps_to_its_openapi_document(case):
     case.call_and_validate()
+
+
+def test_the_document_covers_every_api_route(app):
+    """What the test above fuzzes is the whole API: every /api/v1 rule (but the document itself)
+    is an operation of the document, so a route added without its description fails here."""
+    from webapp import openapi
+
+    document = openapi.document()
+    base = document["servers"][0]["url"]
+    adapter = app.url_map.bind("localhost")
+    described = set()
+    for path, operations in document["paths"].items():
+        for method in operations:
+            endpoint, _args = adapter.match(base + path, method=method.upper())
+            described.add((endpoint, method.upper()))
+    routes = {(rule.endpoint, method) for rule in app.url_map.iter_rules()
+              if rule.rule.startswith(base) and rule.endpoint != "api.openapi"
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert routes == described, f"not described: {routes - described}"

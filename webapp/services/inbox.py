@@ -13,6 +13,7 @@ single statement.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 
 from sqlalchemy import and_, func, select, union, union_all
@@ -88,7 +89,33 @@ _ROW_COLUMNS = (Task.id, Task.name, Task.role, Task.assignee_id, User.display_na
                 Task.calendar_gap)
 
 
+@dataclass(frozen=True, slots=True)
+class _Reader:
+    """What the inbox statement depends on of its user (permissions reads no more)."""
+    id: int
+    role: Role
+    store_id: int | None
+    area_id: int | None
+
+
+@lru_cache(maxsize=512)
+def _cached_page_statement(reader: _Reader, limit: int, offset: int, process: str | None):
+    return _build_page_statement(reader, limit=limit, offset=offset, process=process)
+
+
 def page_statement(user: User, *, limit: int = 50, offset: int = 0, process: str | None = None):
+    """The inbox page's statement for this user, built once per user, scope and page and then
+    kept: building it and its cache key is most of the page's Python (~5 of 13 ms). Run it
+    with `page_params()` (the moment it is run for, for the stand-in part)."""
+    reader = _Reader(user.id, Role(user.role), user.store_id, user.area_id)
+    return _cached_page_statement(reader, limit, offset, process)
+
+
+def page_params() -> dict:
+    return {permissions.INBOX_NOW: clock.now()}
+
+
+def _build_page_statement(user, *, limit: int = 50, offset: int = 0, process: str | None = None):
     """The one SELECT behind an inbox page: its rows (InboxRow columns) and, on each row, the
     inbox and unread-notification counts capped at NAV_CAP.
 
@@ -112,7 +139,7 @@ def inbox_page(user: User, *, limit: int = 50, offset: int = 0,
     """A page of the inbox, earliest deadline first (overdue ones come first by nature), and
     the navigation badges, in one statement."""
     result = db.session.execute(page_statement(user, limit=limit, offset=offset,
-                                               process=process)).all()
+                                               process=process), page_params()).all()
     rows = [InboxRow(*r[:-2]) for r in result]
     nav = None
     if result and process is None:
@@ -179,11 +206,18 @@ def _badge(count: int) -> int | str:
     return f"{NAV_CAP - 1}+" if count >= NAV_CAP else count
 
 
+@lru_cache(maxsize=512)
+def _nav_statement(reader: _Reader):
+    """Kept per user, as the inbox page's statement is (see page_statement)."""
+    return select(_inbox_count_query(reader, NAV_CAP).scalar_subquery(),
+                  _unread_count_query(reader, NAV_CAP).scalar_subquery())
+
+
 def nav_counts(user: User) -> dict:
     """Badges for the navigation bar (computed on every page, so capped: 0..99 or "99+");
     both counts in one round trip."""
-    row = db.session.execute(select(_inbox_count_query(user, NAV_CAP).scalar_subquery(),
-                                    _unread_count_query(user, NAV_CAP).scalar_subquery())).one()
+    reader = _Reader(user.id, Role(user.role), user.store_id, user.area_id)
+    row = db.session.execute(_nav_statement(reader), page_params()).one()
     return {"inbox": _badge(min(row[0], NAV_CAP)), "notifications": _badge(min(row[1], NAV_CAP))}
 
 
