@@ -1,0 +1,35 @@
+"""member: preferences split as the seed lists them (sizes, styles, colours); the existing single
+text stays in `preferences`, now "other preferences" (no rule splits free text reliably)
+
+Revision ID: b8c27320f3fe
+Revises: 5f3d01f22beb
+Create Date: 2026-11-29 21:10:24.491374
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = 'b8c27320f3fe'
+down_revision = '5f3d01f22beb'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('member', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('pref_sizes', sa.String(length=100), server_default='', nullable=False))
+        batch_op.add_column(sa.Column('pref_styles', sa.String(length=200), server_default='', nullable=False))
+        batch_op.add_column(sa.Column('pref_colours', sa.String(length=100), server_default='', nullable=False))
+
+
+def downgrade():
+    # Fold the split fields back into the single text so nothing entered is lost.
+    op.execute("UPDATE member SET preferences = trim(pref_sizes || ' ' || pref_styles || ' ' "
+               "|| pref_colours || ' ' || coalesce(preferences, '')) "
+               "WHERE pref_sizes <> '' OR pref_styles <> '' OR pref_colours <> ''")
+    with op.batch_alter_table('member', schema=None) as batch_op:
+        batch_op.drop_column('pref_colours')
+        batch_op.drop_column('pref_styles')
+        batch_op.drop_column('pref_sizes')
