@@ -115,15 +115,19 @@ def hand_consumption(conn, scope, period, edges=(100, 300, 500, 1000)):
           SELECT s.member_id, SUM(s.amount_fen) AS fen FROM sale s JOIN member m ON m.id = s.member_id
           WHERE s.ym BETWEEN {period.first_ym} AND {period.last_ym} AND {sale_in} AND {member_in}
           GROUP BY s.member_id HAVING SUM(s.amount_fen) > 0)
-        SELECT (SELECT count(*) FROM member m WHERE m.status = 'active'
+        SELECT (SELECT count(*) FROM member m WHERE m.status IN ('active', 'lapsed')
                   AND m.card_expires_on >= :d AND m.applied_on <= :d AND {member_in}),
+               count(*) FILTER (WHERE m.status IN ('active', 'lapsed') AND m.card_expires_on >= :d
+                                  AND m.applied_on <= :d),
                count(*), count(*) FILTER (WHERE fen < {e[0]}),
                count(*) FILTER (WHERE fen >= {e[0]} AND fen < {e[1]}),
                count(*) FILTER (WHERE fen >= {e[1]} AND fen < {e[2]}),
                count(*) FILTER (WHERE fen >= {e[2]} AND fen < {e[3]}),
-               count(*) FILTER (WHERE fen >= {e[3]}) FROM spend"""), {"d": period.last_day}).one()
-    total, consuming, *bands = row
-    return [_pct(consuming, total)] + [_pct(b, consuming) for b in bands]
+               count(*) FILTER (WHERE fen >= {e[3]})
+        FROM spend JOIN member m ON m.id = spend.member_id"""), {"d": period.last_day}).one()
+    # SPEC §4: the consuming share counts the consuming members among the valid ones
+    total, valid_consuming, consuming, *bands = row
+    return [_pct(valid_consuming, total)] + [_pct(b, consuming) for b in bands]
 
 
 def hand_demographics(conn, scope, period, edges=(20, 30, 40)):
@@ -178,7 +182,7 @@ def hand_churn(conn, scope, period, lapse=3):
 
     def eligible(ym):
         ws = add_ym(ym, -(lapse - 1))
-        return (f"m.status = 'active' AND m.card_expires_on >= '{month_end(ym)}' "
+        return (f"m.status IN ('active', 'lapsed') AND m.card_expires_on >= '{month_end(ym)}' "
                 f"AND m.applied_on < '{ws // 100}-{ws % 100:02d}-01'", ws)
 
     (el_end, ws_end), (el_start, ws_start) = eligible(end), eligible(start)
@@ -188,7 +192,8 @@ def hand_churn(conn, scope, period, lapse=3):
                  MAX(s.ym) FILTER (WHERE s.ym <= {start}) AS l_start
           FROM sale s WHERE {sale_in} AND s.member_id IS NOT NULL AND s.ym BETWEEN {ws_start} AND {end}
           GROUP BY s.member_id)
-        SELECT count(*) FILTER (WHERE m.status = 'active' AND m.card_expires_on >= '{month_end(end)}'
+        SELECT count(*) FILTER (WHERE m.status IN ('active', 'lapsed')
+                                  AND m.card_expires_on >= '{month_end(end)}'
                                   AND m.applied_on <= '{month_end(end)}'),
                count(*) FILTER (WHERE {el_end} AND (l.l_end IS NULL OR l.l_end < {ws_end})),
                count(*) FILTER (WHERE {el_start} AND (l.l_start IS NULL OR l.l_start < {ws_start}))
