@@ -297,12 +297,6 @@ def _band_cases(column, edges: list[int]) -> list:
     return out
 
 
-def valid_members(scope: Scope, day: date) -> int:
-    """Members of the scope whose card is valid on that day (SPEC §4 "total members")."""
-    return db.session.scalar(select(func.count()).select_from(Member).where(
-        _valid(day), scope.stores(Member.store_id))) or 0
-
-
 def _valid(day: date):
     # A lapsed card (issue #12) was valid up to its expiry date: a past period still counts it.
     return and_(Member.status.in_(("active", "lapsed")), Member.card_expires_on >= day,
@@ -315,14 +309,45 @@ def _valid_between(first: date, last: date):
                 Member.applied_on <= last)
 
 
-def _spend(scope: Scope, period: Period):
-    """Subquery: consuming members of the scope (net spend > 0 in the scope) and their spend."""
+def _param(name: str, type_=db.Integer):
+    return bindparam(name, None, type_=type_)
+
+
+def _spend_of(in_scope):
+    """_spend for a statement built once per scope level (parameters `from`, `to`, `scope_id`);
+    the scope's members are kept by the caller's join."""
     mm = MemberMonth
-    query = (select(mm.member_id.label("member_id"), func.sum(mm.amount_fen).label("spend"))
-             .where(mm.ym.between(period.first_ym, period.last_ym), scope.stores(mm.store_id)))
-    if scope.kind != "company":
-        query = query.join(Member, Member.id == mm.member_id).where(scope.stores(Member.store_id))
-    return query.group_by(mm.member_id).having(func.sum(mm.amount_fen) > 0).subquery()
+    return (select(mm.member_id.label("member_id"), func.sum(mm.amount_fen).label("spend"))
+            .where(mm.ym.between(_param("from"), _param("to")), in_scope(mm.store_id))
+            .group_by(mm.member_id).having(func.sum(mm.amount_fen) > 0).subquery())
+
+
+def _consumption_statement(kind: str, count: int):
+    """4.1's figures in one query: consuming members and their spend bands (edges `e0`… in fen),
+    the valid ones among them and the valid members of the scope on `day`."""
+    in_scope = _scope_condition(kind)
+    spend = _spend_of(in_scope)
+    day = _param("day", db.Date)
+    total = select(func.count()).select_from(Member).where(
+        _valid(day), in_scope(Member.store_id)).scalar_subquery()
+    return (select(func.count(), *_band_cases(spend.c.spend, [_param(f"e{i}") for i in range(count)]),
+                   func.count().filter(_valid(day)), total)
+            .select_from(spend).join(Member, Member.id == spend.c.member_id)
+            .where(in_scope(Member.store_id)))
+
+
+def _demographics_statement(kind: str, count: int):
+    """4.2's figures in one query: the consuming members by gender and by age band (edges `e0`…)
+    at the period's last day (`year`, month-day `md`)."""
+    in_scope = _scope_condition(kind)
+    spend = _spend_of(in_scope)
+    age = _age(_param("year"), _param("md"))
+    return (select(func.count(), func.sum(case((Member.gender == "M", 1), else_=0)),
+                   func.sum(case((Member.gender == "F", 1), else_=0)),
+                   func.sum(case((Member.birth_year.is_(None), 1), else_=0)),
+                   *_band_cases(age, [_param(f"e{i}") for i in range(count)]))
+            .select_from(spend).join(Member, Member.id == spend.c.member_id)
+            .where(in_scope(Member.store_id)))
 
 
 # ------------------------------------------------------------------ 4.1 consumption level
@@ -330,14 +355,13 @@ def _spend(scope: Scope, period: Period):
 def consumption(scope: Scope, period: Period) -> Report:
     """4.1 会员消费水平分析: consuming share and the spend bands."""
     edges = spend_edges()
-    spend = _spend(scope, period)
-    row = db.session.execute(select(func.count(), *_band_cases(spend.c.spend, [e * 100 for e in edges]))
-                             ).one()
-    consuming, bands = row[0], [int(x or 0) for x in row[1:]]
-    total = valid_members(scope, period.last_day)
+    params = {"scope_id": scope.id, "from": period.first_ym, "to": period.last_ym,
+              "day": period.last_day} | {f"e{i}": e * 100 for i, e in enumerate(edges)}
+    row = _execute_prepared(("consumption", scope.kind, len(edges)),
+                            lambda: _consumption_statement(scope.kind, len(edges)), params).one()
     # numerator and denominator from one population: the members valid at the period's end
-    valid_consuming = db.session.scalar(select(func.count()).select_from(spend).join(
-        Member, Member.id == spend.c.member_id).where(_valid(period.last_day))) or 0
+    consuming, bands = int(row[0] or 0), [int(x or 0) for x in row[1:-2]]
+    valid_consuming, total = int(row[-2] or 0), int(row[-1] or 0)
     labels = band_labels(edges, _("元"))
     value, reason = share(valid_consuming, total, _("没有有效会员"))
     figures = [Figure("1", "consuming_share", _("消费会员占比"), _("有效会员中的消费会员数 / 有效会员总数"),
@@ -362,20 +386,24 @@ def age_at(day: date):
     From the clear birth year and month-day (MMDD); a member without a month-day (none on record)
     counts by year only. Plain integer arithmetic, the same on SQLite and PostgreSQL.
     """
-    not_yet = case((Member.birth_month_day > day.month * 100 + day.day, 1), else_=0)
-    return day.year - Member.birth_year - not_yet
+    return _age(day.year, day.month * 100 + day.day)
+
+
+def _age(year, month_day):
+    """age_at with the day as its year and month-day (values or bound parameters)."""
+    not_yet = case((Member.birth_month_day > month_day, 1), else_=0)
+    return year - Member.birth_year - not_yet
 
 
 def demographics(scope: Scope, period: Period) -> Report:
     """4.2 消费会员性别年龄分析: gender shares and age bands of the consuming members."""
     edges = age_edges()
-    spend = _spend(scope, period)
-    age = age_at(period.last_day)
-    row = db.session.execute(
-        select(func.count(), func.sum(case((Member.gender == "M", 1), else_=0)),
-               func.sum(case((Member.gender == "F", 1), else_=0)),
-               func.sum(case((Member.birth_year.is_(None), 1), else_=0)), *_band_cases(age, edges))
-        .select_from(spend).join(Member, Member.id == spend.c.member_id)).one()
+    day = period.last_day
+    params = {"scope_id": scope.id, "from": period.first_ym, "to": period.last_ym,
+              "year": day.year, "md": day.month * 100 + day.day} | {
+                  f"e{i}": e for i, e in enumerate(edges)}
+    row = _execute_prepared(("demographics", scope.kind, len(edges)),
+                            lambda: _demographics_statement(scope.kind, len(edges)), params).one()
     consuming, male, female, unknown = (int(x or 0) for x in row[:4])
     bands = [int(x or 0) for x in row[4:]]
     labels = band_labels(edges, _("岁"))
