@@ -455,32 +455,11 @@ def totals(scope: Scope, period: Period) -> Totals:
     return Totals(*(int(x or 0) for x in row[:5]), any_rows=bool(row[5]))
 
 
-def consuming_members(scope: Scope, period: Period) -> int:
-    """4.3's consuming members: distinct members with a ticket in the scope in the period."""
-    mm = MemberMonth
-    inner = (select(mm.member_id).where(mm.ym.between(period.first_ym, period.last_ym),
-                                        scope.stores(mm.store_id))
-             .group_by(mm.member_id).having(func.sum(mm.tickets) > 0).subquery())
-    return db.session.scalar(select(func.count()).select_from(inner)) or 0
-
-
-def target(scope: Scope, period: Period) -> tuple[int | None, str]:
-    """The scope's target (sum over its stores and months), or the reason there is none."""
-    stores = scope.store_ids()
-    months = period.last_ym - period.first_ym + 1
-    row = db.session.execute(select(func.sum(SalesTarget.amount_fen), func.count()).where(
-        SalesTarget.ym.between(period.first_ym, period.last_ym),
-        SalesTarget.store_id.in_(stores))).one()
-    if not row[1]:
-        return None, _("未设定销售目标")
-    if row[1] < len(stores) * months:
-        return None, _("部分门店或月份未设定销售目标")
-    return int(row[0]), ""
-
-
 def _power_data(scope: Scope, period: Period):
     """What 4.3 reads, in one round trip: the period's, last year's and the previous month's
-    totals from the store roll-up, the consuming members, and the target with its coverage."""
+    totals from the store roll-up; the consuming members (distinct members with a ticket in the
+    scope in the period); the target (the sum over the scope's stores and months), or the reason
+    there is none when a store or a month has no target."""
     prev_period = period.previous()
     periods = [period, period.last_year()] + ([prev_period] if prev_period else [])
     params = {"scope_id": scope.id}
