@@ -146,7 +146,9 @@ def _person(rng: random.Random, store: Store, actor: User, applied: date, mobile
             "birth_date": date(rng.randint(1962, 2004), rng.randint(1, 12), rng.randint(1, 28)),
             "associate_id": actor.id, "applied_on": applied,
             "address": f"{CITIES[store.code]}{rng.choice(ROADS)}{rng.randint(1, 999)}号",
-            "work_address": "", "email": "", "preferences": rng.choice(PREFERENCES[gender]),
+            "work_address": "", "email": "", "preferences": "",
+            **dict(zip(("pref_sizes", "pref_styles", "pref_colours"),
+                       (rng.choice(PREFERENCES[gender]) or "  ").split(" "))),
             "occupation": rng.choice(["", "", "teacher", "military", "business", "civil_servant",
                                       "self_employed"]),
             "anniversary": None, "heard_from": rng.choice(["passing", "friend", "ad", "online", ""])}
@@ -183,6 +185,8 @@ def _past_members(rng: random.Random, stores, users, mobiles: set) -> None:
                 # Many customers leave their home address out of the form.
                 "address": data["address"] if rng.random() < 0.6 else "", "occupation": data["occupation"],
                 "preferences": data["preferences"], "heard_from": data["heard_from"],
+                "pref_sizes": data["pref_sizes"], "pref_styles": data["pref_styles"],
+                "pref_colours": data["pref_colours"],
                 "applied_on": applied, "card_expires_on": expires, "points": 0, "tier": "C",
                 "created_at": local_midnight_utc(applied) + timedelta(hours=12)})
         ids = db.session.scalars(insert(Member).returning(Member.id, sort_by_parameter_order=True),

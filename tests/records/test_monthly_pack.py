@@ -89,3 +89,14 @@ def test_flags_name_a_division_by_zero_a_share_over_100_and_a_jump(org):
     got = {f["key"]: f["reason"] for f in monthly_pack.flags(reports, scope="store:1")}
     assert got == {"sales_yoy": "同比变动超过设定比例", "member_sales_share": "占比超过100%",
                    "member_ticket": "本期没有会员客单"}
+
+
+def test_opening_the_pack_before_review_files_nothing_and_gives_the_same_figures(org, october):
+    """The pack is built from the roll-ups each time it is opened; only a review files it."""
+    store = f"store:{org.stores[0].id}"
+    with time_machine.travel(NOW, tick=False):
+        first = monthly_pack.page(user=org["hq"], period="2026-10", scope=store)
+        second = monthly_pack.page(user=org["hq"], period="2026-10", scope=store)
+    assert first["snapshot"] is None and second["snapshot"] is None
+    assert first["reports"] == second["reports"] and first["flags"] == second["flags"]
+    assert AnalysisSnapshot.query.count() == 0 and monthly_pack.versions(period="2026-10") == []

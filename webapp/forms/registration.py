@@ -43,7 +43,10 @@ class RegistrationForm(FlaskForm):
     email = StringField(_l("电子邮箱"), validators=[Optional(), Email(_l("邮箱格式不正确"))])
     occupation = SelectField(_l("职业"), choices=OCCUPATIONS, validators=[Optional()])
     anniversary = DateField(_l("结婚纪念日或其他纪念日"), validators=[Optional()])
-    preferences = TextAreaField(_l("喜好(尺码、款式、颜色)"), validators=[Optional(), Length(max=500)])
+    pref_sizes = StringField(_l("尺码"), validators=[Optional(), Length(max=100)])
+    pref_styles = StringField(_l("款式"), validators=[Optional(), Length(max=200)])
+    pref_colours = StringField(_l("颜色"), validators=[Optional(), Length(max=100)])
+    preferences = TextAreaField(_l("其他喜好"), validators=[Optional(), Length(max=500)])
     heard_from = SelectField(_l("了解品牌的途径"), choices=HEARD_FROM_CHOICES, validators=[Optional()])
     comment = TextAreaField(_l("补充说明"), validators=[Optional(), Length(max=500)])
     version = HiddenField()
@@ -55,9 +58,11 @@ class RegistrationForm(FlaskForm):
     def member_data(self) -> dict:
         """Only the member's fields, as the service expects them."""
         keys = ("name", "mobile", "gender", "birth_date", "associate_id", "applied_on", "address",
-                "work_address", "email", "occupation", "anniversary", "preferences", "heard_from")
+                "work_address", "email", "occupation", "anniversary", "pref_sizes", "pref_styles", "pref_colours",
+                "preferences", "heard_from")
         data = {k: getattr(self, k).data for k in keys}
-        for key in ("address", "work_address", "email", "preferences"):
+        for key in ("address", "work_address", "email", "pref_sizes", "pref_styles", "pref_colours",
+                    "preferences"):
             data[key] = (data[key] or "").strip()
         data["name"] = data["name"].strip()
         for key in ("occupation", "heard_from"):  # optional: a post without them means "not filled"

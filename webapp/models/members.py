@@ -44,6 +44,12 @@ class Member(db.Model):
     email = mapped_column(Encrypted)
     occupation: Mapped[str] = mapped_column(db.String(20), default="")
     anniversary = mapped_column(Encrypted)
+    # Preferences as the seed lists them (000 §二2, SPEC §3.9): sizes, styles, colours; clear
+    # text like the rest of the profile an associate memorises. `preferences` holds anything else
+    # (其他喜好) — and the single text of before the split, which no rule can split reliably.
+    pref_sizes: Mapped[str] = mapped_column(db.String(100), default="", server_default="")
+    pref_styles: Mapped[str] = mapped_column(db.String(200), default="", server_default="")
+    pref_colours: Mapped[str] = mapped_column(db.String(100), default="", server_default="")
     preferences: Mapped[str] = mapped_column(db.Text, default="")
     heard_from: Mapped[str] = mapped_column(db.String(60), default="")
     applied_on: Mapped[date] = mapped_column(db.Date)

@@ -82,7 +82,15 @@ class MemberMonth(db.Model):
     amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     tickets: Mapped[int] = mapped_column(default=0)
     items: Mapped[int] = mapped_column(default=0)
-    __table_args__ = (Index("ix_member_month_member", "member_id", "ym"),)
+    # A store's or an area's months (the analyses at store scope, the monthly pack's 200 stores):
+    # the primary key leads with ym, so without this every store scanned the whole company's months.
+    # The figures are included so PostgreSQL answers from the index alone.
+    # A member's months; with the store and tickets included, the churn's per-member months
+    # (analyses.lapsed_series) come from the index alone, in member order.
+    __table_args__ = (Index("ix_member_month_member", "member_id", "ym",
+                            postgresql_include=["store_id", "tickets"]),
+                      Index("ix_member_month_store_ym", "store_id", "ym", "member_id",
+                            postgresql_include=["amount_fen", "tickets"]))
 
 
 class StoreMonth(db.Model):

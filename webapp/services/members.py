@@ -93,6 +93,8 @@ def form_context(member: Member) -> dict:
             "work_address": member.work_address or "", "email": member.email or "",
             "occupation": OCCUPATION.get(member.occupation, member.occupation),
             "anniversary": member.anniversary or "", "preferences": member.preferences or "",
+            "pref_sizes": member.pref_sizes or "", "pref_styles": member.pref_styles or "",
+            "pref_colours": member.pref_colours or "",
             "heard_from": HEARD_FROM.get(member.heard_from, member.heard_from), "card_no": member.card_no,
             "hotline": settings.get("hotline"),
             "points_threshold": settings.get_int("formal_points_threshold")}

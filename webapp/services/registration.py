@@ -23,7 +23,7 @@ from ..workflows.registration import registration
 
 PERSONAL_FIELDS = ("name", "gender", "birth_date", "mobile", "address", "work_address", "email",
                    "occupation", "anniversary", "preferences", "heard_from", "applied_on",
-                   "associate_id")
+                   "associate_id", "pref_sizes", "pref_styles", "pref_colours")
 
 
 class InvalidMobile(Refusal, ValueError):

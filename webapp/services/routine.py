@@ -232,8 +232,9 @@ def _norm_size(text: str) -> str:
 
 
 def size_of(member: Member) -> str | None:
-    """The size written in the member's preferences ("L码 商务休闲 深蓝" → "L")."""
-    match = _SIZE.search(member.preferences or "")
+    """The member's size (尺码), else the size written in older records' free-text preferences
+    ("L码 商务休闲 深蓝" → "L")."""
+    match = _SIZE.search(member.pref_sizes or "") or _SIZE.search(member.preferences or "")
     return _norm_size(match.group(1)) if match else None
 
 
@@ -253,7 +254,8 @@ def _kinds_for(member: Member) -> list[str]:
     if member.birth_month_day:
         kinds.append("birthday")
     kinds.append("tier")
-    if (member.preferences or "").strip():
+    if any((text or "").strip() for text in (member.pref_styles, member.pref_colours,
+                                             member.preferences)):
         kinds.append("preference")
     return kinds
 

@@ -205,7 +205,8 @@ def _form_obj(member: Member):
 
     obj = Obj()
     for key in ("name", "mobile", "gender", "associate_id", "applied_on", "address",
-                "work_address", "email", "occupation", "preferences", "heard_from"):
+                "work_address", "email", "occupation", "preferences", "heard_from", "pref_sizes",
+                "pref_styles", "pref_colours"):
         setattr(obj, key, getattr(member, key))
     obj.birth_date = date.fromisoformat(member.birth_date) if member.birth_date else None
     obj.anniversary = date.fromisoformat(member.anniversary) if member.anniversary else None
