@@ -162,3 +162,25 @@ def test_a_days_birthdays_by_tier_with_29_february_and_one_sms_a_day(org):
                  if t.case.data.get("kind") == "day"}
     assert set(day_tasks) == {first.id, leap.id, c.id}
     assert "登门拜访" in day_tasks[first.id] and "电话" in day_tasks[c.id]
+
+
+def test_a_batch_not_approved_by_the_end_of_its_day_lapses_and_sends_nothing(org, people):
+    """Approving after the day would send the greetings late (the cause of the browser test's
+    failure at New Year): refused, and at the end of the day the batch lapses, its task closed."""
+    from webapp.workflows.engine import WorkflowError
+
+    with time_machine.travel(GENERATE, tick=False):
+        care.generate_due()
+    case = batch(org.stores[0])
+    day_end = EVE_END + timedelta(days=1)  # 7 Feb 00:00 local
+    with time_machine.travel(day_end - timedelta(minutes=1), tick=False):
+        assert process_due()["timer"] == 0
+    with time_machine.travel(day_end + timedelta(minutes=1), tick=False):
+        with pytest.raises(WorkflowError, match="关怀日已过"):
+            cases.fire(actor=org["manager1"], case=case, transition="approve", version=case.version)
+        db.session.rollback()
+        assert process_due()["timer"] >= 1
+    db.session.expire_all()
+    assert batch(org.stores[0]).state == "expired"
+    assert open_tasks("care_batch") == [] and open_tasks("care_action") == []
+    assert db.session.scalars(select(OutboxMessage)).all() == []

@@ -11,11 +11,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Integer, String, and_, exists, false, func, insert, literal, select, update
 from sqlalchemy import case as sql_case
 
-from .. import settings
+from .. import clock, settings
 from ..calendar import local_date, local_midnight_utc
 from ..extensions import db
 from ..i18n_labels import N_
-from ..models import Case, CareLine, Member, OutboxMessage, Store, Task
+from ..models import Case, CareLine, Member, OutboxMessage, Store, Task, TZDateTime
 from ..occasions import BIRTHDAY, COMPANY, FESTIVAL, GROUP, SEASON, VALENTINE, Occasion
 from ..outbox import queue_sms
 from ..periods import day_window
@@ -102,14 +102,17 @@ def _method_sql(kind: str):
 
 
 def batch_sources(occasion: Occasion, month_days: tuple[int, ...] = ()):
-    """One row per store with somebody to greet: the start_many source of the batch cases."""
+    """One row per store with somebody to greet: the start_many source of the batch cases;
+    timer_at: the end of the occasion's day, when a batch still under review lapses."""
     key = f"care:{occasion.key}:{occasion.day.isoformat()}:"
     title = f"{occasion.day.isoformat()} "
     eligible = _eligible(occasion, month_days)
     return (select((literal(title) + Store.name + literal(" 关怀名单")).label("title"),
                    Store.id.label("store_id"), Store.area_id.label("area_id"),
                    literal(None, Integer).label("member_id"),
-                   (literal(key) + Store.id.cast(String)).label("dedupe_key"))
+                   (literal(key) + Store.id.cast(String)).label("dedupe_key"),
+                   literal(local_midnight_utc(occasion.day + timedelta(days=1)),
+                           TZDateTime).label("timer_at"))
             .where(exists().where(Member.store_id == Store.id, eligible)))
 
 
@@ -137,6 +140,19 @@ def on_the_day(case: Case, now: datetime) -> datetime:
     """The morning of the occasion (setting care_day_hour, local time); now if already past."""
     at = local_midnight_utc(occasion_day(case)) + timedelta(hours=settings.get_int("care_day_hour"))
     return max(at, now)
+
+
+def after_the_day(case: Case, now: datetime) -> datetime:
+    """The end of the occasion's local day: a batch still under review then lapses."""
+    return local_midnight_utc(occasion_day(case) + timedelta(days=1))
+
+
+def approvable(case: Case, data: dict, now: datetime | None = None):
+    """Approval is refused once the occasion's day is over (the greetings would go out late)
+    and when no member is left to greet."""
+    if local_date(now or clock.now()) > occasion_day(case):
+        return N_("关怀日已过，名单不能再审核")
+    return has_planned_lines(case, data)
 
 
 def has_planned_lines(case: Case, data: dict):
