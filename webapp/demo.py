@@ -120,6 +120,9 @@ def _members(rng: random.Random, stores, users, mobiles: set, count: int) -> Non
             # HQ reviews by the end of the next working day: what waits was entered today.
             applied = today - timedelta(days=rng.randint(1, 20) if i < 8 else 0)
             data = _person(rng, store, actor, applied, mobiles)
+            if data["birth_date"].day % 3 == 0:  # some are married (no extra draw: same demo)
+                born = data["birth_date"]
+                data["anniversaries"] = [("结婚纪念日", (born.month % 12 + 1) * 100 + born.day)]
             case = registration.register(actor=actor, store=store, data=data)
             # A temporary member: points from the first purchase, below the formal threshold
             # (the welcome SMS says how far there is to go).
@@ -145,7 +148,7 @@ def _person(rng: random.Random, store: Store, actor: User, applied: date, mobile
             "work_address": "", "email": "", "preferences": rng.choice(PREFERENCES[gender]),
             "occupation": rng.choice(["", "", "teacher", "military", "business", "civil_servant",
                                       "self_employed"]),
-            "anniversary": None, "heard_from": rng.choice(["passing", "friend", "ad", "online", ""])}
+            "anniversaries": [], "heard_from": rng.choice(["passing", "friend", "ad", "online", ""])}
 
 
 def _mobile(rng: random.Random, taken: set) -> str:

@@ -23,7 +23,7 @@ class KeyMismatch(RuntimeError):
 
 
 # Every encrypted column, by table; a new Encrypted column must be listed here (test_member_key).
-ENCRYPTED = {Member: ("mobile", "birth_date", "address", "work_address", "email", "anniversary"),
+ENCRYPTED = {Member: ("mobile", "birth_date", "address", "work_address", "email"),
              Complaint: ("contact",), OutboxMessage: ("recipient",)}
 PROBE = 20  # stored tokens tried when no fingerprint was recorded yet
 

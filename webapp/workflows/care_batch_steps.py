@@ -15,8 +15,10 @@ from .. import clock, settings
 from ..calendar import local_date, local_midnight_utc
 from ..extensions import db
 from ..i18n_labels import N_
-from ..models import Case, CareLine, Member, OutboxMessage, Store, Task, TZDateTime
-from ..occasions import BIRTHDAY, COMPANY, FESTIVAL, GROUP, SEASON, VALENTINE, Occasion
+from ..models import (Case, CareLine, Member, MemberAnniversary, OutboxMessage, Store, Task,
+                      TZDateTime, VisitRecord)
+from ..occasions import (ANNIVERSARY, BIRTHDAY, COMPANY, FESTIVAL, GROUP, SEASON, STORE, VALENTINE,
+                         Occasion)
 from ..outbox import queue_sms
 from ..periods import day_window
 from .engine import ids_in, start_many
@@ -41,6 +43,7 @@ METHODS: dict[str, Method] = {
     "visit_cake_flowers": Method(N_("蛋糕＋鲜花＋导购登门＋祝福短信"), True, "visit", "cake_flowers"),
     "visit_cake": Method(N_("蛋糕＋导购登门＋祝福短信"), True, "visit", "cake"),
     "card_call": Method(N_("贺卡寄送＋电话＋祝福短信"), True, "call", "card_mail"),
+    "phone_sms": Method(N_("电话邀请＋短信邀请"), True, "call", None),
 }
 
 ACTION_LABELS = {"call": N_("电话"), "visit": N_("登门拜访"), "gift_home": N_("准备礼品（上门赠送）"),
@@ -55,12 +58,17 @@ TIER_METHODS: dict[str, dict[str, str]] = {
     COMPANY: {"A": "sms", "B": "sms", "C": "sms"},
     SEASON: {"A": "phone", "B": "phone", "C": "sms"},
     BIRTHDAY: {"A": "visit_cake_flowers", "B": "visit_cake", "C": "card_call"},
+    # "生日、纪念日回访": the birthday's methods (SPEC §3.4 puts them in one row)
+    ANNIVERSARY: {"A": "visit_cake_flowers", "B": "visit_cake", "C": "card_call"},
+    # 特殊活动拜访 (开业、周年庆典), "回访对象：所有会员客户": a call and an SMS inviting to the day
+    STORE: {"A": "phone_sms", "B": "phone_sms", "C": "phone_sms"},
 }
 # Contacts who never bought (no points yet) get the non-member text on these occasions only.
 CONTACT_KINDS = (FESTIVAL, COMPANY)
 
 SMS_TEMPLATES = {"spring_festival": "care_spring_festival", "dragon_boat": "care_dragon_boat",
-                 "mid_autumn": "care_mid_autumn", "birthday": "care_birthday"}
+                 "mid_autumn": "care_mid_autumn", "birthday": "care_birthday",
+                 "anniversary": "care_anniversary", "store_anniversary": "care_store_anniversary"}
 
 
 def sms_template(occasion_key: str, kind: str, *, contact: bool) -> str:
@@ -72,11 +80,17 @@ def sms_template(occasion_key: str, kind: str, *, contact: bool) -> str:
     return SMS_TEMPLATES.get(occasion_key, "care_holiday")
 
 
-def frequency_limited():
-    """Hook (SPEC §3.4 frequency control): a member visited several times whose points did not
-    grow falls back to the quarterly cadence. There is no record of visits yet, so no member
-    is limited; when visits are recorded, this returns the SQL condition on Member."""
-    return false()
+def frequency_limited(now: datetime):
+    """SPEC §3.4 frequency control, the SQL condition on Member: visited at least
+    care_frequency_visits times (《客户回访情况登记表》, VisitRecord) in the last
+    care_frequency_days, and the points have not grown since the first of those visits
+    (points_at_visit) — such a member falls back to the quarterly cadence (season launches).
+    One grouped subquery over the window's visits, joined once: set-based."""
+    since = now - timedelta(days=settings.get_int("care_frequency_days"))
+    visits = (select(VisitRecord.member_id, func.min(VisitRecord.points_at_visit).label("p0"))
+              .where(VisitRecord.visited_at >= since).group_by(VisitRecord.member_id)
+              .having(func.count() >= settings.get_int("care_frequency_visits")).subquery())
+    return exists().where(visits.c.member_id == Member.id, Member.points <= visits.c.p0)
 
 
 def _eligible(occasion: Occasion, month_days: tuple[int, ...] = ()):
@@ -85,6 +99,11 @@ def _eligible(occasion: Occasion, month_days: tuple[int, ...] = ()):
     condition = Member.status == "active"
     if occasion.kind == BIRTHDAY:
         condition = and_(condition, Member.birth_month_day.in_(month_days))
+    elif occasion.kind == ANNIVERSARY:
+        condition = and_(condition, exists().where(MemberAnniversary.member_id == Member.id,
+                                                   MemberAnniversary.month_day.in_(month_days)))
+    elif occasion.kind == STORE:
+        condition = and_(condition, Member.store_id == occasion.store_id)
     elif occasion.kind == GROUP:
         condition = and_(condition, Member.occupation == occasion.occupation)
     if occasion.kind not in CONTACT_KINDS:
@@ -116,24 +135,39 @@ def batch_sources(occasion: Occasion, month_days: tuple[int, ...] = ()):
             .where(exists().where(Member.store_id == Store.id, eligible)))
 
 
-def insert_lines(case_ids: list[int], occasion: Occasion, month_days: tuple[int, ...] = ()) -> None:
+def _note(occasion: Occasion, month_days: tuple[int, ...]):
+    """A line's note: the names of the member's anniversaries on the day ("结婚纪念日"), or
+    the store anniversary's day."""
+    if occasion.kind == STORE:  # the SMS says which day: "12月8日开业周年庆"
+        return literal(f"{occasion.day.month}月{occasion.day.day}日{occasion.label}")
+    if occasion.kind != ANNIVERSARY:
+        return literal("")
+    return (select(func.aggregate_strings(MemberAnniversary.name, "、"))
+            .where(MemberAnniversary.member_id == Member.id,
+                   MemberAnniversary.month_day.in_(month_days)).scalar_subquery())
+
+
+def insert_lines(case_ids: list[int], occasion: Occasion, month_days: tuple[int, ...] = (),
+                 *, now: datetime) -> None:
     """The batch lines of the new cases, one INSERT … SELECT: the tier's method; dead numbers
-    and frequency-limited members as excluded lines with the reason."""
-    limited = frequency_limited()
+    and frequency-limited members (on any occasion but the quarterly season launch) as
+    excluded lines with the reason."""
+    limited = frequency_limited(now) if occasion.kind != SEASON else false()
     status = sql_case((Member.mobile_dead_at.is_not(None), "excluded"), (limited, "excluded"),
                   else_="planned")
     reason = sql_case((Member.mobile_dead_at.is_not(None), "dead_number"), (limited, "frequency"),
                   else_="")
     rows = (select(Case.id, Member.id, Member.store_id, Member.tier, _method_sql(occasion.kind),
-                   status, reason)
+                   status, reason, _note(occasion, month_days))
             .join(Member, Member.store_id == Case.store_id)
             .where(ids_in(Case.id, case_ids), _eligible(occasion, month_days)))
     db.session.execute(insert(CareLine.__table__).from_select(
-        ["case_id", "member_id", "store_id", "tier", "method", "status", "reason"], rows))
+        ["case_id", "member_id", "store_id", "tier", "method", "status", "reason", "note"], rows))
 
 
 def occasion_day(case: Case) -> date:
-    return date.fromisoformat(case.data["day"])
+    """The day the batch acts on: the occasion's, or its invitations' (a store anniversary)."""
+    return date.fromisoformat(case.data.get("act_on") or case.data["day"])
 
 
 def on_the_day(case: Case, now: datetime) -> datetime:
@@ -205,15 +239,15 @@ def carry_out(case: Case, actor, data: dict, now: datetime) -> None:
     already = select(OutboxMessage.member_id).where(
         OutboxMessage.channel == "sms", OutboxMessage.member_id == CareLine.member_id,
         OutboxMessage.created_at >= start, OutboxMessage.created_at < end)
-    members = db.session.scalars(
-        select(Member).join(CareLine, CareLine.member_id == Member.id)
+    members = db.session.execute(
+        select(Member, CareLine.note).join(CareLine, CareLine.member_id == Member.id)
         .where(CareLine.case_id == case.id, CareLine.status == "planned",
                CareLine.method.in_(sms_codes), Member.mobile_dead_at.is_(None),
                ~exists(already))).all()
     key, kind, label = case.data["occasion"], case.data["kind"], case.data.get("label", "")
-    for member in members:
+    for member, note in members:
         queue_sms(member, sms_template(key, kind, contact=member.points <= 0),
-                  extra={"occasion": label})
+                  extra={"occasion": note or label})
     db.session.flush()
 
 
