@@ -37,7 +37,21 @@ def people(org):
         "dead": members(org, 0, tier="A", points=7000, associate_id=a, mobile_dead_at=GENERATE),
         "contact": members(org, 0, tier="C", points=0),
         "other_store": members(org, 2, tier="A", points=9000),
+        "limited": _visited_thrice(org, members(org, 0, tier="B", points=4000, associate_id=a)),
     }
+
+
+def _visited_thrice(org, member):
+    """Visited three times in the last months, points never grew: frequency-limited."""
+    from webapp.models import VisitRecord
+
+    for days in (90, 45, 10):
+        db.session.add(VisitRecord(store_id=member.store_id, ym=202612, member_id=member.id,
+                                   associate_id=org["assoc1"].id, method="call",
+                                   visited_at=GENERATE - timedelta(days=days), result="已接通",
+                                   points_at_visit=member.points))
+    db.session.commit()
+    return member
 
 
 def batch(store):
@@ -68,6 +82,7 @@ def test_a_whole_spring_festival(org, people):
         "A": ("phone_gift_home", "planned", ""), "B": ("sms_gift_store", "planned", ""),
         "C": ("sms_card_mail", "planned", ""), "C2": ("sms_card_mail", "planned", ""),
         "dead": ("phone_gift_home", "excluded", "dead_number"),
+        "limited": ("sms_gift_store", "excluded", "frequency"),
         "contact": ("contact_sms", "planned", "")}
     assert review.name == "review_care" and review.role.name == "STORE_MANAGER"
 
