@@ -11,6 +11,7 @@ from tests.sales.builders import bulk_members
 from webapp.calendar import local_midnight_utc
 from webapp.extensions import db
 from webapp.models import CareLine, Case, Member, MemberAnniversary, OutboxMessage, Store, VisitRecord
+from webapp.outbox import MARKETING, queue_sms
 from webapp.services import care, cases
 from webapp.services.deadlines import process_due
 
@@ -54,10 +55,17 @@ def test_a_member_with_two_anniversaries_is_greeted_on_each_and_once_a_day(org):
     with time_machine.travel(at(date(2027, 5, 19), 10), tick=False):
         for case in (may, birthday):
             cases.fire(actor=org["manager1"], case=case, transition="approve", version=case.version)
+    with time_machine.travel(at(date(2027, 5, 20), 8), tick=False):  # a service SMS first
+        queue_sms(db.session.get(Member, wed.id), "points_formal",
+                  extra={"date": "5月19日", "sale_store": "南京路店", "amount": "800"})
+        db.session.commit()
     with time_machine.travel(at(date(2027, 5, 20), 9) + timedelta(minutes=1), tick=False):
         assert process_due()["timer"] == 2
-    sms = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
-    assert sorted(m.member_id for m in sms) == sorted([wed.id, both.id])  # one each, not two
+    sms = db.session.scalars(select(OutboxMessage).where(OutboxMessage.template.in_(MARKETING))
+                             .order_by(OutboxMessage.id)).all()
+    # one greeting each, not two (birthday and anniversary the same day); the service SMS
+    # did not take the greeting away
+    assert sorted(m.member_id for m in sms) == sorted([wed.id, both.id])
     text = {m.member_id: m.body for m in sms}
     assert "结婚纪念日快乐" in text[wed.id]
     with time_machine.travel(at(date(2027, 9, 29), 10), tick=False):

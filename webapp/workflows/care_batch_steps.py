@@ -19,7 +19,7 @@ from ..models import (Case, CareLine, Member, MemberAnniversary, OutboxMessage, 
                       TZDateTime, VisitRecord)
 from ..occasions import (ANNIVERSARY, BIRTHDAY, COMPANY, FESTIVAL, GROUP, SEASON, STORE, VALENTINE,
                          Occasion)
-from ..outbox import queue_sms
+from ..outbox import MARKETING, queue_sms
 from ..periods import day_window
 from .engine import ids_in, start_many
 
@@ -85,12 +85,13 @@ def frequency_limited(now: datetime):
     care_frequency_visits times (《客户回访情况登记表》, VisitRecord) in the last
     care_frequency_days, and the points have not grown since the first of those visits
     (points_at_visit) — such a member falls back to the quarterly cadence (season launches).
-    One grouped subquery over the window's visits, joined once: set-based."""
+    Returns the grouped subquery of the window's often-visited members (member_id, p0: the
+    points at the first visit) and the condition on it, for one outer join: set-based."""
     since = now - timedelta(days=settings.get_int("care_frequency_days"))
     visits = (select(VisitRecord.member_id, func.min(VisitRecord.points_at_visit).label("p0"))
               .where(VisitRecord.visited_at >= since).group_by(VisitRecord.member_id)
               .having(func.count() >= settings.get_int("care_frequency_visits")).subquery())
-    return exists().where(visits.c.member_id == Member.id, Member.points <= visits.c.p0)
+    return visits, and_(visits.c.member_id == Member.id, Member.points <= visits.c.p0)
 
 
 def _eligible(occasion: Occasion, month_days: tuple[int, ...] = ()):
@@ -100,8 +101,8 @@ def _eligible(occasion: Occasion, month_days: tuple[int, ...] = ()):
     if occasion.kind == BIRTHDAY:
         condition = and_(condition, Member.birth_month_day.in_(month_days))
     elif occasion.kind == ANNIVERSARY:
-        condition = and_(condition, exists().where(MemberAnniversary.member_id == Member.id,
-                                                   MemberAnniversary.month_day.in_(month_days)))
+        condition = and_(condition, Member.id.in_(  # the day's few rows by their index first
+            select(MemberAnniversary.member_id).where(MemberAnniversary.month_day.in_(month_days))))
     elif occasion.kind == STORE:
         condition = and_(condition, Member.store_id == occasion.store_id)
     elif occasion.kind == GROUP:
@@ -152,14 +153,18 @@ def insert_lines(case_ids: list[int], occasion: Occasion, month_days: tuple[int,
     """The batch lines of the new cases, one INSERT … SELECT: the tier's method; dead numbers
     and frequency-limited members (on any occasion but the quarterly season launch) as
     excluded lines with the reason."""
-    limited = frequency_limited(now) if occasion.kind != SEASON else false()
+    rows = (select(Case.id, Member.id, Member.store_id, Member.tier, _method_sql(occasion.kind))
+            .join(Member, Member.store_id == Case.store_id))
+    limited = false()
+    if occasion.kind != SEASON:
+        visits, joined = frequency_limited(now)
+        rows = rows.outerjoin(visits, joined)
+        limited = visits.c.member_id.is_not(None)
     status = sql_case((Member.mobile_dead_at.is_not(None), "excluded"), (limited, "excluded"),
                   else_="planned")
     reason = sql_case((Member.mobile_dead_at.is_not(None), "dead_number"), (limited, "frequency"),
                   else_="")
-    rows = (select(Case.id, Member.id, Member.store_id, Member.tier, _method_sql(occasion.kind),
-                   status, reason, _note(occasion, month_days))
-            .join(Member, Member.store_id == Case.store_id)
+    rows = (rows.add_columns(status, reason, _note(occasion, month_days))
             .where(ids_in(Case.id, case_ids), _eligible(occasion, month_days)))
     db.session.execute(insert(CareLine.__table__).from_select(
         ["case_id", "member_id", "store_id", "tier", "method", "status", "reason", "note"], rows))
@@ -236,8 +241,11 @@ def carry_out(case: Case, actor, data: dict, now: datetime) -> None:
     _start_actions(case, "on_day", ":day", now)
     sms_codes = [code for code, m in METHODS.items() if m.sms]
     start, end = day_window(local_date(now))
+    # "one SMS a day" counts greetings and other marketing texts; a points or card notice
+    # (a service message) does not take the day's greeting away
     already = select(OutboxMessage.member_id).where(
         OutboxMessage.channel == "sms", OutboxMessage.member_id == CareLine.member_id,
+        OutboxMessage.template.in_(sorted(MARKETING)),
         OutboxMessage.created_at >= start, OutboxMessage.created_at < end)
     members = db.session.execute(
         select(Member, CareLine.note).join(CareLine, CareLine.member_id == Member.id)
