@@ -92,7 +92,8 @@ def load(members_per_store: int = 12, seed: int = 7) -> None:
 
 def _care(rng: random.Random) -> None:
     """A few A and B members among the active ones, then the care batches of the coming
-    occasions (SPEC §3.4): they wait for each demo store manager's approval."""
+    occasions (SPEC §3.4), a store's opening anniversary among them: they wait for each demo
+    store manager's approval."""
     from sqlalchemy import select
 
     from .models import Member
@@ -102,6 +103,11 @@ def _care(rng: random.Random) -> None:
                                                      Member.points > 0)).all()
     for member in active:
         member.tier = rng.choice("AABBCCC")
+    # the first store's opening anniversary falls within the week: its invitation batch waits too
+    store = db.session.scalars(select(Store).order_by(Store.id)).first()
+    if store is not None and store.opened_on is None:
+        day = local_date(clock.now()) + timedelta(days=5)
+        store.opened_on = date(day.year - 6, day.month, min(day.day, 28))
     db.session.commit()
     care.generate_due()
 
