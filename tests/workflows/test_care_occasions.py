@@ -91,6 +91,9 @@ def test_a_store_opening_anniversary_a_week_ahead_for_that_stores_members(org):
     assert set(got) == {a.id, c.id} and {l.method for l in got.values()} == {"phone_sms"}
     assert db.session.scalars(select(Case).where(  # the other store has none
         Case.process == "care_batch", Case.dedupe_key.contains("store_anniversary"))).all() == [case]
+    from webapp.models import CaseTimer  # unapproved, it would lapse when the invitations are due
+    assert db.session.scalars(select(CaseTimer.due_at).where(CaseTimer.case_id == case.id)).one() \
+        == local_midnight_utc(date(2027, 12, 6))
     with time_machine.travel(at(date(2027, 12, 2), 10), tick=False):
         cases.fire(actor=org["manager1"], case=case, transition="approve", version=case.version)
     with time_machine.travel(at(date(2027, 12, 5), 9) - timedelta(minutes=1), tick=False):

@@ -81,7 +81,7 @@ def sms_template(occasion_key: str, kind: str, *, contact: bool) -> str:
 
 
 def frequency_limited(now: datetime):
-    """SPEC §3.4 frequency control, the SQL condition on Member: visited at least
+    """SPEC §3.4 frequency control: a member visited at least
     care_frequency_visits times (《客户回访情况登记表》, VisitRecord) in the last
     care_frequency_days, and the points have not grown since the first of those visits
     (points_at_visit) — such a member falls back to the quarterly cadence (season launches).
@@ -123,7 +123,8 @@ def _method_sql(kind: str):
 
 def batch_sources(occasion: Occasion, month_days: tuple[int, ...] = ()):
     """One row per store with somebody to greet: the start_many source of the batch cases;
-    timer_at: the end of the occasion's day, when a batch still under review lapses."""
+    timer_at: the end of the day it acts on (the occasion's, or a store anniversary's
+    invitations'), when a batch still under review lapses (after_the_day, in SQL)."""
     key = f"care:{occasion.key}:{occasion.day.isoformat()}:"
     title = f"{occasion.day.isoformat()} "
     eligible = _eligible(occasion, month_days)
@@ -131,7 +132,7 @@ def batch_sources(occasion: Occasion, month_days: tuple[int, ...] = ()):
                    Store.id.label("store_id"), Store.area_id.label("area_id"),
                    literal(None, Integer).label("member_id"),
                    (literal(key) + Store.id.cast(String)).label("dedupe_key"),
-                   literal(local_midnight_utc(occasion.day + timedelta(days=1)),
+                   literal(local_midnight_utc((occasion.act_on or occasion.day) + timedelta(days=1)),
                            TZDateTime).label("timer_at"))
             .where(exists().where(Member.store_id == Store.id, eligible)))
 
