@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -30,18 +30,36 @@ HAND_SQL = [
               :now, :now, '{}', 'hand_care:' || s.id
        FROM store s WHERE EXISTS (SELECT 1 FROM member m WHERE m.store_id = s.id
                                   AND m.status = 'active')""",
-    """INSERT INTO care_line (case_id, member_id, store_id, tier, method, status, reason)
+    """INSERT INTO care_line (case_id, member_id, store_id, tier, method, status, reason, note)
        SELECT c.id, m.id, m.store_id, m.tier,
               CASE WHEN m.points <= 0 THEN 'contact_sms' WHEN m.tier = 'A' THEN 'phone_gift_home'
                    WHEN m.tier = 'B' THEN 'sms_gift_store' ELSE 'sms_card_mail' END,
-              CASE WHEN m.mobile_dead_at IS NOT NULL THEN 'excluded' ELSE 'planned' END,
-              CASE WHEN m.mobile_dead_at IS NOT NULL THEN 'dead_number' ELSE '' END
+              CASE WHEN m.mobile_dead_at IS NOT NULL THEN 'excluded'
+                   WHEN f.member_id IS NOT NULL THEN 'excluded' ELSE 'planned' END,
+              CASE WHEN m.mobile_dead_at IS NOT NULL THEN 'dead_number'
+                   WHEN f.member_id IS NOT NULL THEN 'frequency' ELSE '' END, ''
        FROM "case" c JOIN member m ON m.store_id = c.store_id
+       LEFT JOIN (SELECT member_id, min(points_at_visit) AS p0 FROM visit_record
+                  WHERE visited_at >= :since GROUP BY member_id HAVING count(*) >= 3) f
+              ON f.member_id = m.id AND m.points <= f.p0
        WHERE c.process = 'hand_care' AND m.status = 'active'""",
+]
+# Frequency control and anniversaries need data: 2 % of members visited three times in the
+# window (half of them without points growing), a third of them with a wedding anniversary.
+DATA_SQL = [
+    """INSERT INTO visit_record (store_id, ym, member_id, associate_id, method, visited_at, result,
+                                feedback, follow_up, points_at_visit, created_at, check_note)
+       SELECT m.store_id, 202612, m.id, (SELECT min(id) FROM "user"), 'call', :visited, 'x', '',
+              :false, CASE WHEN m.id % 100 = 3 THEN m.points ELSE m.points - 100 END, :visited, ''
+       FROM member m CROSS JOIN (SELECT 1 AS k UNION ALL SELECT 2 UNION ALL SELECT 3) three
+       WHERE m.id % 50 = 3""",
+    """INSERT INTO member_anniversary (member_id, name, month_day)
+       SELECT id, '结婚纪念日', ((id * 7) % 12 + 1) * 100 + (id % 28) + 1 FROM member WHERE id % 3 = 0""",
 ]
 
 CLEAN_SQL = [
     """DELETE FROM care_line""",
+    """DELETE FROM case_timer WHERE case_id IN (SELECT id FROM "case" WHERE process IN ('care_batch', 'hand_care'))""",
     """DELETE FROM audit_event WHERE case_id IN (SELECT id FROM "case" WHERE process IN ('care_batch', 'hand_care'))""",
     """DELETE FROM task WHERE case_id IN (SELECT id FROM "case" WHERE process IN ('care_batch', 'hand_care'))""",
     """DELETE FROM "case" WHERE process IN ('care_batch', 'hand_care')""",
@@ -60,8 +78,8 @@ def main() -> None:
 
     from webapp import alarms
     from webapp.extensions import db
-    from webapp.models import CareLine, Case, Member, Store
-    from webapp.occasions import BIRTHDAY, Occasion, birthday_month_days, occasions_of_year
+    from webapp.models import CareLine, Case, Member, MemberAnniversary, Store
+    from webapp.occasions import ANNIVERSARY, BIRTHDAY, Occasion, birthday_month_days, occasions_of_year
     from webapp.services import care
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -74,6 +92,9 @@ def main() -> None:
                                 "ELSE 'C' END, points = 1000 + id % 5000"))
         db.session.execute(text("UPDATE member SET mobile_dead_at = :now WHERE id % 100 = 7"),
                            {"now": datetime.now(timezone.utc)})
+        for statement in DATA_SQL:
+            db.session.execute(text(statement), {"visited": datetime(2026, 12, 20, tzinfo=timezone.utc),
+                                                 "false": False})
         db.session.commit()
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text("ANALYZE"))
@@ -98,9 +119,21 @@ def main() -> None:
         birthdays = time.perf_counter() - t0
         bday_lines = db.session.scalar(select(func.count()).select_from(CareLine)) - lines
 
+        mmdd = db.session.scalar(select(MemberAnniversary.month_day).group_by(MemberAnniversary.month_day)
+                                 .order_by(func.count().desc()).limit(1))
+        day = date(2027, mmdd // 100, mmdd % 100)
+        before = db.session.scalar(select(func.count()).select_from(CareLine))
+        t0 = time.perf_counter()
+        anniv_cases = care._open(Occasion("anniversary", "纪念日", day, ANNIVERSARY), (mmdd,), now)
+        db.session.commit()
+        anniversaries = time.perf_counter() - t0
+        anniv_lines = db.session.scalar(select(func.count()).select_from(CareLine)) - before
+        limited = db.session.scalar(select(func.count()).select_from(CareLine)
+                                    .where(CareLine.reason == "frequency"))
+
         t0 = time.perf_counter()
         for statement in HAND_SQL:
-            db.session.execute(text(statement), {"now": now})
+            db.session.execute(text(statement), {"now": now, "since": now - timedelta(days=180)})
         db.session.commit()
         hand = time.perf_counter() - t0
         hand_lines = db.session.scalar(select(func.count()).select_from(CareLine)
@@ -116,6 +149,8 @@ def main() -> None:
     print(f"database: {dialect}, members: {args.members:,} ({active:,} active), stores: {stores}")
     print(f"Spring Festival batch: {opened:>5} cases, {lines:>9,} lines in {festival:6.2f} s")
     print(f"birthdays of a day:    {bday_cases:>5} cases, {bday_lines:>9,} lines in {birthdays:6.2f} s")
+    print(f"anniversaries of a day: {anniv_cases:>4} cases, {anniv_lines:>9,} lines in {anniversaries:6.2f} s")
+    print(f"frequency-limited lines (all batches): {limited:,}")
     print(f"hand INSERT … SELECT:  {hand_lines:>9,} lines (festival)        in {hand:6.2f} s")
     print(f"ratio generation / hand: {festival / hand:.2f}")
 

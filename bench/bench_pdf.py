@@ -33,7 +33,7 @@ ZH = {
     "address": "上海市静安区南京西路1266号恒隆广场2座1805室",
     "work_address": "上海市浦东新区世纪大道100号环球金融中心36楼",
     "email": "zhang.yuhan@example.com", "occupation": "市场经理",
-    "anniversary": "2018-10-01（结婚纪念日）",
+    "anniversary": "结婚纪念日 10-01；相识纪念日 05-20",
     "preferences": "偏好简约通勤风格，常穿M码；喜欢真丝衬衫、羊毛大衣，颜色以米白、藏青为主；"
                    "关注新品上市和会员活动通知。",
     "heard_from": "朋友推荐", "card_no": "SH0120240512007", "hotline": "400-820-1234",
@@ -46,7 +46,7 @@ LATIN = {
     "address": "Room 1805, Tower 2, Plaza 66, 1266 West Nanjing Road, Shanghai",
     "work_address": "36F, World Financial Center, 100 Century Avenue, Shanghai",
     "email": "zhang.yuhan@example.com", "occupation": "Marketing manager",
-    "anniversary": "2018-10-01 (wedding)",
+    "anniversary": "wedding 10-01; first met 05-20",
     "preferences": "Minimalist office wear, size M; silk shirts and wool coats in "
                    "ivory and navy; wants new-arrival and member-event notices.",
     "heard_from": "Friend", "card_no": "SH0120240512007", "hotline": "400-820-1234",

@@ -156,7 +156,7 @@ def fill(members: int, *, pending_share: float = 0.02, log=print) -> dict:
     writer = Writer(db.session)
     member_cols = ("id", "card_no", "card_type", "status", "store_id", "associate_id", "name", "gender",
                    "birth_year", "birth_month_day", "birth_date", "mobile", "mobile_hash", "address", "work_address",
-                   "email", "occupation", "anniversary", "preferences", "heard_from", "applied_on",
+                   "email", "occupation", "preferences", "heard_from", "applied_on",
                    "points", "tier", "card_expires_on", "created_at")
 
     def member_rows():
@@ -168,7 +168,7 @@ def fill(members: int, *, pending_share: float = 0.02, log=print) -> dict:
                    "pending" if i >= first_pending else "active", sid, store_assocs[sid][i % 2],
                    NAMES[i % len(NAMES)], "MF"[i % 2], 1960 + k % 45, (1 + k % 12) * 100 + 1 + k % 28, cipher_birth[k],
                    cipher_mobile[k],
-                   f"{i + 1:064x}", cipher_addr[k], "", "", "", None, "", "", c.date(), 0, "C",
+                   f"{i + 1:064x}", cipher_addr[k], "", "", "", "", "", c.date(), 0, "C",
                    None, c)
 
     case_cols = ("id", "process", "state", "version", "title", "store_id", "area_id", "member_id",

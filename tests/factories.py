@@ -63,7 +63,7 @@ def member_data(associate: User, **overrides) -> dict:
     data = {"name": "王小明", "mobile": str(next(_mobiles)), "gender": "M",
             "birth_date": date(1988, 5, 17), "associate_id": associate.id,
             "applied_on": local_date(clock.now()), "address": "上海市南京西路1号", "work_address": "",
-            "email": "", "occupation": "teacher", "anniversary": None, "preferences": "L码",
+            "email": "", "occupation": "teacher", "anniversaries": [], "preferences": "L码",
             "heard_from": "friend"}
     data.update(overrides)
     return data
@@ -73,7 +73,11 @@ def form_fields(data: dict) -> dict:
     """The same data as the HTML form posts it."""
     out = {}
     for key, value in data.items():
-        if value is None:
+        if key == "anniversaries":  # [(name, MMDD)]: the form's rows
+            for i, (name, md) in enumerate(value):
+                out[f"anniversaries-{i}-name"] = name
+                out[f"anniversaries-{i}-day"] = f"{md // 100:02d}-{md % 100:02d}"
+        elif value is None:
             out[key] = ""
         elif isinstance(value, date):
             out[key] = value.isoformat()

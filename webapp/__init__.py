@@ -101,6 +101,7 @@ def _templates(app: Flask) -> None:
     app.jinja_env.filters["percent"] = formatting.percent
     app.jinja_env.filters["due_time"] = formatting.due_time
     app.jinja_env.filters["mask"] = crypto.mask_text
+    app.jinja_env.filters["mask_days"] = crypto.mask_days
     app.jinja_env.globals["role_label"] = formatting.role_label
     app.jinja_env.globals["event_label"] = formatting.event_label
     app.jinja_env.globals["breach_labels"] = formatting.BREACH_LABELS

@@ -139,3 +139,10 @@ def mask_text(value: str | None, keep: int = 1) -> str:
     if not value:
         return ""
     return value[:keep] + "*" * min(8, max(3, len(value) - keep))
+
+
+def mask_days(value: str | None) -> str:
+    """Anniversaries as shown masked: the names stay, the days ("05-20") become **-**."""
+    import re
+
+    return re.sub(r"\d{2}-\d{2}", "**-**", value or "")

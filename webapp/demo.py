@@ -97,10 +97,18 @@ def load(members_per_store: int = 12, seed: int = 7) -> None:
 
 
 def _care() -> None:
-    """The care batches of the coming occasions (SPEC §3.4), by the members' tiers: they wait
-    for each demo store manager's approval."""
+    """The care batches of the coming occasions (SPEC §3.4) by the members' tiers, a store's
+    opening anniversary among them: they wait for each demo store manager's approval."""
+    from sqlalchemy import select
+
     from .services import care
 
+    # the first store's opening anniversary falls within the week: its invitation batch waits too
+    store = db.session.scalars(select(Store).order_by(Store.id)).first()
+    if store is not None and store.opened_on is None:
+        day = local_date(clock.now()) + timedelta(days=5)
+        store.opened_on = date(day.year - 6, day.month, min(day.day, 28))
+    db.session.commit()
     care.generate_due()
 
 
@@ -119,6 +127,9 @@ def _members(rng: random.Random, stores, users, mobiles: set, count: int) -> Non
             # HQ reviews by the end of the next working day: what waits was entered today.
             applied = today - timedelta(days=rng.randint(1, 20) if i < 8 else 0)
             data = _person(rng, store, actor, applied, mobiles)
+            if data["birth_date"].day % 3 == 0:  # some are married (no extra draw: same demo)
+                born = data["birth_date"]
+                data["anniversaries"] = [("结婚纪念日", (born.month % 12 + 1) * 100 + born.day)]
             case = registration.register(actor=actor, store=store, data=data)
             # A temporary member: points from the first purchase (a till sale, credited through
             # the ledger), below the formal threshold (the welcome SMS says how far there is to go).
@@ -151,7 +162,7 @@ def _person(rng: random.Random, store: Store, actor: User, applied: date, mobile
                        (rng.choice(PREFERENCES[gender]) or "  ").split(" "))),
             "occupation": rng.choice(["", "", "teacher", "military", "business", "civil_servant",
                                       "self_employed"]),
-            "anniversary": None, "heard_from": rng.choice(["passing", "friend", "ad", "online", ""])}
+            "anniversaries": [], "heard_from": rng.choice(["passing", "friend", "ad", "online", ""])}
 
 
 def _mobile(rng: random.Random, taken: set) -> str:

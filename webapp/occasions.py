@@ -4,7 +4,8 @@ Lunar festivals come from lunar_python (a maintained lunar-calendar library, no 
 table); the solar ones are fixed days or rules. Birthdays are read from the clear month-day
 (MMDD): someone born on 29 February is greeted on 28 February in a year without that day
 (still in February, and before the day rather than after it).
-Store opening anniversaries are not here: the store has no opening date yet.
+Members' anniversaries (named, MMDD) are greeted on the day like birthdays. A store's opening
+anniversary (Store.opened_on) is its own occasion, for that store's members only.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from .i18n_labels import N_
 # kind drives the per-tier methods (workflows/care_batch_steps.METHODS)
 FESTIVAL, VALENTINE, GROUP, COMPANY, SEASON, BIRTHDAY = (
     "festival", "valentine", "group", "company", "season", "birthday")
+ANNIVERSARY, STORE = "anniversary", "store"
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class Occasion:
     day: date
     kind: str
     occupation: str | None = None  # a group's day: only members with this occupation
+    store_id: int | None = None  # a store's own day (opening anniversary): its members only
+    act_on: date | None = None  # calls and SMS before the day (a store anniversary's invitations)
 
 
 def lunar_day(year: int, month: int, day: int) -> date:
@@ -88,4 +92,27 @@ def upcoming(today: date, lead_days: int, *, season_launches: tuple[str, ...] = 
     for year in range(today.year, last.year + 1):
         found += [o for o in occasions_of_year(year, season_launches=season_launches)
                   if today <= o.day <= last]
+    return found
+
+
+def store_anniversary_in(opened_on: date, year: int) -> date | None:
+    """The opening anniversary of a store in `year` (none in its opening year; 29 February →
+    28 February in a common year, as birthdays)."""
+    if year <= opened_on.year:
+        return None
+    return birthday_in(opened_on.month * 100 + opened_on.day, year)
+
+
+def store_anniversaries(stores: list[tuple[int, date]], today: date, lead_days: int,
+                        invite_days: int) -> list[Occasion]:
+    """The stores' opening anniversaries on `today` … `today + lead_days` (stores as (id,
+    opened_on)); invitations go `invite_days` before the day (never before today)."""
+    last = today + timedelta(days=lead_days)
+    found = []
+    for store_id, opened_on in stores:
+        for year in range(today.year, last.year + 1):
+            day = store_anniversary_in(opened_on, year)
+            if day is not None and today <= day <= last:
+                found.append(Occasion("store_anniversary", N_("开业周年庆"), day, STORE, store_id=store_id,
+                                      act_on=max(today, day - timedelta(days=invite_days))))
     return found

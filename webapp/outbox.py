@@ -61,6 +61,11 @@ TEMPLATES: dict[str, tuple[str, str]] = {
                     "尊敬的{salutation}：{brand}{store}新一季新品服饰即日起将全面上市，"
                     "欢迎您亲临{store}感受。"),
     "care_birthday": (N_("生日祝福短信"), "{salutation}，{brand}{store}全体同仁祝您生日快乐！"),
+    "care_anniversary": (N_("纪念日祝福短信"), "{salutation}，{brand}{store}全体同仁祝您{occasion}快乐！"),
+    # Seed 000 §(二)2 (4) 特殊活动拜访 "短信拜访：活动信息＋促销信息"
+    "care_store_anniversary": (N_("店庆邀请短信"),
+                               "{salutation}，{brand}{store}{occasion}，诚邀您光临，"
+                               "地址：{store_address}，电话：{store_phone}。"),
     "complaint_solution": (N_("投诉方案执行通知"), "{salutation}您好，您同意的解决方案我们已经办理完毕，"
                            "感谢您的理解与支持。{brand}客服将在一周内回访您，如有疑问请致电{hotline}。"),
     # Marketing (SPEC §6: season launch): opt-out text, 08:00–21:00 only, not to opted-out members.
@@ -70,7 +75,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
 # every other template is a service message (points, card, complaint replies) and always goes.
 MARKETING: set[str] = {"season_launch", "care_spring_festival", "care_spring_festival_contact",
                         "care_dragon_boat", "care_mid_autumn", "care_holiday", "care_season",
-                        "care_birthday"}
+                        "care_birthday", "care_anniversary", "care_store_anniversary"}
 OPT_OUT_TEXT = "回TD退订"
 
 

@@ -88,6 +88,13 @@ SPECS: dict[str, Spec] = {
     "routine_report_due": Spec("eod:0", "rule", N_("周日店长提交周报期限")),
     "routine_remind_hours": Spec("4", "int", N_("每周例行工作期限前几小时提醒")),
     "routine_check_questions": Spec("4", "int", N_("周五记忆检查每位导购的题数")),
+    # Seed 000 §(二)2 (4) 特殊活动拜访 "回访时间：特殊活动前一周（开业、周年庆典）"
+    "care_store_anniversary_lead_days": Spec("7", "int", N_("店庆关怀名单提前几天生成")),
+    "care_store_invite_days": Spec("3", "int", N_("店庆前几天电话、短信邀请")),
+    # Frequency control (SPEC §3.4): visited this often in the window without points growing →
+    # the quarterly cadence only (season launches), flagged in the other batches.
+    "care_frequency_visits": Spec("3", "int", N_("频次控制：拜访次数达到")),
+    "care_frequency_days": Spec("180", "int", N_("频次控制：统计最近几天的拜访")),
     # The monthly pack's review (数据审核): a figure moving more than this against the same
     # month last year is flagged for HQ to look at before filing.
     "pack_jump_percent": Spec("50", "int", N_("月度分析审核：同比变动超过此百分比即提示")),

@@ -81,6 +81,11 @@ def test_registration_round_trip(app, live_server, pdf_fonts, browser_context):
 
     page.locator("#name").fill(NAME)
     expect(page.locator("#address")).to_have_value("")
+    # two anniversaries, each a name and a month-day (the form's rows)
+    page.locator("#anniversaries-0-name").fill("结婚纪念日")
+    page.locator("#anniversaries-0-day").fill("05-20")
+    page.locator("#anniversaries-1-name").fill("相识纪念日")
+    page.locator("#anniversaries-1-day").fill("10-01")
     page.get_by_role("button", name="提交总部审核").click()
     page.wait_for_url(re.compile(rf"{re.escape(base)}/members/\d+$"))
     member_url = page.url
@@ -91,6 +96,7 @@ def test_registration_round_trip(app, live_server, pdf_fonts, browser_context):
     card_no = re.search(r"临时卡号\s*(\S+)", flash.inner_text()).group(1)
     assert re.fullmatch(r"TS1\d{7}", card_no)
     expect(page.locator("main p.muted").first).to_contain_text(card_no)
+    expect(page.locator("#v-anniversary")).to_have_text("结婚纪念日 **-**；相识纪念日 **-**")
     shot(page, "03-member-registered")
 
     # 2. HQ finds the case in its inbox and sends it back with a comment.
@@ -121,6 +127,8 @@ def test_registration_round_trip(app, live_server, pdf_fonts, browser_context):
     page.wait_for_url(re.compile(rf"{re.escape(base)}/registrations/\d+/complete$"))
     expect(page.get_by_role("heading", name="补全会员资料")).to_be_visible()
     expect(page.locator("#name")).to_have_value(NAME)
+    expect(page.locator("#anniversaries-1-day")).to_have_value("10-01")
+    expect(page.locator("#anniversaries-2-name")).to_have_value("")  # a row to add one more
     page.get_by_label("家庭地址").fill(ADDRESS)
     page.get_by_role("button", name="补全并重新提交").click()
     page.wait_for_url(case_url)

@@ -31,7 +31,7 @@ def sample_form(**overrides) -> dict:
         "work_address": "上海市浦东新区世纪大道100号环球金融中心36楼",
         "email": "zhang.yuhan@example.com",
         "occupation": "市场经理",
-        "anniversary": "2018-10-01(结婚纪念日)",
+        "anniversary": "结婚纪念日 10-01；相识纪念日 05-20",
         "preferences": "偏好简约通勤风格，常穿M码；喜欢真丝衬衫、羊毛大衣。",
         "heard_from": "朋友推荐",
         "card_no": "SH0120240512007",

@@ -149,3 +149,23 @@ def test_the_daily_sheet_is_one_a4_page_with_the_days_calls_and_profiles(org, lo
     assert "衬衫40码" in text
     assert "139" not in text  # no phone numbers on paper
     assert login("hq").get("/care/sheet.pdf").status_code == 403
+
+
+def test_approving_after_the_day_says_why_and_a_lapsed_batch_shows_its_state(org, login, batch):
+    from datetime import timedelta
+
+    from webapp.services.deadlines import process_due
+
+    case, _m = batch
+    after = datetime(2027, 2, 6, 17, 0, tzinfo=timezone.utc)  # 7 Feb 01:00 local: the day is over
+    with time_machine.travel(after, tick=False):
+        client = login("manager1")
+        response = client.post(f"/cases/{case.id}/approve", data={"version": case.version},
+                               follow_redirects=True)
+        assert response.status_code < 500
+        assert "关怀日已过，名单不能再审核" in response.data.decode()
+        process_due(now=after + timedelta(minutes=1))
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).state == "expired"
+    page = login("manager1").get(f"/cases/{case.id}").data.decode()
+    assert "关怀日已过，未审核" in page and 'id="act-approve"' not in page

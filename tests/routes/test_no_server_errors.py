@@ -63,7 +63,7 @@ FIELDS = ("version", "comment", "next", "item", "day", "month", "token", "name",
           "contact", "customer_name", "product", "description", "customer_wants", "received_at",
           "reply_text", "agreed_reply_at", "solution_text", "consent_by", "consent_how",
           "consent_at", "revisit_note", "survey_score", "survey_comment", "mobile", "gender",
-          "birth_date", "applied_on", "associate_id", "anniversary", "email", "address",
+          "birth_date", "applied_on", "associate_id", "anniversaries-0-name", "anniversaries-0-day", "email", "address",
           "occupation", "heard_from")
 GARBAGE_FORMS = (
     {},
@@ -95,7 +95,7 @@ def _nearly_valid_forms(real):
              "heard_from": "other", "token": "x"}
     return tuple(
         {**valid, **{f: moment for f in ("received_at", "agreed_reply_at", "consent_at")},
-         **{f: day for f in ("day", "birth_date", "applied_on", "anniversary")},
+         **{f: day for f in ("day", "birth_date", "applied_on", "anniversaries-0-day")},
          "month": day[:7], "amount": amount}
         for moment, day, amount in (("9999-12-31T23:59", "9999-12-31", "1e999999"),
                                     ("0001-01-01T00:00", "0001-01-01", "-0.001"))) + (

@@ -40,6 +40,8 @@ def _workflows():
     assert states[("registration", "review")] > 0 and states[("registration", "returned")] > 0
     # the new-season batch of 1 December waits for each store manager's approval (SPEC §3.4)
     assert states[("care_batch", "review")] >= 4
+    assert db.session.scalar(select(func.count()).select_from(Case).where(  # the store's 店庆
+        Case.process == "care_batch", Case.dedupe_key.contains("store_anniversary"))) == 1
     assert clock.as_utc(db.session.scalar(select(func.max(Sale.sold_at)))) <= clock.now()
     # this week's routine (SPEC §3.8): on Sunday every store's report waits for its manager,
     # and every demo associate has today's profiles to memorise

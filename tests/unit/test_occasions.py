@@ -54,3 +54,16 @@ def test_29_february_is_greeted_on_28_february_in_a_common_year():
     assert birthday_month_days(date(2028, 2, 28)) == (228,)
     assert birthday_month_days(date(2028, 2, 29)) == (229,)
     assert lunar_day(2027, 1, 1) == date(2027, 2, 6)
+
+
+def test_store_opening_anniversaries_a_week_ahead_across_the_new_year():
+    from webapp.occasions import store_anniversaries
+
+    stores = [(1, date(2020, 1, 3)), (2, date(2026, 12, 30)), (3, date(2016, 2, 29))]
+    found = store_anniversaries(stores, date(2026, 12, 28), 7, 3)
+    # store 2 opened this year: no anniversary yet; store 1's falls in the next year
+    assert [(o.store_id, o.day, o.act_on) for o in found] == [(1, date(2027, 1, 3), date(2026, 12, 31))]
+    leap = store_anniversaries(stores, date(2027, 2, 21), 7, 3)
+    assert [(o.store_id, o.day) for o in leap] == [(3, date(2027, 2, 28))]  # as birthdays
+    late = store_anniversaries(stores, date(2027, 1, 2), 7, 3)  # a missed run: invite today
+    assert [(o.day, o.act_on) for o in late] == [(date(2027, 1, 3), date(2027, 1, 2))]

@@ -37,7 +37,21 @@ def people(org):
         "dead": members(org, 0, tier="A", points=7000, associate_id=a, mobile_dead_at=GENERATE),
         "contact": members(org, 0, tier="C", points=0),
         "other_store": members(org, 2, tier="A", points=9000),
+        "limited": _visited_thrice(org, members(org, 0, tier="B", points=4000, associate_id=a)),
     }
+
+
+def _visited_thrice(org, member):
+    """Visited three times in the last months, points never grew: frequency-limited."""
+    from webapp.models import VisitRecord
+
+    for days in (90, 45, 10):
+        db.session.add(VisitRecord(store_id=member.store_id, ym=202612, member_id=member.id,
+                                   associate_id=org["assoc1"].id, method="call",
+                                   visited_at=GENERATE - timedelta(days=days), result="已接通",
+                                   points_at_visit=member.points))
+    db.session.commit()
+    return member
 
 
 def batch(store):
@@ -68,6 +82,7 @@ def test_a_whole_spring_festival(org, people):
         "A": ("phone_gift_home", "planned", ""), "B": ("sms_gift_store", "planned", ""),
         "C": ("sms_card_mail", "planned", ""), "C2": ("sms_card_mail", "planned", ""),
         "dead": ("phone_gift_home", "excluded", "dead_number"),
+        "limited": ("sms_gift_store", "excluded", "frequency"),
         "contact": ("contact_sms", "planned", "")}
     assert review.name == "review_care" and review.role.name == "STORE_MANAGER"
 
@@ -162,3 +177,25 @@ def test_a_days_birthdays_by_tier_with_29_february_and_one_sms_a_day(org):
                  if t.case.data.get("kind") == "day"}
     assert set(day_tasks) == {first.id, leap.id, c.id}
     assert "登门拜访" in day_tasks[first.id] and "电话" in day_tasks[c.id]
+
+
+def test_a_batch_not_approved_by_the_end_of_its_day_lapses_and_sends_nothing(org, people):
+    """Approving after the day would send the greetings late (the cause of the browser test's
+    failure at New Year): refused, and at the end of the day the batch lapses, its task closed."""
+    from webapp.workflows.engine import WorkflowError
+
+    with time_machine.travel(GENERATE, tick=False):
+        care.generate_due()
+    case = batch(org.stores[0])
+    day_end = EVE_END + timedelta(days=1)  # 7 Feb 00:00 local
+    with time_machine.travel(day_end - timedelta(minutes=1), tick=False):
+        assert process_due()["timer"] == 0
+    with time_machine.travel(day_end + timedelta(minutes=1), tick=False):
+        with pytest.raises(WorkflowError, match="关怀日已过"):
+            cases.fire(actor=org["manager1"], case=case, transition="approve", version=case.version)
+        db.session.rollback()
+        assert process_due()["timer"] >= 1
+    db.session.expire_all()
+    assert batch(org.stores[0]).state == "expired"
+    assert open_tasks("care_batch") == [] and open_tasks("care_action") == []
+    assert db.session.scalars(select(OutboxMessage)).all() == []

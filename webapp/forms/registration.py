@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField as _DateField
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from ..services.members import HEARD_FROM, OCCUPATION
@@ -29,6 +29,45 @@ def chinese_mobile(form, field):
         raise ValidationError(str(exc)) from exc
 
 
+def month_day(text: str) -> int | None:
+    """"05-20", "5-20", "0520" or a whole date "2015-05-20" as MMDD; None when not a day of
+    the year (29 February is one)."""
+    import re
+    from datetime import date
+
+    text = text.strip().replace("/", "-").replace(".", "-").replace("月", "-").rstrip("日")
+    m = (re.fullmatch(r"(?:\d{4}-)?(\d{1,2})-(\d{1,2})", text)
+         or re.fullmatch(r"(\d{2})(\d{2})", text))
+    if not m:
+        return None
+    try:
+        day = date(2000, int(m.group(1)), int(m.group(2)))  # a leap year: 29 February is a day
+    except ValueError:
+        return None
+    return day.month * 100 + day.day
+
+
+class AnniversaryEntry(Form):
+    """One row of the anniversaries list: a name and a month-day; a blank row is ignored."""
+    name = StringField(_l("纪念日名称"), validators=[Optional(), Length(max=20)],
+                       render_kw={"placeholder": _l("如：结婚纪念日")})
+    day = StringField(_l("日期（月-日）"), validators=[Optional(), Length(max=10)],
+                      render_kw={"placeholder": "05-20"})
+
+    def validate_day(self, field):
+        if (field.data or "").strip() and month_day(field.data) is None:
+            raise ValidationError(_l("请按 月-日 填写，如 05-20"))
+        if (field.data or "").strip() and not (self.name.data or "").strip():
+            raise ValidationError(_l("请填写纪念日名称"))
+
+    def validate_name(self, field):
+        if (field.data or "").strip() and not (self.day.data or "").strip():
+            raise ValidationError(_l("请填写纪念日日期"))
+
+
+MAX_ANNIVERSARIES = 5
+
+
 class RegistrationForm(FlaskForm):
     name = StringField(_l("姓名"), validators=[DataRequired(_l("请填写姓名")), Length(max=30)])
     mobile = StringField(_l("手机号码"), validators=[DataRequired(_l("请填写手机号码")), chinese_mobile])
@@ -42,7 +81,8 @@ class RegistrationForm(FlaskForm):
     work_address = StringField(_l("单位地址"), validators=[Optional(), Length(max=200)])
     email = StringField(_l("电子邮箱"), validators=[Optional(), Email(_l("邮箱格式不正确"))])
     occupation = SelectField(_l("职业"), choices=OCCUPATIONS, validators=[Optional()])
-    anniversary = DateField(_l("结婚纪念日或其他纪念日"), validators=[Optional()])
+    anniversaries = FieldList(FormField(AnniversaryEntry), label=_l("结婚纪念日及其他纪念日"),
+                              min_entries=2, max_entries=MAX_ANNIVERSARIES)
     pref_sizes = StringField(_l("尺码"), validators=[Optional(), Length(max=100)])
     pref_styles = StringField(_l("款式"), validators=[Optional(), Length(max=200)])
     pref_colours = StringField(_l("颜色"), validators=[Optional(), Length(max=100)])
@@ -58,9 +98,12 @@ class RegistrationForm(FlaskForm):
     def member_data(self) -> dict:
         """Only the member's fields, as the service expects them."""
         keys = ("name", "mobile", "gender", "birth_date", "associate_id", "applied_on", "address",
-                "work_address", "email", "occupation", "anniversary", "pref_sizes", "pref_styles", "pref_colours",
+                "work_address", "email", "occupation", "pref_sizes", "pref_styles", "pref_colours",
                 "preferences", "heard_from")
         data = {k: getattr(self, k).data for k in keys}
+        data["anniversaries"] = [(e.form.name.data.strip(), month_day(e.form.day.data))
+                                 for e in self.anniversaries
+                                 if (e.form.name.data or "").strip() and (e.form.day.data or "").strip()]
         for key in ("address", "work_address", "email", "pref_sizes", "pref_styles", "pref_colours",
                     "preferences"):
             data[key] = (data[key] or "").strip()

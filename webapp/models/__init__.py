@@ -6,7 +6,7 @@ from .base import (AREA_ROLES, COMPANY_ROLES, MAX_ID, ROLE_LABELS, STORE_ROLES, 
                    parse_id)
 from .calendar import CalendarDay  # noqa: F401
 from .complaints import Complaint  # noqa: F401
-from .members import Member, PointsEntry  # noqa: F401
+from .members import Member, MemberAnniversary, PointsEntry  # noqa: F401
 from .org import Area, LoginAttempt, Setting, Store, User  # noqa: F401
 from .outbox import OutboxMessage  # noqa: F401
 from .sales import ApiToken, MemberMonth, Sale, SalesTarget, StoreMonth  # noqa: F401

@@ -25,6 +25,9 @@ class CareLine(db.Model):
     method: Mapped[str] = mapped_column(db.String(30))
     status: Mapped[str] = mapped_column(db.String(10), default="planned")
     reason: Mapped[str] = mapped_column(db.String(30), default="")
+    # What the line is for beyond the occasion: the anniversaries' names ("结婚纪念日"), shown in
+    # the batch and put in the greeting.
+    note: Mapped[str] = mapped_column(db.String(80), default="", server_default="")
     added_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))
     changed_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     member = relationship("Member")

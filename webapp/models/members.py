@@ -43,7 +43,6 @@ class Member(db.Model):
     work_address = mapped_column(Encrypted)
     email = mapped_column(Encrypted)
     occupation: Mapped[str] = mapped_column(db.String(20), default="")
-    anniversary = mapped_column(Encrypted)
     # Preferences as the seed lists them (000 §二2, SPEC §3.9): sizes, styles, colours; clear
     # text like the rest of the profile an associate memorises. `preferences` holds anything else
     # (其他喜好) — and the single text of before the split, which no rule can split reliably.
@@ -70,6 +69,15 @@ class Member(db.Model):
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
     store = relationship("Store")
     associate = relationship("User")
+    anniversaries = relationship("MemberAnniversary", order_by="MemberAnniversary.id",
+                                 cascade="all, delete-orphan", back_populates="member")
+
+    @property
+    def anniversary(self) -> str:
+        """The anniversaries as one line ("结婚纪念日 05-20；入会纪念日 09-01"): the member page,
+        the printed form and the reveal show it (masked: the days as **-**)."""
+        return "；".join(f"{a.name} {a.month_day // 100:02d}-{a.month_day % 100:02d}"
+                        for a in self.anniversaries)
 
     def validity(self, today: date) -> str:
         """The card's standing on `today`: pending, valid, expiring (this month or the next),
@@ -91,6 +99,18 @@ class Member(db.Model):
     @property
     def masked_mobile(self) -> str:
         return mask_mobile(self.mobile)
+
+
+class MemberAnniversary(db.Model):
+    """One of a member's anniversaries (seed 000 §(二)2 "结婚纪念日及其他重要纪念日"), greeted
+    on the day like a birthday: a name and the month-day (MMDD) in clear, as birth_month_day is
+    (the care batch selects a day's anniversaries in SQL; a month and day identify no one)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(db.ForeignKey("member.id"), index=True)
+    name: Mapped[str] = mapped_column(db.String(20))
+    month_day: Mapped[int] = mapped_column(db.SmallInteger, index=True)
+    member = relationship("Member", back_populates="anniversaries")
 
 
 class PointsEntry(db.Model):

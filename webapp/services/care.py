@@ -9,8 +9,9 @@ from .. import clock, settings
 from ..calendar import local_date
 from ..extensions import db
 from ..i18n_labels import N_, Refusal
-from ..models import CareLine, Case, Member, User
-from ..occasions import BIRTHDAY, Occasion, birthday_month_days, upcoming
+from ..models import CareLine, Case, Member, Store, User
+from ..occasions import (ANNIVERSARY, BIRTHDAY, Occasion, birthday_month_days, store_anniversaries,
+                         upcoming)
 from ..permissions import can
 from ..workflows import engine
 from ..workflows.care_batch_steps import METHODS, TIER_METHODS, batch_sources, insert_lines
@@ -28,18 +29,21 @@ def season_launches() -> tuple[str, ...]:
 
 def _open(occasion: Occasion, month_days: tuple[int, ...], now: datetime) -> int:
     process = engine.get_process("care_batch")
-    ids = engine.start_many(process, batch_sources(occasion, month_days), now=now,
-                            data={"occasion": occasion.key, "day": occasion.day.isoformat(),
-                                  "kind": occasion.kind, "label": occasion.label})
+    data = {"occasion": occasion.key, "day": occasion.day.isoformat(), "kind": occasion.kind,
+            "label": occasion.label}
+    if occasion.act_on:
+        data["act_on"] = occasion.act_on.isoformat()
+    ids = engine.start_many(process, batch_sources(occasion, month_days), now=now, data=data)
     if ids:
-        insert_lines(ids, occasion, month_days)
+        insert_lines(ids, occasion, month_days, now=now)
     return len(ids)
 
 
 def generate_due(*, now: datetime | None = None) -> dict[str, int]:
     """Open the batches whose generation day has come (occasions within care_lead_days, a
-    day's birthdays within care_birthday_lead_days), one per store; commits; a second run
-    opens nothing twice (dedupe keys); returns batches opened per occasion."""
+    day's birthdays and anniversaries within care_birthday_lead_days, a store's opening
+    anniversary within care_store_anniversary_lead_days), one per store; commits; a second
+    run opens nothing twice (dedupe keys); returns batches opened per occasion."""
     now = now or clock.now()
     today = local_date(now)
     opened: dict[str, int] = {}
@@ -51,6 +55,14 @@ def generate_due(*, now: datetime | None = None) -> dict[str, int]:
             day = today + timedelta(days=ahead)
             birthday = Occasion("birthday", N_("生日"), day, BIRTHDAY)
             opened[f"birthday:{day.isoformat()}"] = _open(birthday, birthday_month_days(day), now)
+            anniversary = Occasion("anniversary", N_("纪念日"), day, ANNIVERSARY)
+            opened[f"anniversary:{day.isoformat()}"] = _open(anniversary, birthday_month_days(day), now)
+        stores = db.session.execute(select(Store.id, Store.opened_on)
+                                    .where(Store.opened_on.is_not(None))).all()
+        for occasion in store_anniversaries(
+                [tuple(r) for r in stores], today, settings.get_int("care_store_anniversary_lead_days"),
+                settings.get_int("care_store_invite_days")):
+            opened[f"store_anniversary:{occasion.store_id}"] = _open(occasion, (), now)
         db.session.commit()
     except Exception:
         db.session.rollback()

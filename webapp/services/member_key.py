@@ -24,7 +24,7 @@ class KeyMismatch(RuntimeError):
 
 
 # Every encrypted column, by table; a new Encrypted column must be listed here (test_member_key).
-ENCRYPTED = {Member: ("mobile", "birth_date", "address", "work_address", "email", "anniversary"),
+ENCRYPTED = {Member: ("mobile", "birth_date", "address", "work_address", "email"),
              Complaint: ("contact",), OutboxMessage: ("recipient",),
              User: ("email",), GroupRobot: ("url", "secret"), OutgoingWebhook: ("secret",),
              StaffPost: ("recipient",)}

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from .. import permissions
 from ..periods import Month
-from ..crypto import mask_mobile, mask_text
+from ..crypto import mask_days, mask_mobile, mask_text
 from ..extensions import db
 from ..i18n_labels import N_, Refusal
 from ..models import BatchJob, Case, Complaint, Member, User
@@ -25,7 +25,7 @@ TITLES = {"application_forms": "入会申请表", "complaint_forms": "顾客投�
 # The application form's personal fields, masked as the member page masks them.
 MEMBER_MASKS = {"mobile": mask_mobile, "address": lambda v: mask_text(v, 3),
                 "work_address": lambda v: mask_text(v, 3), "email": lambda v: mask_text(v, 1),
-                "birth_date": lambda v: v[:4] + "-**-**", "anniversary": lambda v: "****-**-**"}
+                "birth_date": lambda v: v[:4] + "-**-**", "anniversary": mask_days}
 
 
 def member_context(member: Member, *, reader: User) -> dict:

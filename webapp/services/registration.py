@@ -16,13 +16,13 @@ from ..periods import day_window
 from ..crypto import lookup_hash, mask_mobile
 from ..extensions import db
 from ..i18n_labels import N_, Refusal
-from ..models import AuditEvent, Case, Member, Store, Task, User
+from ..models import AuditEvent, Case, Member, MemberAnniversary, Store, Task, User
 from ..workflows import engine
 from . import transaction
 from ..workflows.registration import registration
 
 PERSONAL_FIELDS = ("name", "gender", "birth_date", "mobile", "address", "work_address", "email",
-                   "occupation", "anniversary", "preferences", "heard_from", "applied_on",
+                   "occupation", "anniversaries", "preferences", "heard_from", "applied_on",
                    "associate_id", "pref_sizes", "pref_styles", "pref_colours")
 
 
@@ -91,10 +91,14 @@ def _apply(member: Member, data: dict) -> None:
     if clash:
         raise DuplicateMember(clash)
     for key in PERSONAL_FIELDS:
-        if key in data:
+        if key in data and key != "anniversaries":
             value = data[key]
             setattr(member, key, value.isoformat() if isinstance(value, date) and key in (
-                "birth_date", "anniversary") else value)
+                "birth_date",) else value)
+    if "anniversaries" in data:  # [(name, MMDD), …]: the list replaces the member's
+        wanted = [(name.strip()[:20], int(md)) for name, md in data["anniversaries"] if name and md]
+        if [(a.name, a.month_day) for a in member.anniversaries] != wanted:
+            member.anniversaries = [MemberAnniversary(name=n, month_day=md) for n, md in wanted]
     member.mobile = e164[3:]  # stored as the 11 national digits, shown masked
     member.mobile_hash = lookup_hash(e164)
     born = data.get("birth_date")  # year and month-day stay clear for ages (models.Member)
@@ -149,6 +153,9 @@ def _changed_fields(member: Member, data: dict) -> list[str]:
 
 
 def _text(value) -> str:
+    if isinstance(value, list):  # anniversaries: [(name, MMDD)] or the member's rows
+        return "；".join(f"{v.name} {v.month_day}" if hasattr(v, "month_day") else f"{v[0]} {v[1]}"
+                        for v in value)
     return value.isoformat() if isinstance(value, date) else str(value or "")
 
 

@@ -1,6 +1,7 @@
 """Member pages: list, registration form, detail, reveal, completion after send-back, PDFs."""
 import os
 from datetime import date
+from types import SimpleNamespace
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,7 +11,7 @@ from sqlalchemy import select
 from .. import clock, permissions
 from ..calendar import local_date, parse_day
 from ..extensions import db
-from ..forms.registration import RegistrationForm
+from ..forms.registration import MAX_ANNIVERSARIES, RegistrationForm
 from ..models import BatchJob, Case, Member, Role, User, parse_id
 from ..models.members import VALIDITY_LABELS
 from ..services import members as member_service
@@ -155,6 +156,8 @@ def complete(case_id: int):
         except PermissionError:
             return _not_completable(case)
         form = RegistrationForm(obj=_form_obj(member))
+        if len(form.anniversaries) < MAX_ANNIVERSARIES:
+            form.anniversaries.append_entry()  # a blank row to add one more
         form.version.data = case.version
     else:
         if not any(t.name == "resubmit" for t in engine.allowed_transitions(current_user, case)):
@@ -209,7 +212,8 @@ def _form_obj(member: Member):
                 "pref_styles", "pref_colours"):
         setattr(obj, key, getattr(member, key))
     obj.birth_date = date.fromisoformat(member.birth_date) if member.birth_date else None
-    obj.anniversary = date.fromisoformat(member.anniversary) if member.anniversary else None
+    obj.anniversaries = [SimpleNamespace(name=a.name, day=f"{a.month_day // 100:02d}-{a.month_day % 100:02d}")
+                         for a in member.anniversaries]
     return obj
 
 

@@ -5,7 +5,8 @@
 set-based with the method of each member's tier (care_batch_steps.TIER_METHODS):
 - 待店长审核: the store manager reviews the list (removes a line, changes a method, adds a
   member — services/care.py) and approves it with one click. Numbers marked dead are already
-  excluded, with the reason.
+  excluded, with the reason. A batch not approved by the end of the occasion's day lapses
+  (过期未审核): greetings are not sent late, and approving after the day is refused.
 - 已审核: gifts, cards and cakes become tasks for the member's associate due by the eve of the
   occasion ("回访时间：节日当天或者前一天"); on the morning of the day (setting care_day_hour) the
   system sends the greetings to the outbox (at most one SMS per member per day) and gives the
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from ..i18n_labels import N_
 from ..models import Role
-from .care_batch_steps import carry_out, has_planned_lines, on_the_day, prepare_gifts
+from .care_batch_steps import after_the_day, approvable, carry_out, on_the_day, prepare_gifts
 from .engine import Process, TaskSpec, Timer, Transition, register
 
 STORE = frozenset({Role.ASSOCIATE, Role.STORE_MANAGER})
@@ -23,19 +24,23 @@ STORE = frozenset({Role.ASSOCIATE, Role.STORE_MANAGER})
 care_batch = register(Process(
     name="care_batch",
     label=N_("会员关怀名单"),
-    states={"review": N_("待店长审核"), "approved": N_("已审核，待关怀日"), "done": N_("已执行")},
+    states={"review": N_("待店长审核"), "approved": N_("已审核，待关怀日"), "done": N_("已执行"),
+            "expired": N_("关怀日已过，未审核")},
     initial="review",
     start_roles=frozenset(),  # opened by the daily job, per store and occasion
     transitions=(
         Transition("approve", N_("审核通过"), ("review",), "approved",
-                   frozenset({Role.STORE_MANAGER}), guard=has_planned_lines, effect=prepare_gifts),
+                   frozenset({Role.STORE_MANAGER}), guard=approvable, effect=prepare_gifts),
         Transition("carry_out", N_("关怀日：发送短信、派发任务"), ("approved",), "done", frozenset(),
                    system=True, effect=carry_out),
+        Transition("expire", N_("关怀日已过，名单作废"), ("review",), "expired", frozenset(),
+                   system=True),
     ),
     tasks={"review": TaskSpec("review_care", N_("审核会员关怀名单"), Role.STORE_MANAGER,
                               due_setting="care_review_due", escalate_to=Role.AREA_SUPERVISOR)},
-    timers={"approved": (Timer("carry_out", at=on_the_day),)},
-    final=frozenset({"done"}),
+    timers={"review": (Timer("expire", at=after_the_day),),
+            "approved": (Timer("carry_out", at=on_the_day),)},
+    final=frozenset({"done", "expired"}),
 ))
 
 care_action = register(Process(

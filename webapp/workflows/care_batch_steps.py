@@ -11,13 +11,15 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Integer, String, and_, exists, false, func, insert, literal, select, update
 from sqlalchemy import case as sql_case
 
-from .. import settings
+from .. import clock, settings
 from ..calendar import local_date, local_midnight_utc
 from ..extensions import db
 from ..i18n_labels import N_
-from ..models import Case, CareLine, Member, OutboxMessage, Store, Task
-from ..occasions import BIRTHDAY, COMPANY, FESTIVAL, GROUP, SEASON, VALENTINE, Occasion
-from ..outbox import queue_sms
+from ..models import (Case, CareLine, Member, MemberAnniversary, OutboxMessage, Store, Task,
+                      TZDateTime, VisitRecord)
+from ..occasions import (ANNIVERSARY, BIRTHDAY, COMPANY, FESTIVAL, GROUP, SEASON, STORE, VALENTINE,
+                         Occasion)
+from ..outbox import MARKETING, queue_sms
 from ..periods import day_window
 from .engine import ids_in, start_many
 
@@ -41,6 +43,7 @@ METHODS: dict[str, Method] = {
     "visit_cake_flowers": Method(N_("蛋糕＋鲜花＋导购登门＋祝福短信"), True, "visit", "cake_flowers"),
     "visit_cake": Method(N_("蛋糕＋导购登门＋祝福短信"), True, "visit", "cake"),
     "card_call": Method(N_("贺卡寄送＋电话＋祝福短信"), True, "call", "card_mail"),
+    "phone_sms": Method(N_("电话邀请＋短信邀请"), True, "call", None),
 }
 
 ACTION_LABELS = {"call": N_("电话"), "visit": N_("登门拜访"), "gift_home": N_("准备礼品（上门赠送）"),
@@ -55,12 +58,17 @@ TIER_METHODS: dict[str, dict[str, str]] = {
     COMPANY: {"A": "sms", "B": "sms", "C": "sms"},
     SEASON: {"A": "phone", "B": "phone", "C": "sms"},
     BIRTHDAY: {"A": "visit_cake_flowers", "B": "visit_cake", "C": "card_call"},
+    # "生日、纪念日回访": the birthday's methods (SPEC §3.4 puts them in one row)
+    ANNIVERSARY: {"A": "visit_cake_flowers", "B": "visit_cake", "C": "card_call"},
+    # 特殊活动拜访 (开业、周年庆典), "回访对象：所有会员客户": a call and an SMS inviting to the day
+    STORE: {"A": "phone_sms", "B": "phone_sms", "C": "phone_sms"},
 }
 # Contacts who never bought (no points yet) get the non-member text on these occasions only.
 CONTACT_KINDS = (FESTIVAL, COMPANY)
 
 SMS_TEMPLATES = {"spring_festival": "care_spring_festival", "dragon_boat": "care_dragon_boat",
-                 "mid_autumn": "care_mid_autumn", "birthday": "care_birthday"}
+                 "mid_autumn": "care_mid_autumn", "birthday": "care_birthday",
+                 "anniversary": "care_anniversary", "store_anniversary": "care_store_anniversary"}
 
 
 def sms_template(occasion_key: str, kind: str, *, contact: bool) -> str:
@@ -72,11 +80,18 @@ def sms_template(occasion_key: str, kind: str, *, contact: bool) -> str:
     return SMS_TEMPLATES.get(occasion_key, "care_holiday")
 
 
-def frequency_limited():
-    """Hook (SPEC §3.4 frequency control): a member visited several times whose points did not
-    grow falls back to the quarterly cadence. There is no record of visits yet, so no member
-    is limited; when visits are recorded, this returns the SQL condition on Member."""
-    return false()
+def frequency_limited(now: datetime):
+    """SPEC §3.4 frequency control: a member visited at least
+    care_frequency_visits times (《客户回访情况登记表》, VisitRecord) in the last
+    care_frequency_days, and the points have not grown since the first of those visits
+    (points_at_visit) — such a member falls back to the quarterly cadence (season launches).
+    Returns the grouped subquery of the window's often-visited members (member_id, p0: the
+    points at the first visit) and the condition on it, for one outer join: set-based."""
+    since = now - timedelta(days=settings.get_int("care_frequency_days"))
+    visits = (select(VisitRecord.member_id, func.min(VisitRecord.points_at_visit).label("p0"))
+              .where(VisitRecord.visited_at >= since).group_by(VisitRecord.member_id)
+              .having(func.count() >= settings.get_int("care_frequency_visits")).subquery())
+    return visits, and_(visits.c.member_id == Member.id, Member.points <= visits.c.p0)
 
 
 def _eligible(occasion: Occasion, month_days: tuple[int, ...] = ()):
@@ -85,6 +100,11 @@ def _eligible(occasion: Occasion, month_days: tuple[int, ...] = ()):
     condition = Member.status == "active"
     if occasion.kind == BIRTHDAY:
         condition = and_(condition, Member.birth_month_day.in_(month_days))
+    elif occasion.kind == ANNIVERSARY:
+        condition = and_(condition, Member.id.in_(  # the day's few rows by their index first
+            select(MemberAnniversary.member_id).where(MemberAnniversary.month_day.in_(month_days))))
+    elif occasion.kind == STORE:
+        condition = and_(condition, Member.store_id == occasion.store_id)
     elif occasion.kind == GROUP:
         condition = and_(condition, Member.occupation == occasion.occupation)
     if occasion.kind not in CONTACT_KINDS:
@@ -102,41 +122,77 @@ def _method_sql(kind: str):
 
 
 def batch_sources(occasion: Occasion, month_days: tuple[int, ...] = ()):
-    """One row per store with somebody to greet: the start_many source of the batch cases."""
+    """One row per store with somebody to greet: the start_many source of the batch cases;
+    timer_at: the end of the day it acts on (the occasion's, or a store anniversary's
+    invitations'), when a batch still under review lapses (after_the_day, in SQL)."""
     key = f"care:{occasion.key}:{occasion.day.isoformat()}:"
     title = f"{occasion.day.isoformat()} "
     eligible = _eligible(occasion, month_days)
     return (select((literal(title) + Store.name + literal(" 关怀名单")).label("title"),
                    Store.id.label("store_id"), Store.area_id.label("area_id"),
                    literal(None, Integer).label("member_id"),
-                   (literal(key) + Store.id.cast(String)).label("dedupe_key"))
+                   (literal(key) + Store.id.cast(String)).label("dedupe_key"),
+                   literal(local_midnight_utc((occasion.act_on or occasion.day) + timedelta(days=1)),
+                           TZDateTime).label("timer_at"))
             .where(exists().where(Member.store_id == Store.id, eligible)))
 
 
-def insert_lines(case_ids: list[int], occasion: Occasion, month_days: tuple[int, ...] = ()) -> None:
+def _note(occasion: Occasion, month_days: tuple[int, ...]):
+    """A line's note: the names of the member's anniversaries on the day ("结婚纪念日"), or
+    the store anniversary's day."""
+    if occasion.kind == STORE:  # the SMS says which day: "12月8日开业周年庆"
+        return literal(f"{occasion.day.month}月{occasion.day.day}日{occasion.label}")
+    if occasion.kind != ANNIVERSARY:
+        return literal("")
+    return (select(func.aggregate_strings(MemberAnniversary.name, "、"))
+            .where(MemberAnniversary.member_id == Member.id,
+                   MemberAnniversary.month_day.in_(month_days)).scalar_subquery())
+
+
+def insert_lines(case_ids: list[int], occasion: Occasion, month_days: tuple[int, ...] = (),
+                 *, now: datetime) -> None:
     """The batch lines of the new cases, one INSERT … SELECT: the tier's method; dead numbers
-    and frequency-limited members as excluded lines with the reason."""
-    limited = frequency_limited()
+    and frequency-limited members (on any occasion but the quarterly season launch) as
+    excluded lines with the reason."""
+    rows = (select(Case.id, Member.id, Member.store_id, Member.tier, _method_sql(occasion.kind))
+            .join(Member, Member.store_id == Case.store_id))
+    limited = false()
+    if occasion.kind != SEASON:
+        visits, joined = frequency_limited(now)
+        rows = rows.outerjoin(visits, joined)
+        limited = visits.c.member_id.is_not(None)
     status = sql_case((Member.mobile_dead_at.is_not(None), "excluded"), (limited, "excluded"),
                   else_="planned")
     reason = sql_case((Member.mobile_dead_at.is_not(None), "dead_number"), (limited, "frequency"),
                   else_="")
-    rows = (select(Case.id, Member.id, Member.store_id, Member.tier, _method_sql(occasion.kind),
-                   status, reason)
-            .join(Member, Member.store_id == Case.store_id)
+    rows = (rows.add_columns(status, reason, _note(occasion, month_days))
             .where(ids_in(Case.id, case_ids), _eligible(occasion, month_days)))
     db.session.execute(insert(CareLine.__table__).from_select(
-        ["case_id", "member_id", "store_id", "tier", "method", "status", "reason"], rows))
+        ["case_id", "member_id", "store_id", "tier", "method", "status", "reason", "note"], rows))
 
 
 def occasion_day(case: Case) -> date:
-    return date.fromisoformat(case.data["day"])
+    """The day the batch acts on: the occasion's, or its invitations' (a store anniversary)."""
+    return date.fromisoformat(case.data.get("act_on") or case.data["day"])
 
 
 def on_the_day(case: Case, now: datetime) -> datetime:
     """The morning of the occasion (setting care_day_hour, local time); now if already past."""
     at = local_midnight_utc(occasion_day(case)) + timedelta(hours=settings.get_int("care_day_hour"))
     return max(at, now)
+
+
+def after_the_day(case: Case, now: datetime) -> datetime:
+    """The end of the occasion's local day: a batch still under review then lapses."""
+    return local_midnight_utc(occasion_day(case) + timedelta(days=1))
+
+
+def approvable(case: Case, data: dict, now: datetime | None = None):
+    """Approval is refused once the occasion's day is over (the greetings would go out late)
+    and when no member is left to greet."""
+    if local_date(now or clock.now()) > occasion_day(case):
+        return N_("关怀日已过，名单不能再审核")
+    return has_planned_lines(case, data)
 
 
 def has_planned_lines(case: Case, data: dict):
@@ -186,18 +242,21 @@ def carry_out(case: Case, actor, data: dict, now: datetime) -> None:
     _start_actions(case, "on_day", ":day", now)
     sms_codes = [code for code, m in METHODS.items() if m.sms]
     start, end = day_window(local_date(now))
+    # "one SMS a day" counts greetings and other marketing texts; a points or card notice
+    # (a service message) does not take the day's greeting away
     already = select(OutboxMessage.member_id).where(
         OutboxMessage.channel == "sms", OutboxMessage.member_id == CareLine.member_id,
+        OutboxMessage.template.in_(sorted(MARKETING)),
         OutboxMessage.created_at >= start, OutboxMessage.created_at < end)
-    members = db.session.scalars(
-        select(Member).join(CareLine, CareLine.member_id == Member.id)
+    members = db.session.execute(
+        select(Member, CareLine.note).join(CareLine, CareLine.member_id == Member.id)
         .where(CareLine.case_id == case.id, CareLine.status == "planned",
                CareLine.method.in_(sms_codes), Member.mobile_dead_at.is_(None),
                ~exists(already))).all()
     key, kind, label = case.data["occasion"], case.data["kind"], case.data.get("label", "")
-    for member in members:
+    for member, note in members:
         queue_sms(member, sms_template(key, kind, contact=member.points <= 0),
-                  extra={"occasion": label})
+                  extra={"occasion": note or label})
     db.session.flush()
 
 
