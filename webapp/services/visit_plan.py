@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import String, and_, case as sql_case, func, literal, select, update
+from sqlalchemy import String, and_, case as sql_case, func, literal, select, true, update
 
 from .. import clock, permissions, settings
 from ..calendar import local_date, local_midnight_utc
@@ -411,16 +411,23 @@ def scorecard(*, user: User, month: Month, area_id: int | None = None) -> list[d
     """Per visible store (of one area, when given): execution rate (planned items done),
     spot-check confirmation rate and timeliness (planned visits done by their date), with HQ's
     remarks. One query, whatever the number of stores."""
+    # one area: its stores in each aggregate too (else PostgreSQL may aggregate every store's
+    # month once per store of the area in a nested loop)
+    plan_stores = checked_stores = true()
+    if area_id is not None:
+        in_area = select(Store.id).where(Store.area_id == area_id)
+        plan_stores, checked_stores = PlanItem.store_id.in_(in_area), VisitRecord.store_id.in_(in_area)
     plan = (select(PlanItem.store_id, func.count(PlanItem.id).label("planned"),
                    func.count(VisitRecord.id).label("done"),
                    func.sum(_on_time_case(month)).label("on_time"))
             .outerjoin(VisitRecord, VisitRecord.plan_item_id == PlanItem.id)
-            .where(PlanItem.ym == month.ym, PlanItem.status == "set").group_by(PlanItem.store_id).subquery())
+            .where(PlanItem.ym == month.ym, PlanItem.status == "set", plan_stores)
+            .group_by(PlanItem.store_id).subquery())
     checks = (select(VisitRecord.store_id,
                      func.count(VisitRecord.checked_at).label("checked"),
                      func.sum(sql_case((VisitRecord.check_confirmed.is_(True), 1), else_=0)).label("confirmed"),
                      func.count(VisitRecord.sampled_at).label("sampled"))
-              .where(VisitRecord.ym == month.ym).group_by(VisitRecord.store_id).subquery())
+              .where(VisitRecord.ym == month.ym, checked_stores).group_by(VisitRecord.store_id).subquery())
     query = (select(Store.id, Store.code, Store.name, plan.c.planned, plan.c.done, plan.c.on_time,
                     checks.c.sampled, checks.c.checked, checks.c.confirmed, StoreVisitScore.remarks)
              .outerjoin(plan, plan.c.store_id == Store.id).outerjoin(checks, checks.c.store_id == Store.id)
