@@ -182,8 +182,9 @@ def fill_sales(app, members: int, lines: int) -> dict:
     return timings
 
 
-def filled_sizes(app) -> tuple[int, int]:
-    """(members, sales lines) already in the bench database; (0, 0) before any schema."""
+def filled_sizes(app) -> tuple[int, int, bool]:
+    """(members, sales lines, roll-ups built) already in the bench database; (0, 0, False)
+    before any schema."""
     from sqlalchemy import text
 
     from webapp.extensions import db
@@ -191,17 +192,22 @@ def filled_sizes(app) -> tuple[int, int]:
     with app.app_context():
         try:
             return (db.session.execute(text("SELECT count(*) FROM member")).scalar(),
-                    db.session.execute(text("SELECT count(*) FROM sale WHERE source = 'bench'")).scalar())
+                    db.session.execute(text("SELECT count(*) FROM sale WHERE source = 'bench'")).scalar(),
+                    db.session.execute(text("SELECT EXISTS (SELECT 1 FROM member_month)")).scalar())
         except Exception:  # noqa: BLE001 - no schema yet
             db.session.rollback()
-            return 0, 0
+            return 0, 0, False
         finally:
             db.session.remove()
 
 
-def ensure_sales(app, members: int, lines: int, *, refill: bool = False) -> None:
-    """Reuse the shared members-and-sales setup when it has this size; fill it otherwise."""
-    if not refill and filled_sizes(app) == (members, lines):
+def ensure_sales(app, members: int, lines: int, *, refill: bool = False,
+                 rollups: bool = True) -> None:
+    """Reuse the shared members-and-sales setup when it has this size (and its roll-ups, when
+    the bench reads them: the analyses do, the expiry and visit benches read the raw lines);
+    fill it otherwise."""
+    have_members, have_lines, have_rollups = filled_sizes(app)
+    if not refill and (have_members, have_lines) == (members, lines) and (have_rollups or not rollups):
         print(f"reusing the filled {members:,} members and {lines:,} sales lines", flush=True)
         return
     print(f"filling {members:,} members and {lines:,} sales lines …", flush=True)

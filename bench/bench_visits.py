@@ -187,7 +187,7 @@ def main() -> None:
     args = parser.parse_args()
     ensure_database(args.url)
     app = make_app(args.url, DEFAULT_REDIS, WTF_CSRF_ENABLED=False)
-    ensure_sales(app, args.members, args.sales, refill=args.refill)
+    ensure_sales(app, args.members, args.sales, refill=args.refill, rollups=False)
     from webapp import alarms
     from webapp.extensions import db
     from webapp.models import User
