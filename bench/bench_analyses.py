@@ -3,8 +3,9 @@
     .venv/bin/python bench/bench_analyses.py [--url postgresql://postgres@127.0.0.1:5432/bench_sales]
                                              [--members 1000000] [--sales 10000000] [--refill]
 
-Fills its own database once (schema by the real migrations; rows generated set-based in SQL with
-generate_series, seeded, so a fill takes minutes; the roll-ups rebuilt from the sales by
+Fills the shared members-and-sales database once (`_common.fill_sales`, reused by
+bench_expiry and bench_visits: schema by the real migrations; rows generated set-based in SQL
+with generate_series, seeded, so a fill takes minutes; the roll-ups rebuilt from the sales by
 webapp.services.sales.rebuild_rollups), then times each analysis as the app computes it (the
 service, on the roll-ups) for a store-month, an area-month, a company-month and a company-year,
 next to the same figures computed by ONE hand-written SQL query on the raw `sale` table, and checks
@@ -20,80 +21,14 @@ import argparse
 import statistics
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DEFAULT_REDIS, ensure_database, make_app, reset_schema  # noqa: E402
+from _common import SALES_PG, DEFAULT_REDIS, ensure_database, ensure_sales, make_app  # noqa: E402
 
 from sqlalchemy import text  # noqa: E402
 
-DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bench_sales"
-STORES, AREAS = 200, 20
-FIRST_DAY, DAYS = date(2025, 1, 1), 730  # two years of sales: 2025 and 2026
-
-
-def fill(app, members: int, lines: int) -> dict:
-    """Areas, stores, members and sales generated in SQL; roll-ups rebuilt; statistics updated."""
-    from webapp.extensions import db
-    from webapp.services import sales
-
-    timings = {}
-    with app.app_context():
-        reset_schema(app)
-        session = db.session
-        session.execute(text("SET synchronous_commit = off"))
-        session.execute(text("SELECT setseed(0.42)"))
-        start = time.perf_counter()
-        session.execute(text(
-            f"INSERT INTO area (id, name) SELECT g, '片区' || g FROM generate_series(1, {AREAS}) g"))
-        session.execute(text(
-            f"INSERT INTO store (id, code, name, area_id) SELECT g, 'B' || lpad(g::text, 3, '0'), "
-            f"'门店' || g, 1 + (g - 1) % {AREAS} FROM generate_series(1, {STORES}) g"))
-        # Member g belongs to store 1 + g % STORES; 2 % still pending; cards valid 1–3 years.
-        session.execute(text(f"""
-            INSERT INTO member (id, card_no, card_type, status, store_id, name, gender, birth_year,
-                                mobile_hash, occupation, preferences, heard_from, applied_on,
-                                points, tier, card_expires_on, created_at)
-            SELECT g, 'M' || g, 'temporary', CASE WHEN g % 50 = 0 THEN 'pending' ELSE 'active' END,
-                   1 + g % {STORES}, '会员', CASE WHEN g % 3 = 0 THEN 'F' ELSE 'M' END,
-                   1955 + (g::bigint * 7919) % 52, md5(g::text) || md5('m' || g), '', '', '', a.day, 0, 'C',
-                   a.day + (365 * (1 + g % 3)), now()
-            FROM generate_series(1, {members}) g
-            CROSS JOIN LATERAL (SELECT date '2022-06-01' + ((g::bigint * 104729) % 1400)::int AS day) a"""))
-        session.execute(text(f"SELECT setval(pg_get_serial_sequence('member', 'id'), {members})"))
-        session.commit()
-        timings["members"] = time.perf_counter() - start
-        start = time.perf_counter()
-        # 70 % member lines, 90 % of them at the member's home store.
-        session.execute(text(f"""
-            INSERT INTO sale (store_id, sale_no, member_id, sold_at, ym, amount_fen, items,
-                              ticket_delta, source, created_at)
-            SELECT st, 'N' || g, mid,
-                   (day + make_interval(hours => 10 + (g % 12), mins => g % 60))
-                       AT TIME ZONE 'Asia/Shanghai',
-                   extract(year FROM day)::int * 100 + extract(month FROM day)::int,
-                   (50 + floor(random() * 1500)::int) * 100, 1 + g % 3, 1, 'bench', now()
-            FROM (
-              SELECT g, x.mid, x.day,
-                     CASE WHEN x.mid IS NOT NULL AND random() < 0.9 THEN 1 + x.mid % {STORES}
-                          ELSE 1 + floor(random() * {STORES})::int END AS st
-              FROM generate_series(1, {lines}) g
-              CROSS JOIN LATERAL (
-                SELECT CASE WHEN random() < 0.7 THEN 1 + floor(random() * {members})::int END AS mid,
-                       date '{FIRST_DAY}' + floor(random() * {DAYS})::int AS day, g AS dummy) x
-            ) s"""))
-        session.commit()
-        timings["sales"] = time.perf_counter() - start
-        start = time.perf_counter()
-        sales.rebuild_rollups()
-        timings["rollups"] = time.perf_counter() - start
-        db.session.remove()
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            start = time.perf_counter()
-            conn.execute(text("VACUUM ANALYZE"))
-            timings["vacuum_analyze"] = time.perf_counter() - start
-    return timings
+DEFAULT_URL = SALES_PG
 
 
 # ------------------------------------------------------------------ the hand-written SQL
@@ -334,16 +269,7 @@ def main() -> None:
     app = make_app(args.url, DEFAULT_REDIS, **extra)
     from webapp.extensions import db
 
-    with app.app_context():
-        try:
-            have = db.session.execute(text("SELECT count(*) FROM sale")).scalar()
-        except Exception:  # noqa: BLE001 - no schema yet
-            db.session.rollback()
-            have = 0
-    if args.refill or have != args.sales:
-        print(f"filling {args.members:,} members and {args.sales:,} sales lines …", flush=True)
-        for step, seconds in fill(app, args.members, args.sales).items():
-            print(f"  {step:15} {seconds:7.1f} s", flush=True)
+    ensure_sales(app, args.members, args.sales, refill=args.refill)
     with app.app_context():
         print("work_mem =", db.session.execute(text("SHOW work_mem")).scalar(),
               "| rows: member", db.session.execute(text("SELECT count(*) FROM member")).scalar(),

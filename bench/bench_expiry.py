@@ -4,7 +4,7 @@ beside the same selection written as ONE hand SQL query, in the same run.
     .venv/bin/python bench/bench_expiry.py                                   # 1 M / 10 M (target ≤ 5 s)
     .venv/bin/python bench/bench_expiry.py --members 100000 --sales 1000000  # a few minutes
 
-Data: bench_analyses.fill (members with cards valid 1–3 years, two years of sales generated in
+Data: the shared setup `_common.fill_sales` (reused when the database already holds it; members with cards valid 1–3 years, two years of sales generated in
 SQL). The run is the product's own: `services.recurring.open_due` at 1 Dec 2026 09:00 local opens
 the month's list case, whose start renews the members expiring in January 2027 who met the waiver
 in their card year (≥ 3 net purchases or ≥ 1000 yuan), queues their SMS and opens one HQ call
@@ -12,7 +12,8 @@ case per other member (task, audit, lapse timer at the expiry moment), set-based
 1. the selection alone as the app writes it (waived / listed counts through `waiver_met`);
 2. the same selection as one hand-written SQL query on `sale` (the two must agree);
 3. the whole run (renewals, SMS, cases, tasks, timers, store notices), committed.
-Each run starts from the filled data (a previous run's renewals and cases are undone first).
+Each run starts from the filled data and leaves it so (its renewals and cases are undone before
+and after), since bench_analyses and bench_visits share it.
 """
 from __future__ import annotations
 
@@ -23,12 +24,11 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DEFAULT_REDIS, ensure_database, make_app  # noqa: E402
-from bench_analyses import fill  # noqa: E402
+from _common import DEFAULT_REDIS, SALES_PG, ensure_database, ensure_sales, make_app  # noqa: E402
 
 from sqlalchemy import func, select, text  # noqa: E402
 
-DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bench_expiry"
+DEFAULT_URL = SALES_PG  # the members-and-sales setup shared with bench_analyses and bench_visits
 RUN_AT = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)  # 1 Dec 2026 09:00 Shanghai
 FIRST, LAST = date(2027, 1, 1), date(2027, 1, 31)
 
@@ -78,16 +78,7 @@ def main() -> None:
     from webapp.workflows.expiry_steps import month_days, waiver_met
     from webapp.periods import Month
 
-    with app.app_context():
-        try:
-            have = db.session.execute(text("SELECT count(*) FROM sale")).scalar()
-        except Exception:  # noqa: BLE001 - no schema yet
-            db.session.rollback()
-            have = 0
-    if args.refill or have != args.sales:
-        print(f"filling {args.members:,} members and {args.sales:,} sales lines …", flush=True)
-        for step, seconds in fill(app, args.members, args.sales).items():
-            print(f"  {step:15} {seconds:7.1f} s", flush=True)
+    ensure_sales(app, args.members, args.sales, refill=args.refill, rollups=False)
     alarms.enqueue_alarms = lambda seconds: None  # the bench measures the database part
     with app.app_context():
         for statement in UNDO:
@@ -111,6 +102,9 @@ def main() -> None:
             Case.process == "expiry_call"))
         renewed = db.session.execute(text("SELECT count(*) FROM card_renewal")).scalar()
         dialect = db.engine.dialect.name
+        for statement in UNDO:  # leave the shared setup as filled for the other benches
+            db.session.execute(text(statement))
+        db.session.commit()
     print(f"database: {dialect}, members {args.members:,}, sales lines {args.sales:,}")
     print(f"expiring in 2027-01: {total:,}; waived {waived:,}, to call {total - waived:,}")
     print(f"selection (app, SQLAlchemy):  {app_select:6.2f} s")
@@ -118,6 +112,8 @@ def main() -> None:
           f"listed {hand.listed:,}  {'agree' if hand.waived == waived else 'DISAGREE'}")
     print(f"monthly run (open_due): {run:6.2f} s  opened {opened}, call cases {cases:,}, "
           f"renewals {renewed:,}")
+    print(f"ratios: app selection / hand query {app_select / hand_select:4.2f}; "
+          f"whole run / hand selection {run / hand_select:4.1f}")
 
 
 if __name__ == "__main__":

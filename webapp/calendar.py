@@ -34,7 +34,7 @@ __all__ = [
     "TZ", "to_local", "local_date", "local_midnight_utc", "is_working_day",
     "add_working_days", "CalendarPolicy", "Hours", "EndOfDay", "DayOfMonth",
     "BeforeDayOfMonth", "Rule", "parse_rule", "EnteredYear", "library_years", "year_source",
-    "uncovered_years", "parse_notice", "NoticeParse", "needed_years",
+    "uncovered_years", "before_holiday", "parse_notice", "NoticeParse", "needed_years",
 ]
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -488,6 +488,30 @@ def parse_rule(text: str) -> Rule:
         return BeforeDayOfMonth(number)
     except ValueError as exc:
         raise ValueError(f"invalid due rule {text!r}: {exc}") from None
+
+
+def before_holiday(rule: Rule, due_at: datetime, cal: CalendarPolicy,
+                   now: datetime | None = None) -> datetime:
+    """A dated deadline ("by the 28th", "before the 1st") whose last day is not a working day,
+    moved to the end of the previous working day (the "previous working day" setting).
+
+    Only day-of-month rules name a date; hours and day counts are left as they are. The last
+    day is the one before `due_at` (due rules end at local midnight). A move that would put the
+    deadline at or before `now` is not made: nobody can meet a deadline already past."""
+    if not isinstance(rule, (DayOfMonth, BeforeDayOfMonth)):
+        return due_at
+    last = local_date(due_at) - timedelta(days=1)
+    day = last
+    for _ in range(MAX_DAYS):
+        if cal.is_working_day(day):
+            break
+        day -= timedelta(days=1)
+    else:
+        return due_at
+    moved = local_midnight_utc(day + timedelta(days=1))
+    if now is not None and moved <= _aware(now):
+        return due_at
+    return moved
 
 
 def uncovered_years(rule: Rule, start_utc: datetime, cal: CalendarPolicy) -> tuple[int, ...]:

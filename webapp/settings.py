@@ -112,6 +112,8 @@ SPECS: dict[str, Spec] = {
                                    N_("before_dom:1 = 次月1日之前；每月25日起产生待办")),
     "visit_spot_check_due": Spec("before_dom:30", "rule", N_("总部完成月度回访抽查期限"),
                                  N_("before_dom:30 = 每月30日之前；每月20日起产生待办")),
+    "visit_due_before_holiday": Spec("0", "bool", N_("回访计划、月报、归档、抽查、总结报告的期限日逢节假日提前至前一个工作日"),
+                                     N_("不勾选 = 照原日期；节假日与调休以节假日日历为准")),
     "visit_spot_check_size": Spec("5", "int", N_("总部每店每月抽查回访记录数")),
     "visit_frequency_visits": Spec("3", "int", N_("频率控制：回访几次积分未增长即改为季度回访")),
     "visit_frequency_months": Spec("6", "int", N_("频率控制：统计最近几个月的回访")),

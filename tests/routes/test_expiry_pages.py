@@ -1,15 +1,19 @@
-"""The month's expiry list pages (issue #12): store scoping, filters, xlsx, PDF, renew and pay."""
+"""The month's expiry list pages (issue #12): store scoping, filters, xlsx, the PDF batch, renew and pay."""
 import subprocess
 from datetime import date, datetime, timezone
 from io import BytesIO
 
+import pytest
 import time_machine
 from openpyxl import load_workbook
+from pypdf import PdfReader
+from rq import SimpleWorker
 from sqlalchemy import select
 
 from tests.sales.builders import bulk_members
 from webapp.extensions import db
-from webapp.models import CardRenewal, Case, Member
+from webapp.models import BatchJob, CardRenewal, Case, Member
+from webapp.queue import queue
 from webapp.services.recurring import open_due
 
 DEC1 = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)
@@ -50,20 +54,56 @@ def test_a_bad_month_is_a_message_not_an_error(org, login):
     assert response.status_code == 200 and "月份格式应为" in response.get_data(as_text=True)
 
 
-def test_xlsx_and_pdf_of_the_list(org, login, tmp_path):
+@pytest.fixture
+def in_process_jobs(app, monkeypatch):
+    """Jobs build their app lazily; in tests they must use the test app."""
+    import jobs
+
+    monkeypatch.setattr(jobs, "app", lambda: app)
+
+
+def work():
+    SimpleWorker([queue()], connection=queue().connection).work(burst=True)
+    db.session.expire_all()
+
+
+def test_xlsx_and_the_pdf_batch_of_the_list(org, login, tmp_path, in_process_jobs):
+    """The list's PDF is a filing batch the worker renders: one section per store, the store
+    manager's only their own, an empty filter a message and no batch."""
     a, b = listed(org)
     with time_machine.travel(LATER, tick=False):
         client = login("manager1")
         book = load_workbook(BytesIO(client.get("/expiry/list.xlsx?month=2027-01").data))
         cells = [c.value for row in book.active.iter_rows() for c in row]
         assert a["card_no"] in cells and b["card_no"] not in cells and a["mobile"] not in cells
-        response = client.get("/expiry/list.pdf?month=2027-01")
-    assert response.mimetype == "application/pdf"
-    path = tmp_path / "list.pdf"
-    path.write_bytes(response.data)
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                          text=True).stdout
-    assert "01月到期会员名单" in text and a["card_no"] in text and b["card_no"] not in text
+        response = client.post("/expiry/list/print", data={"month": "2027-01"})
+        assert response.status_code == 302 and "/batches/" in response.location
+        batch = db.session.scalars(select(BatchJob)).one()
+        assert (batch.kind, batch.total, batch.status) == ("expiry_list", 1, "queued")
+        work()
+        assert client.get(f"/batches/{batch.id}?format=json").json == {"status": "done", "done": 1, "total": 1}
+        download = client.get(f"/batches/{batch.id}/download")
+        assert download.mimetype == "application/pdf"
+        path = tmp_path / "list.pdf"
+        path.write_bytes(download.data)
+        text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                              text=True).stdout
+        assert "01月到期会员名单" in text and a["card_no"] in text and b["card_no"] not in text
+        assert a["mobile"] not in text and "2026-12-02" in text  # masked; the day it was asked for
+        # HQ: every store, one section (page) each; a filter with nobody → a message, no batch
+        hq = login("hq")
+        hq.post("/expiry/list/print", data={"month": "2027-01"})
+        empty = hq.post("/expiry/list/print", data={"month": "2027-01", "state": "lapsed"},
+                        follow_redirects=True)
+        assert "名单上没有可打印的会员" in empty.get_data(as_text=True)
+        bad = hq.post("/expiry/list/print", data={"month": "2027-13"}, follow_redirects=True)
+        assert "月份格式应为" in bad.get_data(as_text=True)
+        assert db.session.query(BatchJob).count() == 2
+        work()
+    full = db.session.scalars(select(BatchJob).order_by(BatchJob.id.desc())).first()
+    reader = PdfReader(full.file_path)
+    assert full.total == 2 and len(reader.pages) == 2
+    assert b["card_no"] in reader.pages[1].extract_text() and a["card_no"] in reader.pages[0].extract_text()
 
 
 def test_hq_renews_and_pays_from_the_old_expiry_date_bad_fee_changes_nothing(org, login):

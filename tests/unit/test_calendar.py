@@ -476,3 +476,20 @@ def test_full_width_digits_and_unread_lines_and_impossible_dates():
 def test_notice_without_a_year_reads_nothing():
     assert parse_notice("春节：2月6日至13日放假").year is None
     assert parse_notice("").holidays == frozenset()
+
+
+def test_before_holiday_moves_a_dated_deadline_back_to_the_previous_working_day():
+    from webapp.calendar import before_holiday, local_midnight_utc, parse_rule, CalendarPolicy
+    cal = CalendarPolicy()
+    start = local_midnight_utc(date(2026, 9, 2))
+    rule = parse_rule("dom:28")  # Monday 28 Sep 2026: a working day, as is
+    assert before_holiday(rule, rule.due(start, cal), cal) == local_midnight_utc(date(2026, 9, 29))
+    rule = parse_rule("before_dom:8")  # last day Wed 7 Oct 2026: National Day → Wed 30 Sep
+    due = rule.due(local_midnight_utc(date(2026, 9, 20)), cal)
+    assert due == local_midnight_utc(date(2026, 10, 8))
+    assert before_holiday(rule, due, cal) == local_midnight_utc(date(2026, 10, 1))
+    # a move that would land at or before now is not made
+    assert before_holiday(rule, due, cal, now=local_midnight_utc(date(2026, 10, 3))) == due
+    # counted days are left alone
+    eod = parse_rule("eod:1")
+    assert before_holiday(eod, local_midnight_utc(date(2026, 10, 3)), cal) == local_midnight_utc(date(2026, 10, 3))

@@ -320,3 +320,56 @@ def test_hq_spot_check_task_from_the_20th_due_before_the_30th_closes_only_when_e
     vp.record_check(actor=org["hq"], record=record, confirmed=True, note="", now=local(2026, 12, 21))
     fire(org, case, "finish_check", "hq", local(2026, 12, 22))
     assert case.state == "checked"
+
+
+def _due(case):
+    return open_task(case).due_at
+
+
+def test_dated_deadlines_on_a_holiday_move_to_the_previous_working_day_when_the_calendar_says_so(org, members):
+    """"Dates that fall on a holiday follow the calendar setting (as is, or the previous working
+    day)": with the setting on, a deadline whose day is not a working day (a weekend or a
+    holiday per the holiday calendar) moves back to the previous working day; a weekend day the
+    calendar makes a workday (调休) stays; a move into the past is not made."""
+    from webapp import settings
+    settings.put("visit_due_before_holiday", "1")
+    db.session.commit()
+    # February 2026: Saturday the 28th is a make-up workday of the Spring Festival: as is.
+    recurring.open_due(now=local(2026, 2, 1, 0, 5))
+    march = vp.plan_case(store_id=org.stores[0].id, month=Month(2026, 3))
+    assert _due(march) == local_midnight_utc(date(2026, 3, 1))  # by the end of Sat 28 Feb
+    # November 2026: Saturday the 28th is a weekend day → by the end of Friday the 27th.
+    recurring.open_due(now=NOV_1)
+    dec = vp.plan_case(store_id=org.stores[0].id, month=DEC)
+    assert _due(dec) == local_midnight_utc(date(2026, 11, 28))
+    # the spot-check "before the 30th": the 29th is a Sunday → by the end of Friday the 27th
+    recurring.open_due(now=local(2026, 11, 20, 0, 5))
+    check = db.session.scalars(select(Case).where(Case.dedupe_key == "visit_spot_check:2026-11")).one()
+    assert _due(check) == local_midnight_utc(date(2026, 11, 28))
+    # "before the 1st": Monday 30 November is a working day → as is
+    recurring.open_due(now=local(2026, 11, 25, 0, 5))
+    summary = vp.area_summary_case(area_id=org.areas[0].id, month=Month(2026, 11))
+    assert _due(summary) == local_midnight_utc(date(2026, 12, 1))
+    # May 2026: the last day (31st) is a Sunday → the report and the area summary are due by
+    # the end of Friday the 29th; HQ's archive "by the 30th" (a Saturday) likewise.
+    recurring.open_due(now=local(2026, 5, 1, 0, 5))
+    june = vp.plan_case(store_id=org.stores[0].id, month=Month(2026, 6))
+    assert _due(june) == local_midnight_utc(date(2026, 5, 29))  # Thursday the 28th: as is
+    vp.propose_item(actor=org["assoc1"], case=june, member_id=members[0].id, occasion="生日回访",
+                    method="call", associate_id=org["assoc1"].id, planned_on=date(2026, 6, 3),
+                    now=local(2026, 5, 10))
+    fire(org, june, "set_plan", "manager1", local(2026, 5, 27))
+    assert _due(june) == local_midnight_utc(date(2026, 5, 30))
+    vp.submit_report(actor=org["manager1"], case=june, version=june.version, remarks="好",
+                     now=local(2026, 5, 28))
+    fire(org, june, "approve", "supervisor1", local(2026, 5, 28, 12))
+    assert _due(june) == local_midnight_utc(date(2026, 5, 30))
+    recurring.open_due(now=local(2026, 5, 25, 0, 5))
+    may = vp.area_summary_case(area_id=org.areas[0].id, month=Month(2026, 5))
+    assert _due(may) == local_midnight_utc(date(2026, 5, 30))
+    # the setting off: every date as is
+    settings.put("visit_due_before_holiday", "0")
+    db.session.commit()
+    recurring.open_due(now=local(2027, 2, 1, 0, 5))
+    feb = vp.plan_case(store_id=org.stores[0].id, month=Month(2027, 3))
+    assert _due(feb) == local_midnight_utc(date(2027, 3, 1))  # Sunday 28 Feb 2027, as is

@@ -42,13 +42,7 @@ def _month_cases(user: User, month: Month):
 def list_rows(*, user: User, month: Month, store_id: int | None = None,
               area_id: int | None = None, state: str = "") -> list[Case]:
     """The month's listed members this user may see (a store sees only its own), filtered."""
-    query = _month_cases(user, month).join(Member, Member.id == Case.member_id)
-    if store_id:
-        query = query.where(Case.store_id == store_id)
-    if area_id:
-        query = query.where(Case.area_id == area_id)
-    if state in STATES:
-        query = query.where(Case.state == state)
+    query = _filtered(user, month, store_id, area_id, state).join(Member, Member.id == Case.member_id)
     return db.session.scalars(query.order_by(Case.store_id, Member.card_expires_on, Member.card_no)).all()
 
 
@@ -137,12 +131,42 @@ def _plain_rows(cases: list[Case], state_labels: dict) -> list[dict]:
              "state": state_labels.get(c.state, c.state)} for c in cases]
 
 
-def list_pdf(cases: list[Case], *, title: str, printed, state_labels: dict) -> bytes:
-    """The month's list as an A4 PDF for filing (mobile numbers masked)."""
-    from .. import pdf
+def _filtered(user: User, month: Month, store_id, area_id, state):
+    query = _month_cases(user, month)
+    if store_id:
+        query = query.where(Case.store_id == store_id)
+    if area_id:
+        query = query.where(Case.area_id == area_id)
+    if state in STATES:
+        query = query.where(Case.state == state)
+    return query
 
-    return pdf.render_pdf("expiry_list.html", rows=_plain_rows(cases, state_labels), title=title,
-                          printed=printed.isoformat())
+
+def list_title(month: Month) -> str:
+    """The filed list's title, in Chinese like every printed form."""
+    return f"《{month.first_day.month:02d}月到期会员名单》 {month.key}"
+
+
+def list_store_count(*, user: User, month: Month, store_id: int | None = None,
+                     area_id: int | None = None, state: str = "") -> int:
+    """How many stores the filed list has sections for (the batch's progress total)."""
+    query = _filtered(user, month, store_id, area_id, state)
+    return db.session.scalar(select(func.count(func.distinct(query.subquery().c.store_id))))
+
+
+def list_batch_items(*, reader: User, params: dict) -> list[dict]:
+    """The worker's pages of the month's list for filing: one section per store (mobile numbers
+    masked), filtered as the page was when printing was asked for."""
+    month = Month.parse(params["month"])
+    cases = list_rows(user=reader, month=month, store_id=params.get("store_id"),
+                      area_id=params.get("area_id"), state=params.get("state", ""))
+    labels = {k: str(v) for k, v in expiry_call.states.items()}
+    items: dict[int, dict] = {}
+    for case in cases:
+        item = items.setdefault(case.store_id, {"title": list_title(month), "store": case.member.store.name,
+                                                "printed": params["printed"], "rows": []})
+        item["rows"].extend(_plain_rows([case], labels))
+    return list(items.values())
 
 
 def renew_paid(*, actor: User, case_id: int, version: int, fee: str, store_id: int | None) -> Case:

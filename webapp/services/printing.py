@@ -21,7 +21,8 @@ class NothingToPrint(Refusal, ValueError):
 
 
 TITLES = {"application_forms": "入会申请表", "complaint_forms": "顾客投诉意见处理表",
-          "daily_sheets": "今日工作单"}
+          "daily_sheets": "今日工作单", "visit_month_set": "客户回访月度资料",
+          "expiry_list": "到期会员名单"}
 # The application form's personal fields, masked as the member page masks them.
 MEMBER_MASKS = {"mobile": mask_mobile, "address": lambda v: mask_text(v, 3),
                 "work_address": lambda v: mask_text(v, 3), "email": lambda v: mask_text(v, 1),
@@ -66,15 +67,25 @@ def _items(kind: str, user: User, params: dict) -> tuple[str, list[dict]]:
     if kind == "daily_sheets":
         from .routine import store_sheets
         return "daily_sheet.html", store_sheets(actor=user, day=date.fromisoformat(params["day"]))
+    if kind == "visit_month_set":
+        from .visit_forms import batch_items
+
+        return "visit_month_set.html", batch_items(reader=user, params=params)
+    if kind == "expiry_list":
+        from .expiry import list_batch_items
+
+        return "expiry_list.html", list_batch_items(reader=user, params=params)
     from .complaint_forms import form_context
 
     rows = _month_complaints(user, date.fromisoformat(params["month"]))
     return "complaint_form.html", [form_context(c, reader=user) for c in rows]
 
 
-def start_batch(*, user: User, kind: str, params: dict) -> BatchJob:
-    """Queue a filing batch; the worker renders it."""
-    total = len(_items(kind, user, params)[1])
+def start_batch(*, user: User, kind: str, params: dict, total: int | None = None) -> BatchJob:
+    """Queue a filing batch; the worker renders it. `total`: the number of items when the
+    caller counted them cheaply (else they are built once here to count them)."""
+    if total is None:
+        total = len(_items(kind, user, params)[1])
     batch = BatchJob(kind=kind, requested_by_id=user.id, params=params, total=total)
     db.session.add(batch)
     db.session.commit()
@@ -102,6 +113,32 @@ def start_store_sheets(*, user: User, day: date) -> BatchJob:
     return start_batch(user=user, kind="daily_sheets", params={"day": day.isoformat()})
 
 
+def start_visit_month_set(*, user: User, month: Month, store_id: int | None) -> BatchJob:
+    """A store's month of visit forms (the report, the record form, the spot-check sheet), or
+    every store's the user sees, as one filing batch."""
+    from .visit_forms import batch_stores
+
+    stores = batch_stores(reader=user, store_id=store_id)
+    if not stores:
+        raise NothingToPrint(N_("没有可打印的门店。"))
+    params = {"month": month.key, "store_id": store_id,
+              "label": stores[0].code if store_id else "all"}
+    return start_batch(user=user, kind="visit_month_set", params=params, total=len(stores))
+
+
+def start_expiry_list(*, user: User, month: Month, store_id: int | None, area_id: int | None,
+                      state: str, printed: date) -> BatchJob:
+    """The month's 《xx月到期会员名单》 as filtered on the page, one section per store, for filing."""
+    from .expiry import list_store_count
+
+    total = list_store_count(user=user, month=month, store_id=store_id, area_id=area_id, state=state)
+    if not total:
+        raise NothingToPrint(N_("%(month)s 名单上没有可打印的会员。"), month=month.key)
+    params = {"month": month.key, "store_id": store_id, "area_id": area_id, "state": state,
+              "printed": printed.isoformat()}
+    return start_batch(user=user, kind="expiry_list", params=params, total=total)
+
+
 def render_batch(batch_id: int) -> None:
     """Worker side: render every page of the batch, recording progress as it goes."""
     from ..pdf import render_many
@@ -123,7 +160,8 @@ def render_batch(batch_id: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     batch.file_path, batch.status, batch.done = str(path), "done", len(items)
-    member_service.audit_printed(reader=reader, items=items)
+    nested = [row for item in items for row in item.get("printed_rows", ())]
+    member_service.audit_printed(reader=reader, items=[*items, *nested])
     db.session.commit()
 
 
@@ -138,5 +176,7 @@ def _formatters(kind: str) -> dict:
 def download_names(batch: BatchJob) -> tuple[str, str]:
     """The batch file's name, and its ASCII twin for clients that ignore `filename*`."""
     label = batch.params.get("day") or batch.params.get("month", "")
+    if batch.params.get("label"):  # a store's code, say
+        label = f"{label}-{batch.params['label']}"
     return (f"{TITLES.get(batch.kind, batch.kind)}-{label}.pdf",
             f"{batch.kind.replace('_', '-')}-{label}.pdf")

@@ -1,6 +1,8 @@
 """The visit plan's printed forms (A4, CJK embedded): for one store and month, the monthly report
 《XX专卖店客户回访情况月报表》 with next month's plan, the 《客户回访情况登记表》 of the month's
-visits and HQ's spot-check sheet — one PDF, the month's set to file."""
+visits and HQ's spot-check sheet. The visit record form and the spot-check sheet print on their
+own in the request; the month's set (one store, or every store the reader sees) is a filing
+batch rendered by the worker (services/printing.py, kind "visit_month_set")."""
 from __future__ import annotations
 
 from .. import permissions, settings
@@ -45,12 +47,41 @@ def month_set_context(*, reader: User, store: Store, month: Month) -> dict:
     }
 
 
-def month_set_pdf(*, reader: User, store: Store, month: Month) -> bytes:
-    """The month's set as one PDF; printing phones in full is audited and committed."""
+# form → (template, download title, ASCII name); "set" is the three sheets together.
+FORMS = {"set": ("visit_month_set.html", "客户回访月度资料", "visits"),
+         "records": ("visit_record_form.html", "客户回访情况登记表", "visit-records"),
+         "spot_check": ("visit_spot_check.html", "客户回访抽查表", "visit-spot-check")}
+
+
+def form_pdf(*, reader: User, store: Store, month: Month, form: str) -> bytes:
+    """One store's month as one of FORMS; printing phones in full is audited and committed."""
     from ..pdf import render_pdf
 
     context = month_set_context(reader=reader, store=store, month=month)
-    data = render_pdf("visit_month_set.html", **context)
-    audit_printed(reader=reader, items=context["sample"])
+    data = render_pdf(FORMS[form][0], forms=[context])
+    if form != "records":  # the record form prints no phone
+        audit_printed(reader=reader, items=context["sample"])
     db.session.commit()
     return data
+
+
+def month_set_pdf(*, reader: User, store: Store, month: Month) -> bytes:
+    """The month's set of one store as one PDF (what a batch of that store holds)."""
+    return form_pdf(reader=reader, store=store, month=month, form="set")
+
+
+def batch_stores(*, reader: User, store_id: int | None) -> list[Store]:
+    """The stores a month-set batch prints: the one asked for, or every store the reader sees."""
+    stores = vp.visible_stores(reader)
+    return [s for s in stores if s.id == store_id] if store_id else stores
+
+
+def batch_items(*, reader: User, params: dict) -> list[dict]:
+    """The worker's pages: one month's set per store; `printed_rows` are the sample rows whose
+    phones a full print audits."""
+    month = Month.parse(params["month"])
+    items = []
+    for store in batch_stores(reader=reader, store_id=params.get("store_id")):
+        context = month_set_context(reader=reader, store=store, month=month)
+        items.append({**context, "printed_rows": context["sample"]})
+    return items

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import String, and_, case as sql_case, func, literal, select, update
+from sqlalchemy import String, and_, case as sql_case, func, literal, select, true, update
 
 from .. import clock, permissions, settings
-from ..calendar import local_date
+from ..calendar import local_date, local_midnight_utc
 from ..extensions import db
 from ..i18n_labels import N_, Refusal
 from ..models import (Case, Member, PlanItem, Role, Store, StoreVisitScore, User, VisitRecord)
@@ -392,49 +392,62 @@ def record_check(*, actor: User, record: VisitRecord, confirmed: bool | None, no
     return record
 
 
-def scorecard(*, user: User, month: Month) -> list[dict]:
-    """Per visible store: execution rate (planned items done), spot-check confirmation rate and
-    timeliness (planned visits done by their date), with HQ's remarks."""
+def _on_time_case(month: Month):
+    """1 for a planned visit recorded by the end of its planned local day, else 0: the item's
+    date (always in its month) mapped to the UTC moment that day ends, so no time zone arithmetic
+    runs in SQL."""
+    from datetime import timedelta
+
+    from ..models.base import TZDateTime
+
+    ends = {month.first_day + timedelta(days=n):
+            literal(local_midnight_utc(month.first_day + timedelta(days=n + 1)), TZDateTime)
+            for n in range((month.last_day - month.first_day).days + 1)}
+    deadline = sql_case(ends, value=PlanItem.planned_on)
+    return sql_case((VisitRecord.visited_at < deadline, 1), else_=0)
+
+
+def scorecard(*, user: User, month: Month, area_id: int | None = None) -> list[dict]:
+    """Per visible store (of one area, when given): execution rate (planned items done),
+    spot-check confirmation rate and timeliness (planned visits done by their date), with HQ's
+    remarks. One query, whatever the number of stores."""
+    # one area: its stores in each aggregate too (else PostgreSQL may aggregate every store's
+    # month once per store of the area in a nested loop)
+    plan_stores = checked_stores = true()
+    if area_id is not None:
+        in_area = select(Store.id).where(Store.area_id == area_id)
+        plan_stores, checked_stores = PlanItem.store_id.in_(in_area), VisitRecord.store_id.in_(in_area)
     plan = (select(PlanItem.store_id, func.count(PlanItem.id).label("planned"),
-                   func.count(VisitRecord.id).label("done"))
+                   func.count(VisitRecord.id).label("done"),
+                   func.sum(_on_time_case(month)).label("on_time"))
             .outerjoin(VisitRecord, VisitRecord.plan_item_id == PlanItem.id)
-            .where(PlanItem.ym == month.ym, PlanItem.status == "set").group_by(PlanItem.store_id).subquery())
+            .where(PlanItem.ym == month.ym, PlanItem.status == "set", plan_stores)
+            .group_by(PlanItem.store_id).subquery())
     checks = (select(VisitRecord.store_id,
                      func.count(VisitRecord.checked_at).label("checked"),
                      func.sum(sql_case((VisitRecord.check_confirmed.is_(True), 1), else_=0)).label("confirmed"),
                      func.count(VisitRecord.sampled_at).label("sampled"))
-              .where(VisitRecord.ym == month.ym).group_by(VisitRecord.store_id).subquery())
-    rows = db.session.execute(
-        select(Store.id, Store.code, Store.name, plan.c.planned, plan.c.done, checks.c.sampled,
-               checks.c.checked, checks.c.confirmed, StoreVisitScore.remarks)
-        .outerjoin(plan, plan.c.store_id == Store.id).outerjoin(checks, checks.c.store_id == Store.id)
-        .outerjoin(StoreVisitScore, and_(StoreVisitScore.store_id == Store.id,
-                                         StoreVisitScore.ym == month.ym))
-        .where(permissions.store_area_filter(user, Store.id, Store.area_id)).order_by(Store.code)).all()
-    on_time = _on_time(month)
+              .where(VisitRecord.ym == month.ym, checked_stores).group_by(VisitRecord.store_id).subquery())
+    query = (select(Store.id, Store.code, Store.name, plan.c.planned, plan.c.done, plan.c.on_time,
+                    checks.c.sampled, checks.c.checked, checks.c.confirmed, StoreVisitScore.remarks)
+             .outerjoin(plan, plan.c.store_id == Store.id).outerjoin(checks, checks.c.store_id == Store.id)
+             .outerjoin(StoreVisitScore, and_(StoreVisitScore.store_id == Store.id,
+                                              StoreVisitScore.ym == month.ym))
+             .where(permissions.store_area_filter(user, Store.id, Store.area_id)).order_by(Store.code))
+    if area_id is not None:
+        query = query.where(Store.area_id == area_id)
     out = []
-    for sid, code, name, planned, done, sampled, checked, confirmed, remarks in rows:
+    for sid, code, name, planned, done, on_time, sampled, checked, confirmed, remarks in db.session.execute(query):
         planned, done, checked, confirmed = planned or 0, done or 0, checked or 0, confirmed or 0
+        on_time = int(on_time or 0)
         out.append({"store_id": sid, "code": code, "name": name, "planned": planned, "done": done,
                     "execution": pct(done, planned),
                     "sampled": sampled or 0, "checked": checked, "confirmed": confirmed,
                     "confirmation": pct(confirmed, checked),
-                    "on_time": on_time.get(sid, 0),
-                    "timeliness": pct(on_time.get(sid, 0), done),
+                    "on_time": on_time,
+                    "timeliness": pct(on_time, done),
                     "remarks": remarks or ""})
     return out
-
-
-def _on_time(month: Month) -> dict[int, int]:
-    """Planned visits recorded on or before their planned local date, per store."""
-    counts: dict[int, int] = {}
-    for store_id, planned_on, visited_at in db.session.execute(
-            select(PlanItem.store_id, PlanItem.planned_on, VisitRecord.visited_at)
-            .join(VisitRecord, VisitRecord.plan_item_id == PlanItem.id)
-            .where(PlanItem.ym == month.ym, PlanItem.status == "set")):
-        if local_date(visited_at) <= planned_on:
-            counts[store_id] = counts.get(store_id, 0) + 1
-    return counts
 
 
 @_transaction
@@ -495,8 +508,7 @@ def area_summary_case(*, area_id: int, month: Month) -> Case | None:
 
 def area_figures(*, user: User, area_id: int, month: Month) -> list[dict]:
     """The pre-filled part of the area summary: each store's scorecard figures for the month."""
-    stores = set(db.session.scalars(select(Store.id).where(Store.area_id == area_id)))
-    return [row for row in scorecard(user=user, month=month) if row["store_id"] in stores]
+    return scorecard(user=user, month=month, area_id=area_id)
 
 
 @_transaction

@@ -68,17 +68,26 @@ def xlsx():
                          mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-@bp.route("/list.pdf")
+@bp.post("/list/print")
 @login_required
-def pdf():
+def print_list():
+    """The list as filtered, for filing: an A4 PDF batch the worker renders (progress, then the
+    download on the batch page)."""
+    from ..services import printing
+
     require("expiry.view")
-    month, _s, _a, _st, rows = _rows()
-    labels = {k: _(v) for k, v in expiry_call.states.items()}
-    data = expiry.list_pdf(rows, title=_title(month), printed=local_date(clock.now()),
-                           state_labels=labels)
-    return send_download(data, name=f"{_title(month)}.pdf",
-                         ascii_name=f"expiry-{month.key}.pdf", mimetype="application/pdf",
-                         as_attachment=False)
+    try:
+        month = expiry.parse_month(request.form.get("month", ""),
+                                   Month.of(local_date(clock.now())).next())
+        batch = printing.start_expiry_list(
+            user=current_user, month=month, store_id=parse_id(request.form.get("store")),
+            area_id=parse_id(request.form.get("area")), state=request.form.get("state", ""),
+            printed=local_date(clock.now()))
+    except (expiry.RenewalError, printing.NothingToPrint) as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("expiry.index", **{k: v for k, v in request.form.items()
+                                                   if k in ("month", "store", "area", "state")}))
+    return redirect(url_for("members.batch", batch_id=batch.id))
 
 
 @bp.route("/cases/<int:case_id>/renew", methods=["GET", "POST"])

@@ -57,6 +57,20 @@ def _local_moment(raw: str) -> datetime | None:
     return value.replace(tzinfo=TZ).astimezone(timezone.utc)
 
 
+def _step(back: str, done: str, action, **kwargs):
+    """Run one service step and go back: not allowed → 403; refused (VisitError, a workflow
+    conflict) → its message; done → `done`. The pages' POST handlers share this."""
+    try:
+        action(**kwargs)
+    except engine.NotAllowed:
+        abort(403)
+    except (vp.VisitError, engine.WorkflowError) as exc:
+        flash(str(exc), "error")
+    else:
+        flash(done, "ok")
+    return redirect(back)
+
+
 @bp.route("/")
 @login_required
 def index():
@@ -98,17 +112,10 @@ def propose(case_id: int):
         planned_on = parse_day(request.form.get("planned_on", ""))
     except ValueError:
         planned_on = None
-    try:
-        vp.propose_item(actor=current_user, case=case, card_no=request.form.get("card_no", ""),
-                        occasion=request.form.get("occasion", ""), method=request.form.get("method", ""),
-                        associate_id=parse_id(request.form.get("associate_id")), planned_on=planned_on)
-    except engine.NotAllowed:
-        abort(403)
-    except vp.VisitError as exc:
-        flash(str(exc), "error")
-        return redirect(back)
-    flash(_("已加入回访计划"), "ok")
-    return redirect(back)
+    return _step(back, _("已加入回访计划"), vp.propose_item, actor=current_user, case=case,
+                 card_no=request.form.get("card_no", ""), occasion=request.form.get("occasion", ""),
+                 method=request.form.get("method", ""),
+                 associate_id=parse_id(request.form.get("associate_id")), planned_on=planned_on)
 
 
 @bp.post("/items/<int:item_id>/delete")
@@ -116,15 +123,7 @@ def propose(case_id: int):
 def remove(item_id: int):
     item = get_visible(PlanItem, item_id, "visit.plan")
     back = url_for("visits.plan", store=item.store_id, month=Month.from_ym(item.ym).key)
-    try:
-        vp.remove_item(actor=current_user, item=item)
-    except engine.NotAllowed:
-        abort(403)
-    except vp.VisitError as exc:
-        flash(str(exc), "error")
-        return redirect(back)
-    flash(_("已删除回访项"), "ok")
-    return redirect(back)
+    return _step(back, _("已删除回访项"), vp.remove_item, actor=current_user, item=item)
 
 
 @bp.post("/plan/<int:case_id>/submit")
@@ -135,19 +134,8 @@ def submit(case_id: int):
     version = parse_id(request.form.get("version"))
     if case.process != "visit_plan" or version is None:
         abort(404)
-    try:
-        vp.submit_report(actor=current_user, case=case, version=version,
-                         remarks=request.form.get("remarks", ""))
-    except engine.NotAllowed:
-        abort(403)
-    except engine.WorkflowError as exc:
-        flash(str(exc), "error")
-        return redirect(back)
-    except vp.VisitError as exc:
-        flash(str(exc), "error")
-        return redirect(back)
-    flash(_("月报已提交给片区主管"), "ok")
-    return redirect(back)
+    return _step(back, _("月报已提交给片区主管"), vp.submit_report, actor=current_user, case=case,
+                 version=version, remarks=request.form.get("remarks", ""))
 
 
 @bp.route("/record", methods=["GET", "POST"])
@@ -265,14 +253,9 @@ def case_page(case_id: int):
 def check(record_id: int):
     record = get_visible(VisitRecord, record_id, "visit.check")
     answer = request.form.get("confirmed", "")
-    try:
-        vp.record_check(actor=current_user, record=record,
-                        confirmed={"1": True, "0": False}.get(answer), note=request.form.get("note", ""))
-    except vp.VisitError as exc:
-        flash(str(exc), "error")
-    else:
-        flash(_("抽查结果已保存"), "ok")
-    return redirect(url_for("visits.spot_check", store=record.store_id, month=Month.from_ym(record.ym).key))
+    back = url_for("visits.spot_check", store=record.store_id, month=Month.from_ym(record.ym).key)
+    return _step(back, _("抽查结果已保存"), vp.record_check, actor=current_user, record=record,
+                 confirmed={"1": True, "0": False}.get(answer), note=request.form.get("note", ""))
 
 
 @bp.route("/scorecard")
@@ -305,14 +288,9 @@ def scorecard_xlsx():
 def remarks(store_id: int):
     store = get_visible(Store, store_id, "visit.check")
     month = _month(Month.of(clock.now()))
-    try:
-        vp.save_remarks(actor=current_user, store_id=store.id, month=month,
-                        remarks=request.form.get("remarks", ""))
-    except vp.VisitError as exc:
-        flash(str(exc), "error")
-    else:
-        flash(_("评价已保存"), "ok")
-    return redirect(url_for("visits.scorecard", month=month.key))
+    return _step(url_for("visits.scorecard", month=month.key), _("评价已保存"), vp.save_remarks,
+                 actor=current_user, store_id=store.id, month=month,
+                 remarks=request.form.get("remarks", ""))
 
 
 @bp.route("/area-summary", methods=["GET", "POST"])
@@ -330,34 +308,46 @@ def area_summary():
         version = parse_id(request.form.get("version"))
         if case is None or version is None:
             abort(404)
-        try:
-            vp.submit_area_summary(actor=current_user, case=case, version=version,
-                                   text=request.form.get("text", ""))
-        except engine.NotAllowed:
-            abort(403)
-        except (vp.VisitError, engine.WorkflowError) as exc:
-            flash(str(exc), "error")
-        else:
-            flash(_("总结报告已提交区域经理"), "ok")
-        return redirect(url_for("visits.area_summary", area=area.id, month=month.key))
+        return _step(url_for("visits.area_summary", area=area.id, month=month.key),
+                     _("总结报告已提交区域经理"), vp.submit_area_summary, actor=current_user,
+                     case=case, version=version, text=request.form.get("text", ""))
     return render_template("visits/area_summary.html", area=area, month=month, case=case,
                            rows=vp.area_figures(user=current_user, area_id=area.id, month=month),
                            actions=engine.allowed_transitions(current_user, case) if case else [])
 
 
-@bp.get("/month-set.pdf")
+@bp.get("/<any(records, spot_check):form>.pdf")
 @login_required
-def month_set_pdf():
-    """A store's month as filed: the report with next month's plan, the visit records, the spot-check."""
-    from ..services.visit_forms import month_set_pdf as render
+def form_pdf(form: str):
+    """One sheet of a store's month on its own: 《客户回访情况登记表》 or the spot-check sheet."""
+    from ..services.visit_forms import FORMS, form_pdf as render
 
     require("visit.view")
     store = _store(request.args.get("store"))
     month = _month(Month.of(clock.now()))
-    return send_download(render(reader=current_user, store=store, month=month),
-                         name=f"客户回访月度资料-{store.code}-{month.key}.pdf",
-                         ascii_name=f"visits-{store.code}-{month.key}.pdf", mimetype="application/pdf",
-                         as_attachment=False)
+    _template, title, ascii_title = FORMS[form]
+    return send_download(render(reader=current_user, store=store, month=month, form=form),
+                         name=f"{title}-{store.code}-{month.key}.pdf",
+                         ascii_name=f"{ascii_title}-{store.code}-{month.key}.pdf",
+                         mimetype="application/pdf", as_attachment=False)
+
+
+@bp.post("/month-set")
+@login_required
+def month_set():
+    """A store's month as filed (the report with next month's plan, the visit records, the
+    spot-check), or every visible store's (no store): a batch the worker renders."""
+    from ..services import printing
+
+    require("visit.view")
+    store_id = _store(request.form.get("store")).id if request.form.get("store") else None
+    month = _month(Month.of(clock.now()))
+    try:
+        batch = printing.start_visit_month_set(user=current_user, month=month, store_id=store_id)
+    except printing.NothingToPrint as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("visits.records", month=month.key))
+    return redirect(url_for("members.batch", batch_id=batch.id))
 
 
 @bp.get("/plans.xlsx")

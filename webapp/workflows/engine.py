@@ -61,6 +61,9 @@ class TaskSpec:
     escalate_also: Role | None = None
     co_role: Role | None = None  # handles the task with `role` from the start (Task.co_role)
     script: str | None = None  # the call script shown with the task (outbox.SCRIPTS key)
+    # settings key (bool): a dated deadline whose day is not a working day moves to the
+    # previous working day when it is on (calendar.before_holiday); as is when off.
+    holiday_setting: str | None = None
 
 
 @dataclass(frozen=True)
@@ -374,7 +377,7 @@ def _task_times(spec: TaskSpec, case: Case | None, now: datetime):
     """(due_at, remind_at, calendar gap) of a task opened now; the gap names the years whose
     holidays the working-day count did not know (the inbox marks such deadlines)."""
     from .. import settings
-    from ..calendar import parse_rule, uncovered_years
+    from ..calendar import before_holiday, parse_rule, uncovered_years
 
     gap: tuple[int, ...] = ()
     if spec.due:
@@ -382,6 +385,8 @@ def _task_times(spec: TaskSpec, case: Case | None, now: datetime):
     else:
         rule, policy = parse_rule(settings.get(spec.due_setting)), settings.calendar_policy()
         due_at = rule.due(now, policy)
+        if spec.holiday_setting and settings.get_bool(spec.holiday_setting):
+            due_at = before_holiday(rule, due_at, policy, now)
         gap = uncovered_years(rule, now, policy)
     remind_at = None
     if spec.remind_setting:

@@ -24,6 +24,9 @@ STORE = frozenset({Role.ASSOCIATE, Role.STORE_MANAGER})
 MANAGER = frozenset({Role.STORE_MANAGER})
 SUPERVISOR = frozenset({Role.AREA_SUPERVISOR})
 HQ = frozenset({Role.HQ_SPECIALIST, Role.HQ_MANAGER})
+# "Dates that fall on a holiday follow the calendar setting": the dated deadlines (the 28th, the
+# last day, the 30th, before the 1st) move to the previous working day when it is on.
+HOLIDAY = "visit_due_before_holiday"
 
 visit_plan = register(Process(
     name="visit_plan",
@@ -46,15 +49,16 @@ visit_plan = register(Process(
     tasks={
         "drafting": TaskSpec("set_plan", N_("制订下月客户回访计划"), Role.STORE_MANAGER,
                              due_setting="visit_plan_due", remind_setting="visit_plan_remind_hours",
-                             escalate_to=Role.AREA_SUPERVISOR),
+                             escalate_to=Role.AREA_SUPERVISOR, holiday_setting=HOLIDAY),
         "reporting": TaskSpec("submit_report", N_("提交客户回访情况月报表"), Role.STORE_MANAGER,
                               due_setting="visit_report_due",
                               remind_setting="visit_plan_remind_hours",
-                              escalate_to=Role.AREA_SUPERVISOR),
+                              escalate_to=Role.AREA_SUPERVISOR, holiday_setting=HOLIDAY),
         "review": TaskSpec("review_report", N_("审核门店回访月报"), Role.AREA_SUPERVISOR,
                            due_setting="visit_review_due", escalate_to=Role.AREA_MANAGER),
         "approved": TaskSpec("archive_plan", N_("汇总归档门店回访计划"), Role.HQ_SPECIALIST,
-                             due_setting="visit_archive_due", escalate_to=Role.HQ_MANAGER),
+                             due_setting="visit_archive_due", escalate_to=Role.HQ_MANAGER,
+                             holiday_setting=HOLIDAY),
     },
     final=frozenset({"archived"}),
     recurring=Recurring("monthly", per="store", day=1, title=plan_title),
@@ -89,7 +93,8 @@ visit_area_summary = register(Process(
     ),
     tasks={"writing": TaskSpec("write_summary", N_("撰写分管终端月度客户回访情况总结报告"),
                                Role.AREA_SUPERVISOR, due_setting="visit_area_summary_due",
-                               remind_setting="visit_plan_remind_hours", escalate_to=Role.AREA_MANAGER)},
+                               remind_setting="visit_plan_remind_hours", escalate_to=Role.AREA_MANAGER,
+                               holiday_setting=HOLIDAY)},
     final=frozenset({"submitted"}),
     recurring=Recurring("monthly", per="area", day=25, title=summary_title),
 ))
@@ -108,7 +113,8 @@ visit_spot_check = register(Process(
     ),
     tasks={"checking": TaskSpec("spot_check", N_("抽查各门店本月回访"), Role.HQ_SPECIALIST,
                                 due_setting="visit_spot_check_due",
-                                remind_setting="visit_plan_remind_hours", escalate_to=Role.HQ_MANAGER)},
+                                remind_setting="visit_plan_remind_hours", escalate_to=Role.HQ_MANAGER,
+                                holiday_setting=HOLIDAY)},
     final=frozenset({"checked"}),
     recurring=Recurring("monthly", per="company", day=20, title=spot_check_title),
 ))
