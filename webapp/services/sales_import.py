@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import multiprocessing
 import os
@@ -48,6 +49,7 @@ MAX_ROWS = 200_000
 MAX_BYTES = 50 * 1024 * 1024
 MAX_LINES = MAX_ROWS + 10_000  # lines read, empty ones included
 MAX_COLUMNS = 64  # columns read per line (the import knows a dozen)
+MAX_CELL = 1000  # characters in a cell (the longest field the import knows is a name)
 MAX_UNPACKED = 200 * 1024 * 1024  # an xlsx's unpacked size
 MAX_SECONDS = 60  # reading the file
 MAX_MEMORY = 1024 * 1024 * 1024  # what the reading child may allocate beyond what it inherits
@@ -103,6 +105,8 @@ def read_rows(data: bytes, filename: str) -> list[dict]:
             raise ImportFileError(_("文件过于复杂，%(n)s 秒内未能读完，请删去多余的行列后重试"), n=MAX_SECONDS)
         if not any(c not in (None, "") for c in cells):
             continue
+        if any(isinstance(c, str) and len(c) > MAX_CELL for c in cells):
+            raise ImportFileError(_("第 %(line)s 行有单元格过长（最多 %(n)s 个字符）"), line=line, n=MAX_CELL)
         row = {key: (cells[i] if i < len(cells) else None) for key, i in index.items()}
         row["_line"] = line
         rows.append(row)
@@ -162,11 +166,36 @@ def _xlsx_table(data: bytes):
         # The declared dimension (A1:XFD1048576 in a 5 KB file) would pad every row to 16,384
         # cells; read what is there, and no column beyond the ones an import can use.
         sheet.reset_dimensions()
+        with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(sheet._worksheet_path) as xml:
+            lines = _count_rows(xml)
+    except MemoryError:  # the child's address-space limit (read_rows_isolated)
+        raise ImportFileError(_("文件解压后过大，读取时超出内存上限")) from None
     except Exception:  # noqa: BLE001 - any unreadable upload is the same answer to the user
         raise ImportFileError(_("无法读取该 xlsx 文件")) from None
+    if lines > MAX_LINES:  # millions of empty rows: refused before openpyxl walks them
+        raise ImportFileError(_("文件行数过多（最多 %(n)s 行，含空行）"), n=MAX_LINES)
+    header = next(sheet.iter_rows(min_row=1, max_row=1, max_col=MAX_COLUMNS, values_only=True), ())
+    # No column to the right of the header's last name: each row is padded only that far.
+    width = max((i + 1 for i, name in enumerate(header) if name not in (None, "")), default=1)
+    rows = sheet.iter_rows(min_row=2, max_row=MAX_LINES + 1, max_col=width, values_only=True)
     # max_row bounds the read (openpyxl pads up to it only when the file has more rows: refused)
-    return (list(r) for r in sheet.iter_rows(min_row=1, max_row=MAX_LINES + 1, max_col=MAX_COLUMNS,
-                                             values_only=True))
+    return itertools.chain([list(header)], (list(r) for r in rows))
+
+
+PREFIXED_ROW = re.compile(rb"<([A-Za-z_][\w.-]{0,30}):row[\s/>]")
+
+
+def _count_rows(xml) -> int:
+    """The <row> elements of a worksheet's XML (<x:row> too), counted while it is decompressed,
+    with bytes.count (a regex match per row would take seconds for millions of them)."""
+    count, tail, tags = 0, b"", {b"<row"}
+    while chunk := xml.read(1 << 20):
+        block = tail + chunk
+        if b":row" in block:
+            tags.update(b"<" + prefix + b":row" for prefix in set(PREFIXED_ROW.findall(block)))
+        tail = block[-64:]  # a tag cut by the chunk boundary is seen whole in the next block …
+        count += sum(block.count(t) - tail.count(t) for t in tags)  # … and counted there only
+    return count + sum(tail.count(t) for t in tags)
 
 
 def read_rows_isolated(data: bytes, filename: str) -> list[dict]:
