@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from redis import Redis
-from rq import Queue
+from rq import Queue, Worker
 from sqlalchemy import create_engine, func, insert, select, text
 
 from tests.factories import register
@@ -163,17 +163,15 @@ def test_a_worker_killed_while_it_holds_claimed_deadlines(org, chaos):
                     chaos.logs)
     os.killpg(worker.pid, signal.SIGKILL)  # the worker and its work horse, mid-claim
     worker.wait(10)
-    chaos.redis.delete(f"rq:scheduler-lock:{chaos.queue.name}")  # as its TTL would (61 s)
     assert _count(ids) < n, f"the worker finished before it was killed ({at_kill})"
     chaos.start_worker()
     _sweep(chaos)
     _exactly_once(ids, "remind", other="escalate")
 
 
-def _refuse_connections(app, seconds: float, started: threading.Event):
+def _refuse_connections(url, seconds: float, started: threading.Event):
     """The database refuses every connection for `seconds`: SQLite locked exclusively by another
     connection; PostgreSQL closed to new connections and its sessions terminated."""
-    url = db.engine.url
     if url.get_backend_name() == "sqlite":
         lock = sqlite3.connect(url.database, timeout=30, isolation_level=None)
         lock.execute("BEGIN EXCLUSIVE")
@@ -199,14 +197,18 @@ def _refuse_connections(app, seconds: float, started: threading.Event):
 
 
 def test_the_database_refusing_connections_for_30_seconds(org, chaos, app):
-    start = real_now() + timedelta(seconds=8)
+    chaos.start_worker()
+    # up before the outage (a worker starting while the database refuses exits: its supervisor
+    # starts it again, tests/jobs/test_supervision.py)
+    _wait(lambda: Worker.count(queue=chaos.queue) > 0, 60, "the worker did not start", chaos.logs)
+    start = real_now() + timedelta(seconds=5)
     ids = _tasks(org, 1000, remind_at=lambda i: start + timedelta(milliseconds=5 * i),
                  due_at=lambda i: start + timedelta(days=1))
-    chaos.start_worker()
+    url = db.engine.url
     db.session.remove()
     db.engine.dispose()  # the test's own connections: none is held across the outage
     started = threading.Event()
-    outage = threading.Thread(target=_refuse_connections, args=(app, 30, started))
+    outage = threading.Thread(target=_refuse_connections, args=(url, 30, started))
     _sleep_until(start - timedelta(seconds=3))
     outage.start()
     assert started.wait(30)
