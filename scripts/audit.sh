@@ -2,10 +2,13 @@
 # `make audit`: check the pinned requirements against the Python packaging advisory database
 # (PyPI's JSON API / OSV) with pip-audit, installed in a venv of its own (.venv-audit) so the
 # app's .venv stays exactly as pinned. Says plainly when the tool or the database is out of reach.
+# Exit status: 0 = every pinned package checked, no known vulnerability; 1 = checked, at least one
+# known vulnerability (listed above the status); 2 = NOT (fully) CHECKED: pip-audit could not be
+# installed, or the advisory database could not be reached for some package — not a pass.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 AUDIT_VENV=.venv-audit
-PIP_AUDIT_VERSION=2.9.0
+PIP_AUDIT_VERSION=2.10.1
 if [ ! -x "$AUDIT_VENV/bin/pip-audit" ]; then
     python3 -m venv "$AUDIT_VENV" >/dev/null 2>&1 \
         && timeout 300 "$AUDIT_VENV/bin/pip" install -q "pip-audit==$PIP_AUDIT_VERSION" >/dev/null 2>&1

@@ -6,17 +6,22 @@
 # worker.log, cron.log, redis.log, setup.log, fonts.log): `make logs` follows them.
 # Environment: PORT (default 5000), HOST (default 127.0.0.1), REDIS_URL (unset: a private
 # redis-server on a free port, data under instance/redis/), DATABASE_URL (unset: instance/crm.sqlite),
-# RQ_QUEUE (default crm). Ctrl-C (or SIGTERM) stops every process started here.
+# RQ_QUEUE (default crm), RQ_MAINTENANCE_INTERVAL (default 60 s: how soon a restarted worker takes
+# over the scheduling a killed one held), INSTANCE_DIR (default instance/: logs, the private Redis,
+# the SQLite database). Ctrl-C (or SIGTERM) stops every process started here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd -P)
 
 bash scripts/setup.sh --run
 source scripts/_lib.sh
-LOG_DIR=$ROOT/instance/logs
+INSTANCE=${INSTANCE_DIR:-$ROOT/instance}
+LOG_DIR=$INSTANCE/logs
+mkdir -p "$LOG_DIR"
 LOG=$LOG_DIR/setup.log
 
 export PORT=${PORT:-5000} HOST=${HOST:-127.0.0.1} RQ_QUEUE=${RQ_QUEUE:-crm}
+RQ_MAINTENANCE_INTERVAL=${RQ_MAINTENANCE_INTERVAL:-60}
 PY=.venv/bin/python
 URL="http://$HOST:$PORT"
 
@@ -71,7 +76,7 @@ fi
 
 # --- Redis -----------------------------------------------------------------------------------
 if [ -z "${REDIS_URL:-}" ]; then
-    redis_dir=$ROOT/instance/redis
+    redis_dir=$INSTANCE/redis
     mkdir -p "$redis_dir"
     # a private redis-server left behind by a run that was killed with SIGKILL
     if [ -f "$redis_dir/redis.pid" ]; then
@@ -123,7 +128,7 @@ pids+=("$started") names+=(gunicorn)
 start_job() {  # start_job NAME: the worker or the cron scheduler (also used to restart them)
     case $1 in
         "rq worker") start "rq worker" "$LOG_DIR/worker.log" .venv/bin/rq worker --with-scheduler \
-                        -c jobs.worker_settings --url "$REDIS_URL" --path "$ROOT" "$RQ_QUEUE" ;;
+                        --maintenance-interval "$RQ_MAINTENANCE_INTERVAL" -c jobs.worker_settings --url "$REDIS_URL" --path "$ROOT" "$RQ_QUEUE" ;;
         "rq cron") start "rq cron" "$LOG_DIR/cron.log" .venv/bin/rq cron --url "$REDIS_URL" \
                         --path "$ROOT" jobs/cron_config.py ;;
     esac
@@ -142,11 +147,11 @@ for _ in $(seq 120); do
     fi
     for i in "${!pids[@]}"; do
         kill -0 "${pids[$i]}" 2>/dev/null && continue
-        echo "${names[$i]} exited during start-up; see instance/logs/" >&2
+        echo "${names[$i]} exited during start-up; see $LOG_DIR/" >&2
         exit 1
     done
     if [ -n "$redis_pid" ] && ! kill -0 "$redis_pid" 2>/dev/null; then
-        echo "redis-server exited during start-up; see instance/logs/redis.log" >&2
+        echo "redis-server exited during start-up; see $LOG_DIR/redis.log" >&2
         exit 1
     fi
     sleep 0.5
@@ -159,7 +164,7 @@ cat <<EOF
 
   CRM is running at $URL   (Ctrl-C stops it; ready in $((SECONDS - t0)) s, $SECONDS s in all)
   Redis: $redis_note   queue: $RQ_QUEUE
-  Logs: instance/logs/*.log (\`make logs\` follows them); warnings and errors also show here
+  Logs: $LOG_DIR/*.log (\`make logs\` follows them); warnings and errors also show here
 
   Demo logins (password: demo; loaded only into an empty database)
     associate     导购, 上海南京路店 (华东片区)
@@ -177,7 +182,8 @@ EOF
 
 # Run until a signal arrives (trap). A worker or cron scheduler that dies is started again after
 # 1, 2, 4 … 60 s (back to 1 s once it ran a minute); its scheduler lock in Redis expires by itself
-# (61 s) and the every-minute sweeper fires what fell due meanwhile. gunicorn or Redis exiting
+# (61 s), the new worker takes it at its next maintenance pass (RQ_MAINTENANCE_INTERVAL), and the
+# every-minute sweeper fires what fell due meanwhile. gunicorn or Redis exiting
 # stops everything, as before.
 set +e
 declare -A backoff=() began=()

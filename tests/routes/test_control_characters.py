@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import form_fields, member_data
-from tests.sales.builders import csv_file, sale
+from tests.sales.builders import csv_file, preview_file, sale, upload_page
 from webapp.models import Complaint
 from webapp.extensions import db
 from webapp.models import Member
@@ -53,7 +53,7 @@ def test_till_sale_number_is_answered_in_json(org, client):
 
 def test_imported_row_names_its_line(org):
     rows = [sale("S1", "N1", "2026-10-05 14:30", "10"), sale("S1", "N2\x00", "2026-10-05 14:31", "10")]
-    result = sales_import.preview(actor=org["hq"], data=csv_file(rows), filename="till.csv")
+    result = preview_file(org["hq"], csv_file(rows))
     assert [(e.line, e.message) for e in result.checked.errors] == [(3, "含有不可见的控制字符")]
     assert count(Sale) == 0
 
@@ -62,6 +62,6 @@ def test_imported_row_through_the_page(org, login):
     from io import BytesIO
 
     rows = [sale("S1", "N1\x00", "2026-10-05 14:30", "10")]
-    response = login("hq").post("/sales/import", data={"file": (BytesIO(csv_file(rows)), "t.csv")})
+    response = upload_page(login("hq"), csv_file(rows), "t.csv")
     assert response.status_code < 500 and "含有不可见的控制字符" in response.data.decode()
     assert count(Sale) == 0

@@ -86,3 +86,31 @@ def post_sales(client, secret: str, sales: list[dict]):
                            headers={"Authorization": f"Bearer {secret}"})
         assert last.status_code == 200, last.get_json()
     return last
+
+
+def run_import_jobs() -> None:
+    """A real worker (in this process, burst): reads the queued uploads (in its child processes)."""
+    from rq import SimpleWorker
+
+    from webapp.queue import queue
+
+    SimpleWorker([queue()], connection=queue().connection).work(burst=True)
+
+
+def upload_page(client, data: bytes, name: str = "till.csv"):
+    """Upload a till file through the page, let the worker read it, return the preview page."""
+    response = client.post("/sales/import", data={"file": (io.BytesIO(data), name)},
+                           content_type="multipart/form-data")
+    if response.status_code != 303:
+        return response  # refused on its name or size, before any job
+    run_import_jobs()
+    return client.get(response.headers["Location"])
+
+
+def preview_file(actor, data: bytes, name: str = "till.csv"):
+    """The service path of the page: upload, the worker's read, the preview."""
+    from webapp.services import sales_import
+
+    token = sales_import.upload(actor=actor, data=data, filename=name)
+    run_import_jobs()
+    return sales_import.preview(actor=actor, token=token)

@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from tests.sales.builders import bulk_members, csv_file, import_sales, sale, xlsx_file
+from tests.sales.builders import bulk_members, csv_file, import_sales, sale, upload_page, xlsx_file
 from webapp.extensions import db
 from webapp.models import MemberMonth, Sale, StoreMonth
 from webapp.services import sales, sales_import
@@ -123,8 +123,7 @@ def test_missing_column_and_wrong_type_are_clear_messages(org):
 def test_import_pages_preview_then_confirm(org, login):
     client = login("hq")
     data = csv_file([sale("S1", "P1", "2026-10-05 10:00", "10")])
-    page = client.post("/sales/import", data={"file": (__import__("io").BytesIO(data), "till.csv")},
-                       content_type="multipart/form-data")
+    page = upload_page(client, data)
     assert page.status_code == 200 and "确认导入 1 笔" in page.data.decode()
     assert _count() == 0  # the preview writes nothing
     token = page.data.decode().split('name="token" value="')[1].split('"')[0]
@@ -137,8 +136,7 @@ def test_import_pages_preview_then_confirm(org, login):
 
 def test_import_page_shows_row_errors_with_422(org, login):
     data = csv_file([sale("S9", "P1", "2026-10-05 10:00", "10")])
-    page = login("hq").post("/sales/import", data={"file": (__import__("io").BytesIO(data), "t.csv")},
-                            content_type="multipart/form-data")
+    page = upload_page(login("hq"), data, "t.csv")
     assert page.status_code == 422
     text = page.data.decode()
     assert "未知门店编码" in text and "未写入任何记录" in text and "确认导入" not in text

@@ -3,15 +3,14 @@ import io
 
 from sqlalchemy import func, select
 
-from tests.sales.builders import csv_file, sale
+from tests.sales.builders import csv_file, sale, upload_page
 from webapp.extensions import db
 from webapp.models import Sale
 from webapp.services import sales_import
 
 
 def _upload(client, data: bytes, name: str = "till.csv"):
-    return client.post("/sales/import", data={"file": (io.BytesIO(data), name)},
-                       content_type="multipart/form-data")
+    return upload_page(client, data, name)
 
 
 def test_preview_shows_the_number_of_items(org, login):

@@ -52,11 +52,26 @@ def import_file():
         flash(_("请选择要导入的文件"), "error")
         return render_template("sales/import.html", preview=None, columns=sales_import.COLUMNS), 422
     try:
-        preview = sales_import.preview(actor=current_user, data=upload.read(),
-                                       filename=upload.filename)
+        token = sales_import.upload(actor=current_user, data=upload.read(), filename=upload.filename)
     except sales_import.ImportFileError as exc:
         flash(str(exc), "error")
         return render_template("sales/import.html", preview=None, columns=sales_import.COLUMNS), 422
+    return redirect(url_for("sales.import_preview", token=token), code=303)
+
+
+@bp.route("/import/<token>")
+@login_required
+def import_preview(token):
+    """The upload's preview once the worker has read it; until then a page that reloads itself."""
+    require("sales.import")
+    try:
+        preview = sales_import.preview(actor=current_user, token=token)
+    except sales_import.ImportFileError as exc:
+        flash(str(exc), "error")
+        return render_template("sales/import.html", preview=None, columns=sales_import.COLUMNS), 422
+    if preview is None:
+        return render_template("sales/import.html", preview=None, reading=True,
+                               columns=sales_import.COLUMNS), 202
     status = 200 if preview.checked.ok else 422
     return render_template("sales/import.html", preview=preview, columns=sales_import.COLUMNS), status
 
