@@ -138,15 +138,12 @@ def test_the_old_temporary_number_still_finds_the_member_after_the_card_is_forma
 
 def test_the_import_page_starts_it_too(org, member, login):
     """The third path: a store manager uploads the till file on the page and confirms it."""
-    import io
-
-    from tests.sales.builders import csv_file
+    from tests.sales.builders import csv_file, upload_page
 
     client = login("manager1")
     data = csv_file([sale("S1", "U1", "2026-11-20 13:00", "1000.00", card=member["card_no"])])
     with time_machine.travel(T0, tick=False):
-        page = client.post("/sales/import", data={"file": (io.BytesIO(data), "till.csv")},
-                           content_type="multipart/form-data")
+        page = upload_page(client, data)  # the upload is read by the worker, then previewed
         assert page.status_code == 200, page.data.decode()[:500]
         token = page.data.decode().split('name="token" value="')[1].split('"')[0]
         assert client.post("/sales/import/confirm", data={"token": token}).status_code == 302
