@@ -69,6 +69,8 @@ ACTIONS = {
     "care.review": {Role.STORE_MANAGER},
     # the day's member profiles to memorise (SPEC §3.8)
     "care.profiles": STORE_ROLES,
+    # printing every associate's shop-floor sheet of a day as one batch: the store manager's
+    "care.store_sheets": {Role.STORE_MANAGER},
     # the monthly visit plan (SPEC §3.5): associates propose and record, managers set the plan,
     # supervisors and HQ read the records; HQ consolidates, spot-checks and scores the stores
     "visit.plan": STORE_ROLES,

@@ -31,8 +31,9 @@ from sqlalchemy import func, select
 
 from webapp import permissions
 from webapp.extensions import db
-from webapp.models import (AREA_ROLES, AuditEvent, BatchJob, Case, CareLine, Member, PlanItem, Role, StandIn,
-                           Store, Task, User, VisitRecord)
+from webapp.models import (AREA_ROLES, STORE_ROLES, AuditEvent, BatchJob, Case, CareLine, GroupRobot, Member,
+                           OutgoingWebhook, PlanItem, Role, RoutineQuestion, StandIn, Store, Task, User,
+                           VisitRecord)
 from webapp.models.sales import ApiToken
 
 OWN_MOBILE, OTHER_MOBILE = "13973951234", "13973955678"
@@ -109,12 +110,15 @@ MATRIX: dict[str, Who] = {
     "care.add": Who(A["case.view"], "case_id", (("case_id", "care_batch"),)),
     "care.method": Who(A["case.view"], "case_id", (("case_id", "care_batch"), ("line_id", "care_line"))),
     "care.remove": Who(A["case.view"], "case_id", (("case_id", "care_batch"), ("line_id", "care_line"))),
-    "expiry.index": Who(A["expiry.view"]), "expiry.pdf": Who(A["expiry.view"]),
+    "care.store_sheets": Who(A["care.store_sheets"]),
+    "expiry.index": Who(A["expiry.view"]), "expiry.print_list": Who(A["expiry.view"]),
     "expiry.xlsx": Who(A["expiry.view"]),
     "expiry.renew": Who(A["expiry.renew"], "case_id", (("case_id", "expiry_call"),)),
     # sales, analyses, the monthly pack, the outbox
     "sales.index": Who(A["sales.view"]), "sales.import_file": Who(A["sales.import"]),
     "sales.confirm_import": Who(A["sales.import"]), "sales.import_template": Who(A["sales.import"]),
+    # an upload's preview: its uploader's alone (another's token is not found)
+    "sales.import_preview": Who(A["sales.import"], "token", (("token", "upload"),), owner_only=True),
     "sales.targets": Who(A["target.edit"]), "sales.tokens": Who(A["api_token.manage"]),
     "sales.revoke_token": Who(A["api_token.manage"], None, (("token_id", "token"),)),
     "analyses.page": Who(A["analysis.view"]), "analyses.pdf": Who(A["analysis.view"]),
@@ -139,7 +143,25 @@ MATRIX: dict[str, Who] = {
     "visits.area_summary": Who(AREA_ROLES, empty_post=(404,)),
     "visits.scorecard": Who(A["visit.scorecard"]), "visits.scorecard_xlsx": Who(A["visit.scorecard"]),
     "visits.remarks": Who(A["visit.check"], "store_id", (("store_id", "store"),)),
-    "visits.month_set_pdf": Who(A["visit.view"]), "visits.plans_xlsx": Who(A["visit.view"]),
+    "visits.month_set": Who(A["visit.view"]), "visits.plans_xlsx": Who(A["visit.view"]),
+    "visits.form_pdf": Who(A["visit.view"]),  # <form>: records (the store by ?store=, in scope)
+    # the weekly routine (SPEC §3.8): the week's page for the store's staff and whoever sees the
+    # case; its forms are the manager's, the service refuses the others with a message
+    "routine.current": Who(STORE_ROLES),  # this week's case of the user's own store
+    "routine.week": Who(A["case.view"], "case_id", (("case_id", "weekly_routine"),)),
+    **{f"routine.{name}": Who(A["case.view"], "case_id", (("case_id", "weekly_routine"),)) for name in (
+        "plan", "start_check", "step", "report")},
+    "routine.judge": Who(A["case.view"], "question_id", (("question_id", "routine_question"),)),
+    # the associate's Friday check: the store's own staff (their own questions)
+    "routine.check": Who(STORE_ROLES, "case_id", (("case_id", "weekly_routine"),)),
+    # group robots: managers within their scope; deliveries and webhooks: the administrator
+    "staff_channels.robots": Who(A["robots.manage"]),
+    "staff_channels.test_robot": Who(A["robots.manage"], "robot_id", (("robot_id", "robot"),)),
+    "staff_channels.remove_robot": Who(A["robots.manage"], "robot_id", (("robot_id", "robot_to_remove"),)),
+    "staff_channels.posts": Who(A["admin.manage"]), "staff_channels.retry": Who(A["admin.manage"]),
+    "staff_channels.webhooks": Who(A["admin.manage"]),
+    "staff_channels.remove_webhook": Who(A["admin.manage"], None, (("webhook_id", "webhook"),)),
+    "staff_channels.digest_mail": Who(LOGIN),
     # administration
     **{f"admin.{name}": Who(A["admin.manage"]) for name in (
         "index", "users", "new_user", "areas", "stores", "settings")},
@@ -154,7 +176,8 @@ MATRIX: dict[str, Who] = {
 # Constant values of the arguments that do not name a scoped object.
 CONSTANTS = {"transition": "approve", "name": "registration", "kind": "consumption", "year": "2026",
              "key": "welcome_temporary", "period": "2026-10", "field": "mobile", "step": "reply",
-             "verb": None, "code": "zh_CN", "provider": "x", "token": "x", "filename": "app.js"}
+             "verb": None, "code": "zh_CN", "provider": "x", "token": "x", "filename": "app.js",
+             "post_id": "1"}
 # Rules whose allowed answer is not a page: a signed URL that is not (404), a till API without its
 # token (401), the password page that a logged-out user is sent away from, …
 # A page, or a redirect to another page (the pack's index to last month, say): never the login.
@@ -192,6 +215,15 @@ def _objects(store_code: str, username: str) -> dict:
            "user": db.session.scalar(select(User.id).where(User.store_id == store.id,
                                                            User.role == Role.ASSOCIATE).limit(1)),
            "store": store.id, "area": store.area_id,
+           "weekly_routine": case("weekly_routine"),
+           "routine_question": db.session.scalar(select(RoutineQuestion.id).join(
+               Case, Case.id == RoutineQuestion.case_id).where(Case.store_id == store.id).limit(1)),
+           "robot": db.session.scalar(select(GroupRobot.id).where(GroupRobot.store_id == store.id,
+                                                                  GroupRobot.name == "matrix")),
+           "robot_to_remove": db.session.scalar(select(GroupRobot.id).where(
+               GroupRobot.store_id == store.id, GroupRobot.name == f"remove-{username}")),
+           "webhook": db.session.scalar(select(OutgoingWebhook.id).limit(1)),
+           "upload": f"matrix{user.id}",
            "token": db.session.scalar(select(ApiToken.id).where(ApiToken.store_id == store.id))}
     return out
 
@@ -250,7 +282,43 @@ def _world(app) -> None:
             sales.create_token(actor=users["admin"], store=stores[code], name="收银机")
         standins.arrange(actor=users["manager"], user=users["associate1b"], stand_in=users["associate"],
                          starts_at=clock.now(), ends_at=clock.now() + timedelta(days=2))
+        _routine_and_channels(users, stores)
         db.session.remove()
+
+
+def _routine_and_channels(users: dict, stores: dict) -> None:
+    """Per store: a question of this week's routine check, a group robot to test and one per user
+    to remove; a webhook; per user an upload read and ready to preview (a sale of its store)."""
+    from datetime import timedelta
+
+    from webapp import clock, staff_alerts
+    from webapp.calendar import to_local
+    from webapp.services import routine, sales_import, staff_channels
+
+    now = clock.now()
+    for code in ("SH01", "GZ01"):
+        store = stores[code]
+        case = db.session.scalar(select(Case).where(Case.process == "weekly_routine", Case.store_id == store.id)
+                                 .order_by(Case.id.desc()).limit(1))
+        associate = routine.associates(store.id)[0]
+        member = db.session.scalar(select(Member).where(Member.store_id == store.id).limit(1))
+        db.session.add(RoutineQuestion(case_id=case.id, associate_id=associate.id, member_id=member.id,
+                                       kind="preference", position=99, answer="深色", answered_at=now,
+                                       created_at=now))
+        db.session.commit()
+        for name in ["matrix"] + [f"remove-{u}" for u in ROLES_BY_USER if u]:
+            staff_channels.add_robot(actor=users["admin"], scope=f"store:{store.id}", kind="wecom", name=name,
+                                     url="http://127.0.0.1:9/robot")
+    staff_channels.add_webhook(actor=users["admin"], name="matrix", url="http://127.0.0.1:9/hook",
+                               events=list(staff_alerts.EVENTS)[:1])
+    sold = to_local(now - timedelta(days=2)).strftime("%Y-%m-%d %H:%M")
+    folder = sales_import._folder()
+    for user in users.values():
+        code = user.store.code if user.store_id else "SH01"
+        path = folder / f"matrix{user.id}-{user.id}.csv"
+        path.write_bytes(sales_import.template_csv() + f"{code},M{user.id},{sold},,,100.00,1,,,\r\n".encode())
+        path.with_name(path.name + ".name").write_text("matrix.csv", encoding="utf-8")
+        sales_import.read_upload(str(path))
 
 
 def _roles(who) -> set:
@@ -323,9 +391,7 @@ def _urls(rule, where: str, objects: dict, entry: Who) -> str | None:
     for arg in rule.arguments:
         if arg in kinds:
             values[arg] = objects[where][kinds[arg]]
-        elif arg == "verb":
-            values[arg] = sorted(rule._converters[arg].items)[0]
-        elif arg == "kind" and getattr(rule._converters[arg], "items", None):
+        elif getattr(rule._converters[arg], "items", None):  # <any(…)>: its first value
             values[arg] = sorted(rule._converters[arg].items)[0]
         else:
             values[arg] = CONSTANTS[arg]

@@ -62,6 +62,10 @@ class ImportFileError(Refusal, ValueError):
     """The file as a whole cannot be read (wrong type, no header, too large)."""
 
 
+class UploadGone(ImportFileError):
+    """No upload of this user's under that token (expired, confirmed, or someone else's)."""
+
+
 @dataclass
 class Preview:
     token: str
@@ -291,11 +295,11 @@ def read_upload(path: str) -> None:
 
 def _upload_path(token: str, actor: User) -> Path:
     if not token.isalnum():
-        raise ImportFileError(_("导入已过期,请重新上传文件"))
+        raise UploadGone(_("导入已过期,请重新上传文件"))
     for path in _folder().glob(f"{token}-{actor.id}.*"):
         if path.suffix in KINDS:
             return path
-    raise ImportFileError(_("导入已过期,请重新上传文件"))
+    raise UploadGone(_("导入已过期,请重新上传文件"))
 
 
 def _read_rows_of(path: Path) -> list[dict] | None:

@@ -9,7 +9,7 @@ from ..models import Case
 from ..i18n_labels import Refusal
 from ..services import care as care_service
 from ..services import printing, routine
-from .util import get_visible
+from .util import get_visible, require
 
 bp = Blueprint("care", __name__)
 
@@ -87,6 +87,7 @@ def sheet():
 @login_required
 def store_sheets():
     """The store manager prints every associate's sheet of a day as one batch."""
+    require("care.store_sheets")
     try:
         day = parse_day(request.form.get("day", ""))
     except ValueError:

@@ -126,18 +126,19 @@ def judge(question_id: int):
 def check(case_id: int):
     """The associate's Friday check (phone width): answer, then see the score."""
     case = _case(case_id)
-    try:
-        if request.method == "POST":
+    try:  # the store's own staff only: anyone else, whatever the method, finds nothing here
+        questions = routine.my_questions(actor=current_user, case=case)
+    except Refusal:
+        abort(404)
+    if request.method == "POST":
+        try:
             routine.answer_check(actor=current_user, case=case,
                                  answers={k[2:]: v for k, v in request.form.items()
                                           if k.startswith("q_")})
-            flash(_("已提交，得分见下方"), "ok")
-            return redirect(url_for("routine.check", case_id=case.id))
-        questions = routine.my_questions(actor=current_user, case=case)
-    except Refusal as exc:
-        if request.method == "POST":
+        except Refusal as exc:
             flash(str(exc), "error")
-            return redirect(url_for("routine.check", case_id=case.id))
-        abort(404)
+        else:
+            flash(_("已提交，得分见下方"), "ok")
+        return redirect(url_for("routine.check", case_id=case.id))
     return render_template("routine/check.html", case=case, questions=questions,
                            result=routine.result_of(questions), prompt=routine.prompt)

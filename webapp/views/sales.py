@@ -68,7 +68,9 @@ def import_preview(token):
         preview = sales_import.preview(actor=current_user, token=token)
     except sales_import.ImportFileError as exc:
         flash(str(exc), "error")
-        return render_template("sales/import.html", preview=None, columns=sales_import.COLUMNS), 422
+        # an upload that is not (or no longer) this user's: not found, as any other's object
+        status = 404 if isinstance(exc, sales_import.UploadGone) else 422
+        return render_template("sales/import.html", preview=None, columns=sales_import.COLUMNS), status
     if preview is None:
         return render_template("sales/import.html", preview=None, reading=True,
                                columns=sales_import.COLUMNS), 202
