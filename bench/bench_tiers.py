@@ -146,7 +146,7 @@ def main() -> None:
                     f"DELETE FROM task WHERE case_id IN {cases}",
                     f"DELETE FROM audit_event WHERE case_id IN {cases} OR object_type = 'tiers'",
                     "DELETE FROM \"case\" WHERE process = 'tier_change'",
-                    "UPDATE member SET points = (id * 7919) % 8000, qualifying_tier = NULL, tier = 'C'"):
+                    "UPDATE member SET points = (CAST(id AS BIGINT) * 7919) % 8000, qualifying_tier = NULL, tier = 'C'"):
             db.session.execute(text(sql))
         db.session.commit()
         months = db.session.scalar(text("SELECT count(*) FROM member_month"))
