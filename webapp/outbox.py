@@ -104,9 +104,13 @@ def store_context(store) -> dict:
 
 
 def member_context(member: Member) -> dict:
-    return store_context(member.store) | _common_context() | {
-        "salutation": salutation(member), "name": member.name, "card_no": member.card_no,
-        "points": member.points}
+    return store_context(member.store) | _common_context() | _member_fields(member)
+
+
+def _member_fields(member) -> dict:
+    """A member's own placeholders, from a Member or a plain row with the same names."""
+    return {"salutation": salutation_of(member.name, member.gender), "name": member.name,
+            "card_no": member.card_no, "points": member.points}
 
 
 # The names the administrator reads and types in a template ({姓名}), for the context's keys.
@@ -225,9 +229,7 @@ def queue_sms_many(template: str, members, *, extra: dict | None = None) -> int:
     text, common = template_text(template), _common_context() | (extra or {})
     values = []
     for row in rows:
-        context = stores[row.store_id] | common | {
-            "salutation": salutation_of(row.name, row.gender), "name": row.name,
-            "card_no": row.card_no, "points": row.points}
+        context = stores[row.store_id] | common | _member_fields(row)
         body = _checked_fill(template, text, context)
         values.append({"member_id": row.id, "store_id": row.store_id, "recipient": row.cipher,
                        "recipient_name": row.name, "template": template, "body": body,
