@@ -211,16 +211,20 @@ def queue_sms(member: Member, template: str, *, extra: dict | None = None) -> Ou
     return msg
 
 
-def queue_sms_many(template: str, members, *, extra: dict | None = None) -> int:
+def queue_sms_many(template: str, members, *, extra: dict | None = None,
+                   columns: dict | None = None) -> int:
     """`queue_sms` for every member `members` (a WHERE condition on Member) selects, without one
     ORM object per message: plain rows in, one executemany out. The recipient is the member's
     stored ciphertext copied as it is (same key, no decrypt/encrypt per message); numbers flagged
-    dead get nothing. Returns how many were queued (caller commits)."""
+    dead get nothing. `columns` fills per-member placeholders from SQL ({"expires_on":
+    Member.card_expires_on}), shown as text. Returns how many were queued (caller commits)."""
     from .models import Store
 
+    columns = columns or {}
     rows = db.session.execute(
         select(Member.id, Member.name, Member.gender, Member.card_no, Member.points,
-               Member.store_id, type_coerce(Member.mobile, Text).label("cipher"))
+               Member.store_id, type_coerce(Member.mobile, Text).label("cipher"),
+               *(column.label(f"x_{key}") for key, column in columns.items()))
         .where(members, Member.mobile_dead_at.is_(None))).all()
     if not rows:
         return 0
@@ -229,7 +233,8 @@ def queue_sms_many(template: str, members, *, extra: dict | None = None) -> int:
     text, common = template_text(template), _common_context() | (extra or {})
     values = []
     for row in rows:
-        context = stores[row.store_id] | common | _member_fields(row)
+        context = (stores[row.store_id] | common | _member_fields(row)
+                   | {key: _shown(getattr(row, f"x_{key}")) for key in columns})
         body = _checked_fill(template, text, context)
         values.append({"member_id": row.id, "store_id": row.store_id, "recipient": row.cipher,
                        "recipient_name": row.name, "template": template, "body": body,
@@ -241,6 +246,11 @@ def queue_sms_many(template: str, members, *, extra: dict | None = None) -> int:
         db.session.execute(statement, values[i:i + 5000])
     sms.send_after_commit()
     return len(values)
+
+
+def _shown(value) -> str:
+    """A value as a text shows it: a date as 2027-01-31 (what queue_sms callers pass)."""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def _common_context() -> dict:

@@ -41,13 +41,14 @@ def occurrences(rule: engine.Recurring, now: datetime) -> list[tuple[str, dateti
     return [(key, start, end)] if start <= now < end else []
 
 
-def open_due(*, now: datetime | None = None) -> dict[str, int]:
-    """Open every due recurring case of every declared process; commits; returns counts."""
+def open_due(*, now: datetime | None = None, only: frozenset[str] | None = None) -> dict[str, int]:
+    """Open every due recurring case of every declared process (or of the processes named in
+    `only`); commits; returns counts."""
     now = now or clock.now()
     opened = {}
     for process in engine.REGISTRY.values():
         rule = process.recurring
-        if rule is None:
+        if rule is None or (only is not None and process.name not in only):
             continue
         for key, _opens, _ends in occurrences(rule, now):
             try:

@@ -12,15 +12,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Integer, String, case, func, insert, literal, or_, select, update
-from sqlalchemy.orm import joinedload
 
 from .. import settings, staff_alerts
 from ..calendar import add_months, local_date, local_midnight_utc
 from ..extensions import db
 from ..i18n_labels import N_
-from ..models import (Case, CardRenewal, Member, Notification, OutboxMessage, Role, Sale, Store,
+from ..models import (Case, CardRenewal, Member, Notification, Role, Sale, Store,
                       Task, TZDateTime)
-from ..outbox import render, salutation
+from ..outbox import queue_sms_many
 from ..periods import Month
 from .engine import fire, get_process, ids_in, start_many
 
@@ -63,7 +62,6 @@ def renew_by_waiver(condition, days: list[date], *, now: datetime, case_id=None)
     if not ids:
         return []
     chosen = ids_in(Member.id, ids)
-    context = {"brand": settings.get("brand_name"), "hotline": settings.get("hotline")}
     new_date = _by_expiry({d: add_months(d, months) for d in days}, db.Date)
     db.session.execute(insert(CardRenewal).from_select(
         ["member_id", "kind", "old_expires_on", "new_expires_on", "fee_fen", "case_id", "created_at"],
@@ -72,17 +70,7 @@ def renew_by_waiver(condition, days: list[date], *, now: datetime, case_id=None)
     db.session.execute(update(Member).where(chosen).values(card_expires_on=new_date)
                        .execution_options(synchronize_session=False))
     db.session.expire_all()
-    # one SMS each: mobiles are encrypted, so the text is filled in Python, written in one INSERT
-    members = db.session.scalars(select(Member).options(joinedload(Member.store)).where(
-        chosen, Member.mobile_dead_at.is_(None))).all()
-    rows = [{"channel": "sms", "member_id": m.id, "store_id": m.store_id, "recipient": m.mobile,
-             "recipient_name": m.name, "template": "card_renewed", "status": "queued",
-             "created_at": now, "body": render("card_renewed", {
-                 **context, "salutation": salutation(m), "card_no": m.card_no,
-                 "store": m.store.name, "expires_on": m.card_expires_on.isoformat()})}
-            for m in members]
-    if rows:
-        db.session.execute(insert(OutboxMessage), rows)
+    queue_sms_many("card_renewed", chosen, columns={"expires_on": Member.card_expires_on})
     if staff_alerts.subscribed("card.renewed"):  # other systems: one event per renewed member
         staff_alerts.emit_many("card.renewed", [
             (m.id, {"member_id": m.id, "card_no": m.card_no, "store_id": m.store_id,
