@@ -64,6 +64,18 @@ UNDO = [
 ]
 
 
+def undo(db) -> None:
+    """Take the run back, then VACUUM ANALYZE what it wrote: this server runs without
+    autovacuum, and the dead rows of earlier runs would otherwise slow the next one down."""
+    for statement in UNDO:
+        db.session.execute(text(statement))
+    db.session.commit()
+    db.session.remove()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text('VACUUM ANALYZE member, card_renewal, outbox_message, notification, task, '
+                          'case_timer, audit_event, "case"'))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=DEFAULT_URL)
@@ -86,15 +98,13 @@ def main() -> None:
     ensure_sales(app, args.members, args.sales, refill=args.refill, rollups=False)
     alarms.enqueue_alarms = lambda seconds: None  # the bench measures the database part
     with app.app_context():
-        for statement in UNDO:
-            db.session.execute(text(statement))
-        db.session.commit()
+        undo(db)
         days = month_days(Month(2027, 1))
         expiring = (Member.status == "active", Member.card_expires_on.in_(days))
-        t0 = time.perf_counter()
-        waived = db.session.scalar(select(func.count()).select_from(Member).where(
-            *expiring, waiver_met(days)))
         total = db.session.scalar(select(func.count()).select_from(Member).where(*expiring))
+        db.session.rollback()
+        t0 = time.perf_counter()  # the selection as renew_by_waiver runs it: the ids to renew
+        waived = len(db.session.scalars(select(Member.id).where(*expiring, waiver_met(days))).all())
         app_select = time.perf_counter() - t0
         t0 = time.perf_counter()
         hand = db.session.execute(text(HAND), {"first": FIRST, "last": LAST}).one()
@@ -107,16 +117,12 @@ def main() -> None:
             Case.process == "expiry_call"))
         renewed = db.session.execute(text("SELECT count(*) FROM card_renewal")).scalar()
         dialect = db.engine.dialect.name
-        for statement in UNDO:  # leave the shared setup as filled for the other benches
-            db.session.execute(text(statement))
-        db.session.commit()
+        undo(db)  # leave the shared setup as filled for the other benches
         if args.all_due:  # for reference: everything due that morning, expiry included
             t0 = time.perf_counter()
             opened_all = open_due(now=RUN_AT)
             run_all = time.perf_counter() - t0
-            for statement in UNDO:
-                db.session.execute(text(statement))
-            db.session.commit()
+            undo(db)
     print(f"database: {dialect}, members {args.members:,}, sales lines {args.sales:,}")
     print(f"expiring in 2027-01: {total:,}; waived {waived:,}, to call {total - waived:,}")
     print(f"selection (app, SQLAlchemy):  {app_select:6.2f} s")

@@ -9,12 +9,12 @@ import math
 import re
 from string import Formatter
 
-from sqlalchemy import Text, bindparam, func, select, type_coerce
+from sqlalchemy import LargeBinary, String, Text, case, cast, func, insert, literal, select, type_coerce
 
-from . import settings, sms
+from . import clock, settings, sms
 from .extensions import db
 from .i18n_labels import N_
-from .models import Member, MessageTemplateVersion, OutboxMessage
+from .models import Member, MessageTemplateVersion, OutboxMessage, TZDateTime
 
 TEMPLATES: dict[str, tuple[str, str]] = {
     # Seed 000 §二4 (temporary member points notice), addressed at approval of the registration.
@@ -169,8 +169,12 @@ def allowed_fields(key: str) -> list[str]:
 
 def fill(text: str, context: dict) -> str:
     """Fill a text whose placeholders may be written either way ({称呼} or {salutation})."""
-    return _FIELD.sub(lambda m: "{%s}" % PLACEHOLDERS.get(m.group(1), m.group(1)),
-                      text).format_map(context)
+    return fill_names(text).format_map(context)
+
+
+def fill_names(text: str) -> str:
+    """The text with every placeholder under the code's name ({称呼} becomes {salutation})."""
+    return _FIELD.sub(lambda m: "{%s}" % PLACEHOLDERS.get(m.group(1), m.group(1)), text)
 
 
 def sms_segments(text: str) -> int:
@@ -213,39 +217,92 @@ def queue_sms(member: Member, template: str, *, extra: dict | None = None) -> Ou
 
 def queue_sms_many(template: str, members, *, extra: dict | None = None,
                    columns: dict | None = None) -> int:
-    """`queue_sms` for every member `members` (a WHERE condition on Member) selects, without one
-    ORM object per message: plain rows in, one executemany out. The recipient is the member's
+    """`queue_sms` for every member `members` (a WHERE condition on Member) selects, as ONE
+    INSERT … SELECT: the text is filled by the database (the template's fixed parts and each
+    placeholder's column, concatenated), so no row comes to Python. The recipient is the member's
     stored ciphertext copied as it is (same key, no decrypt/encrypt per message); numbers flagged
-    dead get nothing. `columns` fills per-member placeholders from SQL ({"expires_on":
-    Member.card_expires_on}), shown as text. Returns how many were queued (caller commits)."""
+    dead get nothing. `extra` fills placeholders that are the same for everyone, `columns`
+    per-member ones from SQL ({"expires_on": Member.card_expires_on}, shown as text). Returns how
+    many were queued (caller commits)."""
     from .models import Store
 
-    columns = columns or {}
-    rows = db.session.execute(
-        select(Member.id, Member.name, Member.gender, Member.card_no, Member.points,
-               Member.store_id, type_coerce(Member.mobile, Text).label("cipher"),
-               *(column.label(f"x_{key}") for key, column in columns.items()))
-        .where(members, Member.mobile_dead_at.is_(None))).all()
-    if not rows:
-        return 0
-    stores = {s.id: store_context(s) for s in db.session.scalars(
-        select(Store).where(Store.id.in_({r.store_id for r in rows})))}
-    text, common = template_text(template), _common_context() | (extra or {})
-    values = []
-    for row in rows:
-        context = (stores[row.store_id] | common | _member_fields(row)
-                   | {key: _shown(getattr(row, f"x_{key}")) for key in columns})
-        body = _checked_fill(template, text, context)
-        values.append({"member_id": row.id, "store_id": row.store_id, "recipient": row.cipher,
-                       "recipient_name": row.name, "template": template, "body": body,
-                       "params": _plain(context), "segments": sms_segments(body)})
-    table = OutboxMessage.__table__
-    statement = table.insert().values(recipient=bindparam("recipient", type_=Text),
-                                      **{k: bindparam(k) for k in values[0] if k != "recipient"})
-    for i in range(0, len(values), 5000):
-        db.session.execute(statement, values[i:i + 5000])
-    sms.send_after_commit()
-    return len(values)
+    text = template_text(template)
+    values = _sql_context(Store, _common_context() | (extra or {}), columns or {})
+    missing = set(fields(text)) - values.keys()
+    if missing:
+        raise KeyError(f"template {template} lacks {sorted(missing)}")
+    body = _sql_fill(text + (OPT_OUT_TEXT if template in MARKETING and OPT_OUT_TEXT not in text
+                             else ""), values)
+    rows = (select(Member.id.label("member_id"), Member.store_id,
+                   type_coerce(Member.mobile, Text).label("recipient"), Member.name,
+                   body.label("body"), _sql_json(values).label("params"))
+            .join(Store, Store.id == Member.store_id)
+            .where(members, Member.mobile_dead_at.is_(None))).subquery()
+    source = select(literal("sms"), rows.c.member_id, rows.c.store_id, rows.c.recipient,
+                    rows.c.name, literal(template), rows.c.body, literal("queued"),
+                    literal(clock.now(), TZDateTime), rows.c.params, literal(0),
+                    _sql_segments(rows.c.body))
+    queued = db.session.execute(insert(OutboxMessage.__table__).from_select(
+        ["channel", "member_id", "store_id", "recipient", "recipient_name", "template", "body",
+         "status", "created_at", "params", "attempts", "segments"], source),
+        execution_options={"preserve_rowcount": True}).rowcount
+    if queued:
+        sms.send_after_commit()
+    return queued
+
+
+def _sql_segments(body):
+    """`sms_segments` in SQL: plain ASCII (as many bytes as characters) 160 / 153, else 70 / 67."""
+    length = func.length(body)
+    if db.session.get_bind().dialect.name == "postgresql":
+        ascii_ = func.octet_length(body) == length
+    else:
+        ascii_ = func.length(cast(body, LargeBinary)) == length
+
+    def parts(single, part):
+        return case((length <= single, 1), else_=(length + part - 1) // part)
+    return case((ascii_, parts(160, 153)), else_=parts(70, 67))
+
+
+def _sql_context(store, common: dict, columns: dict) -> dict:
+    """Each placeholder as an SQL text expression: the member's and store's own (as
+    `member_context` has them), the shared values as literals, `columns` cast to text."""
+    def shown(column):
+        return func.coalesce(cast(column, String), "")
+
+    own = {"salutation": func.substr(Member.name, 1, 1)
+           + case((Member.gender == "M", "先生"), else_="女士"),
+           "name": Member.name, "card_no": Member.card_no, "points": cast(Member.points, String),
+           "store": store.name, "store_address": func.coalesce(store.address, ""),
+           "store_phone": func.coalesce(store.phone, ""),
+           "store_hours": func.coalesce(store.opening_hours, "")}
+    return ({k: literal(str(v), String) for k, v in common.items()} | own
+            | {k: shown(c) for k, c in columns.items()})
+
+
+def _sql_fill(text: str, values: dict):
+    """A template text as one SQL concatenation of its fixed parts and placeholder values."""
+    parts = []
+    for fixed, name, spec, conversion in Formatter().parse(fill_names(text)):
+        if fixed:
+            parts.append(literal(fixed, String))
+        if name is not None:
+            if spec or conversion:
+                raise ValueError(f"placeholder {{{name}}} must be plain")
+            parts.append(values[name])
+    out = parts[0] if parts else literal("", String)
+    for piece in parts[1:]:
+        out = out + piece
+    return out
+
+
+def _sql_json(values: dict):
+    """The context as a JSON object of texts (the provider's template variables), built by the
+    database like `_plain`."""
+    pairs = [x for key, value in values.items() for x in (literal(key, String), value)]
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.json_build_object(*pairs)
+    return func.json(func.json_object(*pairs))
 
 
 def _shown(value) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from .. import clock
@@ -23,7 +23,7 @@ class Member(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     card_no: Mapped[str] = mapped_column(db.String(20), unique=True)
     card_type: Mapped[str] = mapped_column(db.String(12), default="temporary")
-    status: Mapped[str] = mapped_column(db.String(12), default="pending", index=True)
+    status: Mapped[str] = mapped_column(db.String(12), default="pending")
     store_id: Mapped[int] = mapped_column(db.ForeignKey("store.id"), index=True)
     associate_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"), index=True)
     name: Mapped[str] = mapped_column(db.String(60))
@@ -54,14 +54,14 @@ class Member(db.Model):
     applied_on: Mapped[date] = mapped_column(db.Date)
     points: Mapped[int] = mapped_column(default=0)  # accumulated (tiers, formal threshold)
     points_balance: Mapped[int] = mapped_column(default=0)  # not yet turned into cash back or gifts
-    tier: Mapped[str] = mapped_column(db.String(1), default="C", index=True)  # the applied tier
+    tier: Mapped[str] = mapped_column(db.String(1), default="C")  # the applied tier
     # The tier the member qualifies for by the tier rule (services/tiers.recompute, nightly and
     # on demand); a difference with `tier` is proposed to the store manager, never applied.
     qualifying_tier: Mapped[str | None] = mapped_column(db.String(1))
     card_expires_on: Mapped[date | None] = mapped_column(db.Date)
     card_issued_on: Mapped[date | None] = mapped_column(db.Date)  # the formal card handed over / mailed
     # The temporary card's number once the formal card replaced it: it still finds the member.
-    previous_card_no: Mapped[str | None] = mapped_column(db.String(20), index=True)
+    previous_card_no: Mapped[str | None] = mapped_column(db.String(20))
     # A number known to be empty or out of service (空号/停机): no call, no SMS until corrected.
     mobile_dead_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     # Opted out of marketing SMS (uplink "TD" or marked by staff); service messages still go.
@@ -71,6 +71,17 @@ class Member(db.Model):
     associate = relationship("User")
     anniversaries = relationship("MemberAnniversary", order_by="MemberAnniversary.id",
                                  cascade="all, delete-orphan", back_populates="member")
+    # Partial where most members sit outside the index (active, tier C, no previous card): a
+    # look-up for the few still finds them, and a write to the many (a month's renewals, the
+    # nightly tiers) maintains three indexes fewer.
+    __table_args__ = (
+        Index("ix_member_status", "status", postgresql_where=text("status <> 'active'"),
+              sqlite_where=text("status <> 'active'")),
+        Index("ix_member_tier", "tier", postgresql_where=text("tier <> 'C'"),
+              sqlite_where=text("tier <> 'C'")),
+        Index("ix_member_previous_card_no", "previous_card_no",
+              postgresql_where=text("previous_card_no IS NOT NULL"),
+              sqlite_where=text("previous_card_no IS NOT NULL")))
 
     @property
     def anniversary(self) -> str:
