@@ -26,9 +26,9 @@ from sqlalchemy import and_, func, select, union, union_all
 from .. import clock, permissions
 from ..extensions import db
 from ..models import Case, Member, Notification, Role, Store, Task, User
+from ..workflows.tier_change_steps import TIERS  # the inbox's tier folders (None: all)
 
 NAV_CAP = 100  # badges show "99+" from here on
-TIERS = ("A", "B", "C")  # the inbox's tier folders (None: all)
 
 
 def _urgency():
