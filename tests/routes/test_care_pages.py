@@ -65,6 +65,23 @@ def test_the_manager_reviews_and_approves_on_the_case_page(org, login, batch):
     assert "移除" not in page  # approved: no more changes
 
 
+def test_the_batch_lines_filter_by_tier_and_the_call_task_shows_the_tier(org, login, batch):
+    case, m = batch
+    client = login("manager1")
+    only_b = client.get(f"/cases/{case.id}?tier=B").data.decode()
+    assert m["B"]["card_no"] in only_b and m["A"]["card_no"] not in only_b
+    assert "待关怀 2 人" in only_b and 'aria-current="page">B级会员' in only_b  # counts the batch
+    assert "该级别没有会员" in client.get(f"/cases/{case.id}?tier=C").data.decode()
+    every = client.get(f"/cases/{case.id}?tier=nope").data.decode()
+    assert m["A"]["card_no"] in every and m["B"]["card_no"] in every
+    with time_machine.travel(GENERATE, tick=False):
+        client.post(f"/cases/{case.id}/approve", data={"version": case.version})
+    gift = db.session.scalars(select(Case).where(Case.process == "care_action",
+                                                 Case.member_id == m["A"]["id"])).first()
+    page = login("assoc1").get(f"/cases/{gift.id}").data.decode()
+    assert '会员资料 <span class="tag tier">A级</span>' in page
+
+
 def test_the_associate_opens_a_care_task_with_the_filled_script(org, login, batch):
     case, m = batch
     db.session.execute(update(Member).values(associate_id=org["assoc1"].id))
