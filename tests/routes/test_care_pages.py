@@ -37,6 +37,7 @@ def test_the_manager_reviews_and_approves_on_the_case_page(org, login, batch):
     client = login("manager1")
     page = client.get(f"/cases/{case.id}").data.decode()
     assert "关怀名单" in page and "待关怀 2 人" in page
+    assert "另向留有电子邮箱的C级会员发送积分信息邮件" in page  # the Spring Festival's rule
     assert "电话祝福，上门赠送礼品" in page and "系统排除（空号）" in page
     assert "审核通过" in page
     b = line_of(case, m["B"])

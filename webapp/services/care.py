@@ -14,7 +14,8 @@ from ..occasions import (ANNIVERSARY, BIRTHDAY, Occasion, birthday_month_days, s
                          upcoming)
 from ..permissions import can
 from ..workflows import engine
-from ..workflows.care_batch_steps import METHODS, TIER_METHODS, batch_sources, insert_lines
+from ..workflows.care_batch_steps import (EMAIL_POINTS, METHODS, TIER_METHODS, batch_sources,
+                                          insert_lines)
 
 
 class CareRefusal(Refusal):
@@ -163,7 +164,7 @@ def batch_view(*, actor: User, case: Case, tier: str | None = None) -> dict:
     order = {"planned": 0, "excluded": 1, "removed": 2}
     shown = [l for l in lines if tier is None or l.tier == tier]
     return {"lines": sorted(shown, key=lambda l: (order.get(l.status, 3), l.tier, l.id)),
-            "tier": tier,
+            "tier": tier, "email_tiers": EMAIL_POINTS.get(case.data.get("occasion"), ""),
             "methods": {code: m.label for code, m in METHODS.items()},
             "statuses": STATUS_LABELS, "reasons": REASON_LABELS,
             "editable": case.state == "review" and can(actor, "care.review", case),
