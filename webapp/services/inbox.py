@@ -40,13 +40,24 @@ def _branches(user: User, process: str | None = None, tier: str | None = None):
     one tier's members)."""
     for condition in permissions.inbox_filter(user, parts=True):
         query = select(Task.id, Task.due_at).where(condition)
-        if process or tier:
-            query = query.join(Case, Case.id == Task.case_id)
         if process:
-            query = query.where(Case.process == process)
+            query = query.join(Case, Case.id == Task.case_id).where(Case.process == process)
         if tier:
-            query = query.join(Member, Member.id == Case.member_id).where(Member.tier == tier)
+            query = query.where(_tier_of_task().not_in([t for t in TIERS if t != tier]))
         yield query
+
+
+def _tier_of_task():
+    """The tier of the member a task's case concerns (NULL without one), as a correlated scalar
+    subquery: two primary-key lookups per task, taken while the part walks its own task index
+    in deadline order, and the walk stops at the page.
+
+    Asked as "not one of the other tiers" (NULL — no member — is not kept either), because a
+    planner guesses that "= 'C'" on a subquery keeps 0.5 % of the rows and then sorts the whole
+    part instead of walking its index; "<>" it guesses keeps nearly all. As a join, PostgreSQL
+    hashed the whole case table for the role pool. bench/bench_inbox_tiers.py has the figures."""
+    return (select(Member.tier).join(Case, Case.member_id == Member.id)
+            .where(Case.id == Task.case_id).scalar_subquery())
 
 
 def _union(queries, *, distinct: bool = True, cte: bool = False):
@@ -140,6 +151,8 @@ def _build_page_statement(user, *, limit: int = 50, offset: int = 0, process: st
     only hold rows among them, and their union counted is the capped badge (a branch that
     reached the cap makes the union reach it too; otherwise every branch was read whole)."""
     window = max(offset + limit, NAV_CAP)
+    if tier:  # a folder's badges are counted apart (inbox_page): read only as far as the page
+        window = offset + limit
     page = _union((q.order_by(*_urgency()).limit(window) for q in _branches(user, process, tier)),
                   cte=True)
     counts = (select(func.count()).select_from(page).scalar_subquery(),
