@@ -55,6 +55,7 @@ def test_the_same_sheet_on_a_phone_lists_the_calls_with_their_scripts(org, membe
     with time_machine.travel(local(12, 10), tick=False):
         page = login("assoc1").get("/care/profiles").get_data(as_text=True)
     assert 'name="viewport"' in page and "今日电话、拜访与跟进（1）" in page
+    assert f'<span class="tag tier">{members[0].tier}级</span>' in page  # the call's member tier
     assert "您在11月10日在我们店里买的" in page and "今日记忆的会员档案" in page
 
 
