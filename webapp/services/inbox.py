@@ -109,7 +109,11 @@ class InboxPage:
 _ROW_COLUMNS = (Task.id, Task.name, Task.role, Task.assignee_id, User.display_name, Task.due_at,
                 Task.escalated_at, Task.escalate_to, Task.escalate_also, Case.id, Case.title,
                 Case.version, Case.process, Case.state, Case.store_id, Case.area_id, Store.name,
-                Task.calendar_gap, Member.tier)
+                Task.calendar_gap,
+                # a lookup evaluated for the page's rows only (after the sort and limit), not a
+                # join over every row the parts read
+                select(Member.tier).where(Member.id == Case.member_id).correlate(Case)
+                .scalar_subquery().label("tier"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +165,6 @@ def _build_page_statement(user, *, limit: int = 50, offset: int = 0, process: st
             .join(Task, Task.id == page.c.id).join(Case, Case.id == Task.case_id)
             .outerjoin(Store, Store.id == Case.store_id)
             .outerjoin(User, User.id == Task.assignee_id)
-            .outerjoin(Member, Member.id == Case.member_id)
             .order_by(*_urgency()).limit(limit).offset(offset))
 
 
