@@ -1,4 +1,5 @@
 """The month's expiry list pages (issue #12): store scoping, filters, xlsx, the PDF batch, renew and pay."""
+import re
 import subprocess
 from datetime import date, datetime, timezone
 from io import BytesIO
@@ -109,6 +110,7 @@ def test_xlsx_and_the_pdf_batch_of_the_list(org, login, tmp_path, in_process_job
                               text=True).stdout
         assert "01月到期会员名单" in text and a["card_no"] in text and b["card_no"] not in text
         assert a["mobile"] not in text and "2026-12-02" in text  # masked; the day it was asked for
+        assert "级别" in text and re.search(a["card_no"] + r".*\bC\b\s+1号店", text)  # the tier column
         # HQ: every store, one section (page) each; a filter with nobody → a message, no batch
         hq = login("hq")
         hq.post("/expiry/list/print", data={"month": "2027-01"})

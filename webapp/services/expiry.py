@@ -128,7 +128,7 @@ def list_xlsx(cases: list[Case], *, title: str, headers: list[str], state_labels
 
 def _plain_rows(cases: list[Case], state_labels: dict) -> list[dict]:
     return [{"card_no": c.member.card_no, "name": c.member.name, "mobile": c.member.masked_mobile,
-             "store": c.member.store.name,
+             "tier": c.member.tier, "store": c.member.store.name,
              "expires_on": c.member.card_expires_on.isoformat() if c.member.card_expires_on else "",
              "state": state_labels.get(c.state, c.state)} for c in cases]
 
