@@ -11,7 +11,7 @@ from string import Formatter
 
 from sqlalchemy import LargeBinary, String, Text, case, cast, func, insert, literal, select, type_coerce
 
-from . import clock, settings, sms
+from . import clock, mail, settings, sms
 from .extensions import db
 from .i18n_labels import N_
 from .models import Member, MessageTemplateVersion, OutboxMessage, TZDateTime
@@ -66,6 +66,14 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "care_store_anniversary": (N_("店庆邀请短信"),
                                "{salutation}，{brand}{store}{occasion}，诚邀您光临，"
                                "地址：{store_address}，电话：{store_phone}。"),
+    # Seed 000 §(二)2 "E-mail回访：节日祝贺＋积分信息" (C in the Spring Festival; A, B and C at
+    # the Dragon Boat and Mid-Autumn festivals and Valentine's): an e-mail, sent where the member
+    # left an address (care_batch_steps.EMAIL_POINTS); `queue_email` puts it in the outbox.
+    "care_points_email": (N_("节日祝福邮件（积分信息）"),
+                          "{salutation}，您好！{brand}{store}全体同仁祝您{occasion}快乐！\n"
+                          "您目前的积分是{points}分，其中可用积分{points_balance}分，"
+                          "可抵用返现{cashback}元，下次购物时直接使用。\n"
+                          "感谢您一直以来的支持，欢迎光临{store}（{store_address}，电话{store_phone}）。"),
     "complaint_solution": (N_("投诉方案执行通知"), "{salutation}您好，您同意的解决方案我们已经办理完毕，"
                            "感谢您的理解与支持。{brand}客服将在一周内回访您，如有疑问请致电{hotline}。"),
     # Marketing (SPEC §6: season launch): opt-out text, 08:00–21:00 only, not to opted-out members.
@@ -120,7 +128,7 @@ PLACEHOLDERS: dict[str, str] = {
     "消费门店": "sale_store", "消费金额": "amount", "回复内容": "reply", "导购": "associate",
     "返现金额": "cashback", "门店地址": "store_address", "门店电话": "store_phone",
     "营业时间": "store_hours", "到期日": "expires_on", "购买日期": "sale_date", "购买商品": "item",
-    "洗涤保养": "care", "待办": "task", "标题": "title", "期限": "due", "链接": "link"}
+    "洗涤保养": "care", "可用积分": "points_balance", "待办": "task", "标题": "title", "期限": "due", "链接": "link"}
 _NAME_OF = {key: name for name, key in PLACEHOLDERS.items()}
 _FIELD = re.compile(r"\{([^{}]*)\}")
 
@@ -310,6 +318,31 @@ def _shown(value) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
+def cashback_yuan(member) -> int:
+    """The cash back a member's unspent points are worth now, in whole yuan."""
+    per = settings.get_int("cashback_points")
+    return (member.points_balance // per) * settings.get_int("cashback_yuan") if per else 0
+
+
+def queue_email(member: Member, template: str, *, subject: str,
+                extra: dict | None = None) -> OutboxMessage | None:
+    """Put an e-mail for a member in the outbox (caller commits), filled like an SMS and with
+    the member's points balance; None when the member left no address. Sent through SMTP by the
+    same job as the SMS (services/sending.send_queued); the subject rides in `params`."""
+    if not member.email:
+        return None
+    context = (member_context(member) | {"points_balance": member.points_balance,
+                                         "cashback": cashback_yuan(member)} | (extra or {}))
+    body = render(template, context)
+    msg = OutboxMessage(channel="email", member_id=member.id, store_id=member.store_id,
+                        recipient=member.email, recipient_name=member.name, template=template,
+                        body=body, params=_plain(context) | {"subject": subject}, segments=1)
+    db.session.add(msg)
+    if mail.configured():
+        sms.send_after_commit(mail=True)
+    return msg
+
+
 def _common_context() -> dict:
     return {"brand": settings.get("brand_name"), "hotline": settings.get("hotline"),
             "threshold": settings.get_int("formal_points_threshold")}
@@ -407,13 +440,12 @@ def purchase_context(member_id: int, sale_day: str) -> dict:
 def script_context(member: Member, extra: dict | None = None) -> dict:
     """What a call script fills: the case's own values (`extra`: the sale day of an after-sale
     call…), what was bought that day, the member's context, their associate, the cash-back earned."""
-    per = settings.get_int("cashback_points")
     extra = dict(extra or {})
     if "sale_day" in extra:
         extra = purchase_context(member.id, extra["sale_day"]) | extra
     return extra | member_context(member) | {
         "associate": member.associate.display_name if member.associate else "",
-        "cashback": (member.points_balance // per) * settings.get_int("cashback_yuan") if per else 0,
+        "cashback": cashback_yuan(member),
         "expires_on": member.card_expires_on.isoformat() if member.card_expires_on else "",
         "waiver_purchases": settings.get_int("expiry_waiver_purchases"),
         "waiver_yuan": settings.get_int("expiry_waiver_yuan"),

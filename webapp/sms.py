@@ -199,9 +199,10 @@ def sender(environ=None):
 
 # ------------------------------------------------------------------ after-commit nudge
 
-def send_after_commit() -> None:
-    """Start the sending job once this transaction commits (a lost nudge: the sweeper sends)."""
-    db.session.info["sms_pending"] = True
+def send_after_commit(*, mail: bool = False) -> None:
+    """Start the sending job once this transaction commits (a lost nudge: the sweeper sends);
+    mail=True: an e-mail was queued and SMTP is set (the job sends it whatever the SMS provider)."""
+    db.session.info["mail_pending" if mail else "sms_pending"] = True
 
 
 def install_session_hooks() -> None:
@@ -209,12 +210,15 @@ def install_session_hooks() -> None:
     if getattr(install_session_hooks, "done", False):
         return
     event.listen(db.session, "after_commit", _after_commit)
-    event.listen(db.session, "after_rollback", lambda s: s.info.pop("sms_pending", None))
+    event.listen(db.session, "after_rollback",
+                 lambda s: (s.info.pop("sms_pending", None), s.info.pop("mail_pending", None)))
     install_session_hooks.done = True
 
 
 def _after_commit(session) -> None:
-    if session.info.pop("sms_pending", None) and provider_name() != "outbox":
+    sms_due = session.info.pop("sms_pending", None) and provider_name() != "outbox"
+    # the same job sends the outbox's e-mails (outbox.queue_email asks when SMTP is set)
+    if session.info.pop("mail_pending", None) or sms_due:
         from .queue import queue
 
         try:

@@ -114,3 +114,16 @@ def test_only_the_administrator_and_unknown_keys_are_404(org, login):
     assert admin.get("/admin/templates/").status_code == 200
     assert admin.get("/admin/templates/nope").status_code == 404
     assert admin.post("/admin/templates/nope/preview", data={"body": "x"}).status_code == 404
+
+
+def test_the_points_e_mail_and_the_holiday_greeting_preview_with_their_own_blanks(org, login):
+    """The care batch's e-mail (issue #14) previews with the member's usable points and an
+    occasion, as the holiday greeting does; its default text has them all."""
+    _approve(org, name="李娜", gender="F", mobile="13811112222")
+    admin = login("admin")
+    for key in ("care_points_email", "care_holiday"):
+        body = outbox.display_text(outbox.default_text(key))
+        preview = admin.post(f"/admin/templates/{key}/preview", data={"body": body}).get_json()
+        assert preview["errors"] == {} and preview["text"].startswith("李女士"), (key, preview)
+    assert "可用积分0分" in admin.post("/admin/templates/care_points_email/preview", data={
+        "body": "{称呼}，可用积分{可用积分}分"}).get_json()["text"]

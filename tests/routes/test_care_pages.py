@@ -37,6 +37,7 @@ def test_the_manager_reviews_and_approves_on_the_case_page(org, login, batch):
     client = login("manager1")
     page = client.get(f"/cases/{case.id}").data.decode()
     assert "关怀名单" in page and "待关怀 2 人" in page
+    assert "另向留有电子邮箱的C级会员发送积分信息邮件" in page  # the Spring Festival's rule
     assert "电话祝福，上门赠送礼品" in page and "系统排除（空号）" in page
     assert "审核通过" in page
     b = line_of(case, m["B"])
@@ -63,6 +64,23 @@ def test_the_manager_reviews_and_approves_on_the_case_page(org, login, batch):
     assert db.session.get(Case, case.id).state == "approved"
     page = client.get(f"/cases/{case.id}").data.decode()
     assert "移除" not in page  # approved: no more changes
+
+
+def test_the_batch_lines_filter_by_tier_and_the_call_task_shows_the_tier(org, login, batch):
+    case, m = batch
+    client = login("manager1")
+    only_b = client.get(f"/cases/{case.id}?tier=B").data.decode()
+    assert m["B"]["card_no"] in only_b and m["A"]["card_no"] not in only_b
+    assert "待关怀 2 人" in only_b and 'aria-current="page">B级会员' in only_b  # counts the batch
+    assert "该级别没有会员" in client.get(f"/cases/{case.id}?tier=C").data.decode()
+    every = client.get(f"/cases/{case.id}?tier=nope").data.decode()
+    assert m["A"]["card_no"] in every and m["B"]["card_no"] in every
+    with time_machine.travel(GENERATE, tick=False):
+        client.post(f"/cases/{case.id}/approve", data={"version": case.version})
+    gift = db.session.scalars(select(Case).where(Case.process == "care_action",
+                                                 Case.member_id == m["A"]["id"])).first()
+    page = login("assoc1").get(f"/cases/{gift.id}").data.decode()
+    assert '会员资料 <span class="tag tier">A级</span>' in page
 
 
 def test_the_associate_opens_a_care_task_with_the_filled_script(org, login, batch):

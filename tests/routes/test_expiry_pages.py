@@ -1,4 +1,5 @@
 """The month's expiry list pages (issue #12): store scoping, filters, xlsx, the PDF batch, renew and pay."""
+import re
 import subprocess
 from datetime import date, datetime, timezone
 from io import BytesIO
@@ -8,7 +9,7 @@ import time_machine
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from rq import SimpleWorker
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.sales.builders import bulk_members
 from webapp.extensions import db
@@ -45,6 +46,25 @@ def test_hq_sees_every_store_and_a_store_manager_only_their_own(org, login):
         assert a["card_no"] in page and b["card_no"] not in page
         page = login("manager1").get(f"/expiry/?month=2027-01&store={org.stores[2].id}").get_data(as_text=True)
         assert b["card_no"] not in page
+
+
+def test_the_list_shows_each_members_tier_and_filters_by_it(org, login):
+    a, b = listed(org)
+    db.session.execute(update(Member).where(Member.id == b["id"]).values(tier="A"))
+    db.session.commit()
+    with time_machine.travel(LATER, tick=False):
+        hq = login("hq")
+        page = hq.get("/expiry/?month=2027-01").get_data(as_text=True)
+        assert "<th>级别</th>" in page and "<td>A</td><td>3号店</td>" in page
+        only_a = hq.get("/expiry/?month=2027-01&tier=A").get_data(as_text=True)
+        assert b["card_no"] in only_a and a["card_no"] not in only_a
+        assert '<option value="A" selected>' in only_a and 'name="tier" value="A"' in only_a
+        only_c = hq.get("/expiry/list.xlsx?month=2027-01&tier=C").data
+        cells = [c.value for row in load_workbook(BytesIO(only_c)).active.iter_rows() for c in row]
+        assert a["card_no"] in cells and b["card_no"] not in cells and "C" in cells
+        hq.post("/expiry/list/print", data={"month": "2027-01", "tier": "A"})
+    batch = db.session.scalars(select(BatchJob)).one()
+    assert batch.total == 1 and batch.params["tier"] == "A"  # only b's store has a section
 
 
 def test_a_bad_month_is_a_message_not_an_error(org, login):
@@ -90,6 +110,7 @@ def test_xlsx_and_the_pdf_batch_of_the_list(org, login, tmp_path, in_process_job
                               text=True).stdout
         assert "01月到期会员名单" in text and a["card_no"] in text and b["card_no"] not in text
         assert a["mobile"] not in text and "2026-12-02" in text  # masked; the day it was asked for
+        assert "级别" in text and re.search(a["card_no"] + r".*\bC\b\s+1号店", text)  # the tier column
         # HQ: every store, one section (page) each; a filter with nobody → a message, no batch
         hq = login("hq")
         hq.post("/expiry/list/print", data={"month": "2027-01"})

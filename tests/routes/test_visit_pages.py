@@ -6,12 +6,12 @@ from io import BytesIO
 import pytest
 import time_machine
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tests.sales.builders import bulk_members
 from webapp.calendar import local_midnight_utc
 from webapp.extensions import db
-from webapp.models import Case, PlanItem, VisitRecord
+from webapp.models import Case, Member, PlanItem, VisitRecord
 from webapp.periods import Month
 from webapp.services import recurring
 from webapp.services import visit_plan as vp
@@ -58,6 +58,20 @@ def test_an_associate_proposes_on_the_page_and_bad_input_writes_nothing(org, log
     post_item(client, case, member, associate_id=str(org["assoc1"].id))
     assert db.session.scalar(select(func.count(PlanItem.id))) == 1
     assert "生日回访" in client.get("/visits/plan").get_data(as_text=True)
+
+
+def test_the_plan_lists_each_members_tier_and_filters_by_it(org, login, case):
+    a, c = bulk_members(org.stores[0], 2)
+    db.session.execute(update(Member).where(Member.id == a["id"]).values(tier="A"))
+    db.session.commit()
+    client = login("manager1")
+    for m, day in ((a, "2026-12-03"), (c, "2026-12-04")):
+        post_item(client, case, m, associate_id=str(org["manager1"].id), planned_on=day)
+    every = client.get("/visits/plan?month=2026-12").get_data(as_text=True)
+    assert a["card_no"] in every and c["card_no"] in every
+    only_a = client.get("/visits/plan?month=2026-12&tier=A").get_data(as_text=True)
+    assert a["card_no"] in only_a and c["card_no"] not in only_a
+    assert '<option value="A" selected>' in only_a
 
 
 def test_scoping_and_roles(org, login, case):

@@ -89,3 +89,56 @@ def test_empty_inbox_and_a_page_past_the_end(org, login):
     add_tasks(org, 3)
     html = client.get("/?page=2").data.decode()
     assert badge(html) == "3" and "暂无待办事项" in html
+
+
+def _member_case_tasks(org, tiers: str) -> dict[str, Task]:
+    """One HQ pool task per tier letter, its case concerning a member of that tier, due in the
+    letters' order (A at T0+20h, then +21h…)."""
+    from tests.sales.builders import bulk_members
+    from sqlalchemy import update
+
+    from webapp.models import Member
+
+    tasks = {}
+    for i, tier in enumerate(tiers):
+        (m,) = bulk_members(org.stores[0], 1)
+        db.session.execute(update(Member).where(Member.id == m["id"]).values(tier=tier))
+        (task,) = add_tasks(org, 1, start=20 + i)
+        task.case.member_id, task.case.title = m["id"], f"会员{tier}{i}"
+        tasks[f"{tier}{i}"] = task
+    db.session.commit()
+    return tasks
+
+
+def test_the_tier_filter_keeps_one_tiers_members_tasks_in_deadline_order(org):
+    hq = org["hq"]
+    plain = add_tasks(org, 2)                           # no member: shown under "all" only
+    made = _member_case_tasks(org, "ABCA")
+    page = inbox.inbox_page(hq, tier="A")
+    assert [r.id for r in page.rows] == [made["A0"].id, made["A3"].id]
+    assert {r.tier for r in page.rows} == {"A"} and page.nav is None  # badges counted apart
+    assert [r.title for r in inbox.inbox_tasks(hq, tier="B")] == ["会员B1"]
+    everything = inbox.inbox_page(hq)
+    assert [r.id for r in everything.rows] == reference_ids(hq)
+    assert [r.tier for r in everything.rows] == [None, None, "A", "B", "C", "A"]
+    assert plain[0].id in [r.id for r in everything.rows] and everything.nav["inbox"] == 6
+    # kept per user, page and filter: a second call is the same statement object
+    assert inbox.page_statement(hq, tier="C") is inbox.page_statement(hq, tier="C")
+    assert inbox.page_statement(hq, tier="C") is not inbox.page_statement(hq)
+
+
+def test_the_inbox_page_filters_by_tier_as_the_user_sees_it(org, login):
+    _member_case_tasks(org, "ABC")
+    add_tasks(org, 1)                                   # "待办000", no member
+    client = login("hq")
+    html = client.get("/").data.decode()
+    assert all(t in html for t in ("会员A0", "会员B1", "会员C2", "待办000"))
+    assert '<span class="tag tier">B级</span>' in html and badge(html) == "4"
+    html = client.get("/?tier=B").data.decode()
+    assert "会员B1" in html and not any(t in html for t in ("会员A0", "会员C2", "待办000"))
+    assert 'aria-current="page">B级会员' in html and badge(html) == "4"  # the whole inbox's badge
+    html = client.get("/?tier=Z").data.decode()         # unknown: the whole inbox
+    assert "待办000" in html and 'aria-current="page">全部' in html
+    client.get("/")  # nothing cached wrongly between filters
+    html = client.get("/?tier=A&page=2").data.decode()
+    assert "该级别会员暂无待办事项" in html

@@ -55,4 +55,42 @@ def test_the_same_sheet_on_a_phone_lists_the_calls_with_their_scripts(org, membe
     with time_machine.travel(local(12, 10), tick=False):
         page = login("assoc1").get("/care/profiles").get_data(as_text=True)
     assert 'name="viewport"' in page and "今日电话、拜访与跟进（1）" in page
+    assert f'<span class="tag tier">{members[0].tier}级</span>' in page  # the call's member tier
     assert "您在11月10日在我们店里买的" in page and "今日记忆的会员档案" in page
+
+
+def test_todays_profiles_name_the_members_anniversaries_on_the_page_and_the_sheet(
+        org, members, login, tmp_path):  # noqa: F811
+    """Issue #14: "today's profiles to memorise (… birthday, last visit)" — a member's named
+    anniversaries (two here) beside the birthday, on the phone page and the printed sheet."""
+    import re
+    import subprocess
+
+    import time_machine
+
+    from webapp.extensions import db
+    from webapp.models import MemberAnniversary, VisitRecord
+
+    day = routine.daily_sheet(actor=org["assoc1"], now=local(12, 10))
+    first = day["profiles"][0].member
+    db.session.add_all([MemberAnniversary(member_id=first.id, name="结婚纪念日", month_day=520),
+                        MemberAnniversary(member_id=first.id, name="相识纪念日", month_day=1103),
+                        VisitRecord(member_id=first.id, store_id=first.store_id, ym=202611,
+                                    associate_id=org["assoc1"].id, method="call",
+                                    visited_at=local(5, 15), result="满意，想看新款西装",
+                                    points_at_visit=first.points)])
+    db.session.commit()
+    with time_machine.travel(local(12, 10), tick=False):
+        client = login("assoc1")
+        page = client.get("/care/profiles").get_data(as_text=True)
+        pdf = client.get("/care/sheet.pdf")
+    today = page.split("复习昨天的档案")[0]
+    assert "纪念日：结婚纪念日 05-20；相识纪念日 11-03" in today
+    path = tmp_path / "sheet.pdf"
+    path.write_bytes(pdf.data)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "纪念日 结婚纪念日 05-20；相识纪念日 11-03" in text
+    assert "最近回访：2026-11-05 满意，想看新款西装" in text
+    pages = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
+    assert re.search(r"^Pages:\s+1$", pages, re.M)  # still one A4 page

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import time_machine
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from tests.sales.builders import bulk_members
 from webapp.extensions import db
@@ -12,6 +12,8 @@ from webapp.models import CareLine, Case, Member, OutboxMessage, Task
 from webapp.outbox import queue_sms
 from webapp.services import care, cases
 from webapp.services.deadlines import process_due
+
+from tests.messaging.test_staff_alerts import mailbox  # noqa: F401  (a real local SMTP server)
 
 SF = "2027-02-06"  # 春节 2027
 GENERATE = datetime(2027, 1, 30, 2, 0, tzinfo=timezone.utc)  # 10:00 local, 7 days ahead
@@ -199,3 +201,58 @@ def test_a_batch_not_approved_by_the_end_of_its_day_lapses_and_sends_nothing(org
     assert batch(org.stores[0]).state == "expired"
     assert open_tasks("care_batch") == [] and open_tasks("care_action") == []
     assert db.session.scalars(select(OutboxMessage)).all() == []
+
+
+def test_the_spring_festival_e_mails_c_members_their_points_through_smtp(org, people, mailbox):  # noqa: F811
+    """Seed 000 §(二)2 春节 "C类客户：短信祝福＋贺卡寄送＋E-mail积分信息告知": on the day the C members
+    who left an address get an e-mail with their points, sent by the outbox job through a real
+    local SMTP server; A and B (no e-mail at the Spring Festival), a removed line, a contact
+    and a C member without an address get none."""
+    import email
+    import email.policy
+
+    from webapp import settings
+    from webapp.services.sending import send_queued
+
+    c3 = members(org, 0, tier="C", points=700, associate_id=org["assoc1"].id)  # no address
+    for key in ("A", "B", "C", "C2", "contact"):
+        people[key].email = f"{key.lower()}@example.com"
+    people["C"].points_balance = 650
+    db.session.commit()
+    with time_machine.travel(GENERATE, tick=False):
+        care.generate_due()
+    case = batch(org.stores[0])
+    with time_machine.travel(GENERATE + timedelta(hours=2), tick=False):
+        care.remove_line(actor=org["manager1"], line_id=lines(case)[people["C2"].id].id)
+        cases.fire(actor=org["manager1"], case=case, transition="approve", version=case.version)
+    with time_machine.travel(DAY_9 + timedelta(minutes=5), tick=False):
+        process_due()
+        process_due()  # a second sweep queues nothing twice
+    mails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "email")).all()
+    assert [m.member_id for m in mails] == [people["C"].id] and c3.id not in {m.member_id for m in mails}
+    raw = db.session.execute(text(f"SELECT recipient FROM {OutboxMessage.__tablename__} "
+                                  "WHERE id = :id"), {"id": mails[0].id}).scalar()
+    assert "example.com" not in raw  # the address is stored encrypted, as the member's is
+    per, yuan = settings.get_int("cashback_points"), settings.get_int("cashback_yuan")
+    cashback = (650 // per) * yuan if per else 0
+    with time_machine.travel(DAY_9 + timedelta(minutes=6), tick=False):
+        assert send_queued() == 1  # no SMS provider: the SMS stay recorded, the e-mail goes
+        assert send_queued() == 0
+    [(rcpt, content)] = mailbox.messages
+    message = email.message_from_string(content, policy=email.policy.default)
+    body = message.get_content()
+    assert rcpt == ["c@example.com"] and message["Subject"] == f"{settings.get('brand_name')}祝您春节快乐"
+    assert "您目前的积分是800分，其中可用积分650分" in body and f"可抵用返现{cashback}元" in body
+    assert "1号店" in body and "回TD退订" not in body
+    db.session.expire_all()
+    assert db.session.get(OutboxMessage, mails[0].id).status == "sent"
+    # the SMS part is unchanged: B, both C and the contact greeted by SMS
+    sms = db.session.scalars(select(OutboxMessage.member_id).where(OutboxMessage.channel == "sms")).all()
+    assert set(sms) == {people["B"].id, people["C"].id, c3.id, people["contact"].id}
+
+
+def test_which_tiers_get_the_points_e_mail_per_the_seed():
+    from webapp.workflows.care_batch_steps import EMAIL_POINTS
+
+    assert EMAIL_POINTS == {"spring_festival": "C", "dragon_boat": "ABC", "mid_autumn": "ABC",
+                            "valentine": "ABC"}

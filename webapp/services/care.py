@@ -14,7 +14,8 @@ from ..occasions import (ANNIVERSARY, BIRTHDAY, Occasion, birthday_month_days, s
                          upcoming)
 from ..permissions import can
 from ..workflows import engine
-from ..workflows.care_batch_steps import METHODS, TIER_METHODS, batch_sources, insert_lines
+from ..workflows.care_batch_steps import (EMAIL_POINTS, METHODS, TIER_METHODS, batch_sources,
+                                          insert_lines)
 
 
 class CareRefusal(Refusal):
@@ -155,12 +156,15 @@ REASON_LABELS = {"dead_number": N_("空号"), "frequency": N_("多次拜访积�
                  "manager": N_("店长移除"), "added": N_("店长添加")}
 
 
-def batch_view(*, actor: User, case: Case) -> dict:
-    """What the case page shows of a batch: its lines, the methods to choose from, whether the
-    actor may still change it."""
+def batch_view(*, actor: User, case: Case, tier: str | None = None) -> dict:
+    """What the case page shows of a batch: its lines (of one tier with `tier`: the line's tier,
+    which chose its method), the methods to choose from, whether the actor may still change it;
+    `planned` counts the whole batch."""
     lines = batch_lines(actor=actor, case_id=case.id)
     order = {"planned": 0, "excluded": 1, "removed": 2}
-    return {"lines": sorted(lines, key=lambda l: (order.get(l.status, 3), l.tier, l.id)),
+    shown = [l for l in lines if tier is None or l.tier == tier]
+    return {"lines": sorted(shown, key=lambda l: (order.get(l.status, 3), l.tier, l.id)),
+            "tier": tier, "email_tiers": EMAIL_POINTS.get(case.data.get("occasion"), ""),
             "methods": {code: m.label for code, m in METHODS.items()},
             "statuses": STATUS_LABELS, "reasons": REASON_LABELS,
             "editable": case.state == "review" and can(actor, "care.review", case),

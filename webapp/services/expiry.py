@@ -13,6 +13,7 @@ from ..extensions import db
 from ..i18n_labels import N_, Refusal
 from ..models import AuditEvent, CardRenewal, Case, Member, Store, User
 from ..periods import Month
+from ..workflows.tier_change_steps import TIERS
 from ..workflows import engine
 from ..workflows.expiry import expiry_call
 
@@ -40,9 +41,10 @@ def _month_cases(user: User, month: Month):
 
 
 def list_rows(*, user: User, month: Month, store_id: int | None = None,
-              area_id: int | None = None, state: str = "") -> list[Case]:
-    """The month's listed members this user may see (a store sees only its own), filtered."""
-    query = _filtered(user, month, store_id, area_id, state).join(Member, Member.id == Case.member_id)
+              area_id: int | None = None, state: str = "", tier: str = "") -> list[Case]:
+    """The month's listed members this user may see (a store sees only its own), filtered
+    (by the member's tier too: "different folders")."""
+    query = _filtered(user, month, store_id, area_id, state, tier)
     return db.session.scalars(query.order_by(Case.store_id, Member.card_expires_on, Member.card_no)).all()
 
 
@@ -115,10 +117,10 @@ def list_xlsx(cases: list[Case], *, title: str, headers: list[str], state_labels
     spreadsheet.append(ws, headers)
     for case in cases:
         m = case.member
-        spreadsheet.append(ws, [m.card_no, m.name, m.masked_mobile, m.store.name,
+        spreadsheet.append(ws, [m.card_no, m.name, m.masked_mobile, m.tier, m.store.name,
                                 m.card_expires_on.isoformat() if m.card_expires_on else "",
                                 state_labels.get(case.state, case.state)])
-    spreadsheet.print_setup(ws, header_row=2, last_column="F")
+    spreadsheet.print_setup(ws, header_row=2, last_column="G")
     out = BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -126,13 +128,15 @@ def list_xlsx(cases: list[Case], *, title: str, headers: list[str], state_labels
 
 def _plain_rows(cases: list[Case], state_labels: dict) -> list[dict]:
     return [{"card_no": c.member.card_no, "name": c.member.name, "mobile": c.member.masked_mobile,
-             "store": c.member.store.name,
+             "tier": c.member.tier, "store": c.member.store.name,
              "expires_on": c.member.card_expires_on.isoformat() if c.member.card_expires_on else "",
              "state": state_labels.get(c.state, c.state)} for c in cases]
 
 
-def _filtered(user: User, month: Month, store_id, area_id, state):
-    query = _month_cases(user, month)
+def _filtered(user: User, month: Month, store_id, area_id, state, tier: str = ""):
+    query = _month_cases(user, month).join(Member, Member.id == Case.member_id)
+    if tier in TIERS:
+        query = query.where(Member.tier == tier)
     if store_id:
         query = query.where(Case.store_id == store_id)
     if area_id:
@@ -148,9 +152,9 @@ def list_title(month: Month) -> str:
 
 
 def list_store_count(*, user: User, month: Month, store_id: int | None = None,
-                     area_id: int | None = None, state: str = "") -> int:
+                     area_id: int | None = None, state: str = "", tier: str = "") -> int:
     """How many stores the filed list has sections for (the batch's progress total)."""
-    query = _filtered(user, month, store_id, area_id, state)
+    query = _filtered(user, month, store_id, area_id, state, tier)
     return db.session.scalar(select(func.count(func.distinct(query.subquery().c.store_id))))
 
 
@@ -159,7 +163,8 @@ def list_batch_items(*, reader: User, params: dict) -> list[dict]:
     masked), filtered as the page was when printing was asked for."""
     month = Month.parse(params["month"])
     cases = list_rows(user=reader, month=month, store_id=params.get("store_id"),
-                      area_id=params.get("area_id"), state=params.get("state", ""))
+                      area_id=params.get("area_id"), state=params.get("state", ""),
+                      tier=params.get("tier", ""))
     labels = {k: str(v) for k, v in expiry_call.states.items()}
     items: dict[int, dict] = {}
     for case in cases:

@@ -9,6 +9,11 @@ in deadline order, only as far as the page needs (an index range scan that stops
 on every page, are counted only up to NAV_CAP: "99+" costs the same with 100 open tasks as
 with 100,000. The inbox page reads its rows (as columns, no ORM objects) and both badges in a
 single statement.
+
+The tier filter ("different folders", issue #11) keeps the tasks whose case concerns a member of
+that tier: each part joins its case and member by primary key and still walks its own index in
+deadline order, stopping at the page; tasks without a member show only unfiltered. A filtered
+page's badges are counted apart (they count the whole inbox, not the folder).
 """
 from __future__ import annotations
 
@@ -20,7 +25,8 @@ from sqlalchemy import and_, func, select, union, union_all
 
 from .. import clock, permissions
 from ..extensions import db
-from ..models import Case, Notification, Role, Store, Task, User
+from ..models import Case, Member, Notification, Role, Store, Task, User
+from ..workflows.tier_change_steps import TIERS  # the inbox's tier folders (None: all)
 
 NAV_CAP = 100  # badges show "99+" from here on
 
@@ -29,13 +35,29 @@ def _urgency():
     return Task.due_at.asc().nulls_last(), Task.id
 
 
-def _branches(user: User, process: str | None = None):
-    """One SELECT id, due_at per part of the inbox condition."""
+def _branches(user: User, process: str | None = None, tier: str | None = None):
+    """One SELECT id, due_at per part of the inbox condition (of one process, of the cases of
+    one tier's members)."""
     for condition in permissions.inbox_filter(user, parts=True):
         query = select(Task.id, Task.due_at).where(condition)
         if process:
             query = query.join(Case, Case.id == Task.case_id).where(Case.process == process)
+        if tier:
+            query = query.where(_tier_of_task().not_in([t for t in TIERS if t != tier]))
         yield query
+
+
+def _tier_of_task():
+    """The tier of the member a task's case concerns (NULL without one), as a correlated scalar
+    subquery: two primary-key lookups per task, taken while the part walks its own task index
+    in deadline order, and the walk stops at the page.
+
+    Asked as "not one of the other tiers" (NULL — no member — is not kept either), because a
+    planner guesses that "= 'C'" on a subquery keeps 0.5 % of the rows and then sorts the whole
+    part instead of walking its index; "<>" it guesses keeps nearly all. As a join, PostgreSQL
+    hashed the whole case table for the role pool. bench/bench_inbox_tiers.py has the figures."""
+    return (select(Member.tier).join(Case, Case.member_id == Member.id)
+            .where(Case.id == Task.case_id).scalar_subquery())
 
 
 def _union(queries, *, distinct: bool = True, cte: bool = False):
@@ -71,6 +93,7 @@ class InboxRow:
     area_id: int | None
     store_name: str | None
     calendar_gap: str | None  # years the deadline counted without their holidays ("2027")
+    tier: str | None  # the tier of the member the case concerns (None: no member)
 
     @property
     def overdue(self) -> bool:
@@ -86,7 +109,11 @@ class InboxPage:
 _ROW_COLUMNS = (Task.id, Task.name, Task.role, Task.assignee_id, User.display_name, Task.due_at,
                 Task.escalated_at, Task.escalate_to, Task.escalate_also, Case.id, Case.title,
                 Case.version, Case.process, Case.state, Case.store_id, Case.area_id, Store.name,
-                Task.calendar_gap)
+                Task.calendar_gap,
+                # a lookup evaluated for the page's rows only (after the sort and limit), not a
+                # join over every row the parts read
+                select(Member.tier).where(Member.id == Case.member_id).correlate(Case)
+                .scalar_subquery().label("tier"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,23 +126,28 @@ class _Reader:
 
 
 @lru_cache(maxsize=512)
-def _cached_page_statement(reader: _Reader, limit: int, offset: int, process: str | None):
-    return _build_page_statement(reader, limit=limit, offset=offset, process=process)
+def _cached_page_statement(reader: _Reader, limit: int, offset: int, process: str | None,
+                           tier: str | None):
+    return _build_page_statement(reader, limit=limit, offset=offset, process=process, tier=tier)
 
 
-def page_statement(user: User, *, limit: int = 50, offset: int = 0, process: str | None = None):
-    """The inbox page's statement for this user, built once per user, scope and page and then
-    kept: building it and its cache key is most of the page's Python (~5 of 13 ms). Run it
+def page_statement(user: User, *, limit: int = 50, offset: int = 0, process: str | None = None,
+                   tier: str | None = None):
+    """The inbox page's statement for this user, built once per user, scope, page and filter and
+    then kept: building it and its cache key is most of the page's Python (~5 of 13 ms). Run it
     with `page_params()` (the moment it is run for, for the stand-in part)."""
+    if tier is not None and tier not in TIERS:
+        raise ValueError(f"unknown tier {tier!r}")
     reader = _Reader(user.id, Role(user.role), user.store_id, user.area_id)
-    return _cached_page_statement(reader, limit, offset, process)
+    return _cached_page_statement(reader, limit, offset, process, tier)
 
 
 def page_params() -> dict:
     return {permissions.INBOX_NOW: clock.now()}
 
 
-def _build_page_statement(user, *, limit: int = 50, offset: int = 0, process: str | None = None):
+def _build_page_statement(user, *, limit: int = 50, offset: int = 0, process: str | None = None,
+                          tier: str | None = None):
     """The one SELECT behind an inbox page: its rows (InboxRow columns) and, on each row, the
     inbox and unread-notification counts capped at NAV_CAP.
 
@@ -123,7 +155,9 @@ def _build_page_statement(user, *, limit: int = 50, offset: int = 0, process: st
     only hold rows among them, and their union counted is the capped badge (a branch that
     reached the cap makes the union reach it too; otherwise every branch was read whole)."""
     window = max(offset + limit, NAV_CAP)
-    page = _union((q.order_by(*_urgency()).limit(window) for q in _branches(user, process)),
+    if tier:  # a folder's badges are counted apart (inbox_page): read only as far as the page
+        window = offset + limit
+    page = _union((q.order_by(*_urgency()).limit(window) for q in _branches(user, process, tier)),
                   cte=True)
     counts = (select(func.count()).select_from(page).scalar_subquery(),
               _unread_count_query(user, NAV_CAP).scalar_subquery())
@@ -134,24 +168,24 @@ def _build_page_statement(user, *, limit: int = 50, offset: int = 0, process: st
             .order_by(*_urgency()).limit(limit).offset(offset))
 
 
-def inbox_page(user: User, *, limit: int = 50, offset: int = 0,
-               process: str | None = None) -> InboxPage:
-    """A page of the inbox, earliest deadline first (overdue ones come first by nature), and
-    the navigation badges, in one statement."""
+def inbox_page(user: User, *, limit: int = 50, offset: int = 0, process: str | None = None,
+               tier: str | None = None) -> InboxPage:
+    """A page of the inbox (of one tier's members with `tier`), earliest deadline first (overdue
+    ones come first by nature), and the navigation badges, in one statement."""
     result = db.session.execute(page_statement(user, limit=limit, offset=offset,
-                                               process=process), page_params()).all()
+                                               process=process, tier=tier), page_params()).all()
     rows = [InboxRow(*r[:-2]) for r in result]
     nav = None
-    if result and process is None:
+    if result and process is None and tier is None:
         nav = {"inbox": _badge(min(result[0][-2], NAV_CAP)),
                "notifications": _badge(min(result[0][-1], NAV_CAP))}
     return InboxPage(rows, nav)
 
 
-def inbox_tasks(user: User, *, limit: int = 50, offset: int = 0,
-                process: str | None = None) -> list[InboxRow]:
+def inbox_tasks(user: User, *, limit: int = 50, offset: int = 0, process: str | None = None,
+                tier: str | None = None) -> list[InboxRow]:
     """Open tasks for this user, earliest deadline first."""
-    return inbox_page(user, limit=limit, offset=offset, process=process).rows
+    return inbox_page(user, limit=limit, offset=offset, process=process, tier=tier).rows
 
 
 def _inbox_count_query(user: User, cap: int | None):

@@ -121,7 +121,9 @@ def _sample_context(member: Member, now: datetime) -> dict:
         "date": f"{day.month}月{day.day}日", "amount": "1,280.00", "sale_store": member.store.name,
         "reply": "已为您办理退换，给您带来不便深表歉意。",
         "sale_date": f"{day.month}月{day.day}日", "item": "那件丝光棉T恤",
-        "care": outbox.care_advice("丝光棉T恤")}
+        "care": outbox.care_advice("丝光棉T恤"),
+        # a care greeting's occasion (the batch's), a points e-mail's usable points
+        "occasion": "春节", "points_balance": member.points_balance}
 
 
 @dataclass(frozen=True, slots=True)

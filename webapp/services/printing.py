@@ -127,15 +127,16 @@ def start_visit_month_set(*, user: User, month: Month, store_id: int | None) -> 
 
 
 def start_expiry_list(*, user: User, month: Month, store_id: int | None, area_id: int | None,
-                      state: str, printed: date) -> BatchJob:
+                      state: str, printed: date, tier: str = "") -> BatchJob:
     """The month's 《xx月到期会员名单》 as filtered on the page, one section per store, for filing."""
     from .expiry import list_store_count
 
-    total = list_store_count(user=user, month=month, store_id=store_id, area_id=area_id, state=state)
+    total = list_store_count(user=user, month=month, store_id=store_id, area_id=area_id, state=state,
+                             tier=tier)
     if not total:
         raise NothingToPrint(N_("%(month)s 名单上没有可打印的会员。"), month=month.key)
     params = {"month": month.key, "store_id": store_id, "area_id": area_id, "state": state,
-              "printed": printed.isoformat()}
+              "tier": tier, "printed": printed.isoformat()}
     return start_batch(user=user, kind="expiry_list", params=params, total=total)
 
 

@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from .. import clock, settings
 from ..calendar import local_date, local_midnight_utc
@@ -53,7 +54,9 @@ def _of_day(pool: list[int], day: date, n: int) -> list[int]:
 
 
 def _profiles(user: User, ids: list[int]) -> list[Profile]:
-    members = {m.id: m for m in db.session.scalars(select(Member).where(Member.id.in_(ids)))}
+    # the named anniversaries too ("结婚纪念日 05-20"), read with the members in one more query
+    members = {m.id: m for m in db.session.scalars(select(Member).where(Member.id.in_(ids))
+                                                   .options(selectinload(Member.anniversaries)))}
     out = []
     for member_id in ids:
         sales = db.session.execute(select(Sale.sold_at, Sale.amount_fen, Sale.items)

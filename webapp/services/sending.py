@@ -7,6 +7,11 @@ A row left in "sending" (the worker died between the provider's answer and the c
 "unknown" and is never sent again: a second SMS is worse than a missing one.
 Marketing templates wait for 08:00–21:00 local time and skip members who opted out; dead
 numbers get nothing.
+
+E-mail rows of the outbox (a care batch's points e-mail, a complaint reply to an address) go
+the same way through SMTP (mail.py, configured by the environment) when it is configured, in
+the same job: claimed once, a 4xx or a network error retried with the back-off, a 5xx failed.
+Neither quiet hours nor the SMS opt-out nor a dead number hold an e-mail.
 """
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ from datetime import datetime, time, timedelta
 from redis.exceptions import RedisError
 from sqlalchemy import or_, select, update
 
-from .. import clock, outbox, sms
+from .. import clock, mail, outbox, settings, sms
 from ..calendar import TZ
 from ..extensions import db
 from ..models import AuditEvent, Member, OutboxMessage, User
@@ -93,19 +98,50 @@ def _hold(message: OutboxMessage, now: datetime) -> str | None:
     return None
 
 
-def send_queued(*, now: datetime | None = None, limit: int = 200, sender=None) -> int:
-    """Send the SMS that are due with the configured provider; how many went out.
-    Nothing leaves with the outbox-only default (the rows stay queued, as recorded)."""
-    now = _now(now)
-    sender = sender or sms.sender()
-    if sender is None:
-        return 0
-    settle_stale(now=now)
-    due = db.session.scalars(
+def _due(channel: str, now: datetime, limit: int) -> list[int]:
+    return db.session.scalars(
         select(OutboxMessage.id).where(
-            OutboxMessage.channel == "sms", OutboxMessage.status == "queued",
+            OutboxMessage.channel == channel, OutboxMessage.status == "queued",
             or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
         .order_by(OutboxMessage.id).limit(limit)).all()
+
+
+def send_queued_mail(*, now: datetime | None = None, limit: int = 200) -> int:
+    """Send the due e-mail rows through SMTP; how many went out (none while SMTP is not set:
+    the rows stay queued, as recorded)."""
+    now = _now(now)
+    if not mail.configured():
+        return 0
+    sent = 0
+    for message_id in _due("email", now, limit):
+        if not _claim(message_id, now):
+            continue
+        message = db.session.get(OutboxMessage, message_id)
+        subject = (message.params or {}).get("subject") or (
+            f"{settings.get('brand_name')} {outbox.TEMPLATES.get(message.template, ('',))[0]}".strip())
+        result = mail.send(to=message.recipient or "", subject=subject, text=message.body,
+                           message_id=f"<outbox-{message.id}@crm>")
+        _record(message, result, "smtp", now)
+        db.session.commit()
+        sent += result.outcome == "sent"
+    return sent
+
+
+def send_queued(*, now: datetime | None = None, limit: int = 200, sender=None) -> int:
+    """Send the SMS that are due with the configured provider, and the e-mails through SMTP;
+    how many went out. Nothing leaves with the outbox-only default (the rows stay queued, as
+    recorded)."""
+    now = _now(now)
+    settle_stale(now=now)
+    mailed = send_queued_mail(now=now, limit=limit)
+    sender = sender or sms.sender()
+    if sender is None:
+        return mailed
+    return mailed + _send_sms(sender, now, limit)
+
+
+def _send_sms(sender, now: datetime, limit: int) -> int:
+    due = _due("sms", now, limit)
     sent = 0
     for message_id in due:
         if not _claim(message_id, now):

@@ -287,9 +287,12 @@ def item_of_case(*, case: Case) -> PlanItem | None:
     return db.session.scalars(select(PlanItem).where(PlanItem.task_case_id == case.id)).first()
 
 
-def plan_items(*, case: Case) -> list[PlanItem]:
-    return db.session.scalars(select(PlanItem).where(PlanItem.plan_case_id == case.id)
-                              .order_by(PlanItem.planned_on, PlanItem.id)).all()
+def plan_items(*, case: Case, tier: str | None = None) -> list[PlanItem]:
+    """The plan's items in date order (of one tier's members with `tier`)."""
+    query = select(PlanItem).where(PlanItem.plan_case_id == case.id)
+    if tier in TIERS:
+        query = query.join(Member, Member.id == PlanItem.member_id).where(Member.tier == tier)
+    return db.session.scalars(query.order_by(PlanItem.planned_on, PlanItem.id)).all()
 
 
 def progress(*, store_id: int, month: Month, now: datetime | None = None) -> dict:

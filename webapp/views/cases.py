@@ -38,7 +38,8 @@ def detail(case_id: int):
     spec = engine.get_process(case.process).tasks.get(case.state)
     script = (script_text(spec.script, case.member, case.data) if spec and spec.script and member and
               case.closed_at is None else None)
-    care = (care_service.batch_view(actor=current_user, case=case)
+    tier = request.args.get("tier") if request.args.get("tier") in ("A", "B", "C") else None
+    care = (care_service.batch_view(actor=current_user, case=case, tier=tier)
             if case.process == "care_batch" else None)
     return render_template("case.html", case=case, events=events, form=DecisionForm(), fields=fields,
                            script=script, care=care,

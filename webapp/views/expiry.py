@@ -25,6 +25,11 @@ def _filters():
     return month, parse_id(request.args.get("store")), parse_id(request.args.get("area")), state
 
 
+def _tier(values) -> str:
+    tier = values.get("tier", "")
+    return tier if tier in expiry.TIERS else ""
+
+
 def _title(month: Month) -> str:
     return _("《%(m)02d月到期会员名单》", m=month.first_day.month) + f" {month.key}"
 
@@ -36,7 +41,7 @@ def _rows():
         flash(str(exc), "error")
         month, store_id, area_id, state = Month.of(local_date(clock.now())).next(), None, None, ""
     rows = expiry.list_rows(user=current_user, month=month, store_id=store_id, area_id=area_id,
-                            state=state)
+                            state=state, tier=_tier(request.args))
     return month, store_id, area_id, state, rows
 
 
@@ -51,6 +56,7 @@ def index():
         current_user, None, Area.id)).order_by(Area.id)).all()
     return render_template("expiry/index.html", month=month, store_id=store_id, area_id=area_id,
                            state=state, rows=rows, states=expiry_call.states, stores=stores,
+                           tier=_tier(request.args),
                            areas=areas, title=_title(month),
                            figures=expiry.figures(user=current_user, month=month),
                            can_renew=permissions.can(current_user, "expiry.renew"))
@@ -61,7 +67,7 @@ def index():
 def xlsx():
     require("expiry.view")
     month, _s, _a, _st, rows = _rows()
-    headers = [_("卡号"), _("姓名"), _("手机"), _("门店"), _("到期日"), _("状态")]
+    headers = [_("卡号"), _("姓名"), _("手机"), _("级别"), _("门店"), _("到期日"), _("状态")]
     labels = {k: _(v) for k, v in expiry_call.states.items()}
     data = expiry.list_xlsx(rows, title=_title(month), headers=headers, state_labels=labels)
     return send_download(data, name=f"{_title(month)}.xlsx", ascii_name=f"expiry-{month.key}.xlsx",
@@ -82,11 +88,11 @@ def print_list():
         batch = printing.start_expiry_list(
             user=current_user, month=month, store_id=parse_id(request.form.get("store")),
             area_id=parse_id(request.form.get("area")), state=request.form.get("state", ""),
-            printed=local_date(clock.now()))
+            tier=_tier(request.form), printed=local_date(clock.now()))
     except (expiry.RenewalError, printing.NothingToPrint) as exc:
         flash(str(exc), "error")
         return redirect(url_for("expiry.index", **{k: v for k, v in request.form.items()
-                                                   if k in ("month", "store", "area", "state")}))
+                                                   if k in ("month", "store", "area", "state", "tier")}))
     return redirect(url_for("members.batch", batch_id=batch.id))
 
 

@@ -1,7 +1,7 @@
 """The home page of every role: its inbox, and its notifications."""
 import functools
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -19,8 +19,11 @@ bp = Blueprint("inbox", __name__)
 @login_required
 def index():
     page = page_arg()
+    tier = request.args.get("tier") or None
+    if tier not in inbox.TIERS:  # anything else (or nothing) is the whole inbox
+        tier = None
     user = current_user._get_current_object()  # not the proxy: read once per row below
-    result = inbox.inbox_page(user, limit=50, offset=(page - 1) * 50)
+    result = inbox.inbox_page(user, limit=50, offset=(page - 1) * 50, tier=tier)
     g.nav = result.nav
     actions = {t.id: allowed_transitions(user, t) for t in result.rows}
     # a role told of a breach on a complaint may comment on it and remind its holder
@@ -29,6 +32,7 @@ def index():
     bulk = any(a.name == "approve" for acts in actions.values() for a in acts)  # bulk approve shown
     return render_template("inbox.html", tasks=result.rows, actions=actions, label=task_label,
                            tr=functools.cache(_), bulk=bulk, watch=watch, page=page, now=clock.now(),
+                           tier=tier, tiers=inbox.TIERS,
                            routine=routine.inbox_panel(actor=user))
 
 

@@ -88,13 +88,14 @@ def plan():
     store = _store(request.args.get("store"))
     month = _month(Month.of(clock.now()).next())
     case = vp.plan_case(store_id=store.id, month=month)
+    tier = request.args.get("tier", "")
     this_month = month.plus(-1)
     associates = db.session.scalars(select(User).where(
         User.store_id == store.id, User.active.is_(True),
         User.role.in_([Role.ASSOCIATE, Role.STORE_MANAGER])).order_by(User.username)).all()
     return render_template(
         "visits/plan.html", store=store, month=month, case=case, this_month=this_month,
-        items=vp.plan_items(case=case) if case else [],
+        items=vp.plan_items(case=case, tier=tier) if case else [], tier=tier,
         summary=vp.month_summary(store_id=store.id, month=this_month),
         progress=vp.progress(store_id=store.id, month=this_month),
         actions=engine.allowed_transitions(current_user, case) if case else [],

@@ -19,7 +19,7 @@ from ..models import (Case, CareLine, Member, MemberAnniversary, OutboxMessage, 
                       TZDateTime, VisitRecord)
 from ..occasions import (ANNIVERSARY, BIRTHDAY, COMPANY, FESTIVAL, GROUP, SEASON, STORE, VALENTINE,
                          Occasion)
-from ..outbox import MARKETING, queue_sms
+from ..outbox import MARKETING, queue_email, queue_sms
 from ..periods import day_window
 from .engine import ids_in, start_many
 
@@ -63,6 +63,13 @@ TIER_METHODS: dict[str, dict[str, str]] = {
     # 特殊活动拜访 (开业、周年庆典), "回访对象：所有会员客户": a call and an SMS inviting to the day
     STORE: {"A": "phone_sms", "B": "phone_sms", "C": "phone_sms"},
 }
+# Seed 000 §(二)2 "E-mail积分信息告知": the tiers that also get an e-mail with their points on
+# the day, where they left an address (the seed names it for these occasions only: the Spring
+# Festival's C, the Dragon Boat's, Mid-Autumn's and Valentine's A, B and C). Contacts (no
+# points) never: it is a member's points message.
+EMAIL_POINTS: dict[str, str] = {"spring_festival": "C", "dragon_boat": "ABC", "mid_autumn": "ABC",
+                                "valentine": "ABC"}
+
 # Contacts who never bought (no points yet) get the non-member text on these occasions only.
 CONTACT_KINDS = (FESTIVAL, COMPANY)
 
@@ -257,7 +264,28 @@ def carry_out(case: Case, actor, data: dict, now: datetime) -> None:
     for member, note in members:
         queue_sms(member, sms_template(key, kind, contact=member.points <= 0),
                   extra={"occasion": note or label})
+    _queue_points_emails(case, key, label, start, end)
     db.session.flush()
+
+
+def _queue_points_emails(case: Case, key: str, label: str, start: datetime, end: datetime) -> None:
+    """The day's e-mail with the points (EMAIL_POINTS) to the batch's planned members of those
+    tiers who left an address; at most one such e-mail per member per day."""
+    tiers = EMAIL_POINTS.get(key)
+    if not tiers:
+        return
+    already = select(OutboxMessage.member_id).where(
+        OutboxMessage.channel == "email", OutboxMessage.member_id == CareLine.member_id,
+        OutboxMessage.template == "care_points_email",
+        OutboxMessage.created_at >= start, OutboxMessage.created_at < end)
+    members = db.session.scalars(
+        select(Member).join(CareLine, CareLine.member_id == Member.id)
+        .where(CareLine.case_id == case.id, CareLine.status == "planned",
+               CareLine.tier.in_(list(tiers)), Member.points > 0, Member.email.is_not(None),
+               Member.email != "", ~exists(already))).all()
+    subject = f"{settings.get('brand_name')}祝您{label}快乐"
+    for member in members:
+        queue_email(member, "care_points_email", subject=subject, extra={"occasion": label})
 
 
 def lines_summary(case_ids: list[int]) -> dict[int, int]:
