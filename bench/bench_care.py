@@ -32,6 +32,7 @@ from _common import DEFAULT_REDIS, ensure_database, make_app, reset_schema  # no
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/bench_care"
 
 HAND_SQL = [
+    """SET LOCAL work_mem = '256MB'""",  # the ordered lines sorted in memory, as the generation does
     """INSERT INTO "case" (process, state, version, title, store_id, area_id, created_at,
                           updated_at, data, dedupe_key)
        SELECT 'hand_care', 'review', 1, '2027-02-06 ' || s.name || ' 关怀名单', s.id, s.area_id,
@@ -50,7 +51,8 @@ HAND_SQL = [
        LEFT JOIN (SELECT member_id, min(points_at_visit) AS p0 FROM visit_record
                   WHERE visited_at >= :since GROUP BY member_id HAVING count(*) >= 3) f
               ON f.member_id = m.id AND m.points <= f.p0
-       WHERE c.process = 'hand_care' AND m.status = 'active'""",
+       WHERE c.process = 'hand_care' AND m.status = 'active'
+       ORDER BY c.id, m.id""",
 ]
 # A day's birthdays by hand: the stores with somebody to greet, the lines with the birthday's
 # methods (members with points only; dead numbers and frequency-limited members excluded).
@@ -70,12 +72,16 @@ HAND_BIRTHDAY_SQL = [
                    WHEN f.member_id IS NOT NULL THEN 'excluded' ELSE 'planned' END,
               CASE WHEN m.mobile_dead_at IS NOT NULL THEN 'dead_number'
                    WHEN f.member_id IS NOT NULL THEN 'frequency' ELSE '' END, ''
-       FROM "case" c JOIN member m ON m.store_id = c.store_id
+       FROM "case" c
+       JOIN (SELECT * FROM member WHERE status = 'active' AND birth_month_day = ANY(:mds)
+             AND points > 0 OFFSET 0) m ON m.store_id = c.store_id
        LEFT JOIN (SELECT member_id, min(points_at_visit) AS p0 FROM visit_record
-                  WHERE visited_at >= :since GROUP BY member_id HAVING count(*) >= 3) f
+                  WHERE visited_at >= :since AND member_id IN (
+                        SELECT id FROM member WHERE birth_month_day = ANY(:mds))
+                  GROUP BY member_id HAVING count(*) >= 3) f
               ON f.member_id = m.id AND m.points <= f.p0
-       WHERE c.process = 'hand_care' AND m.status = 'active' AND m.birth_month_day = ANY(:mds)
-         AND m.points > 0""",
+       WHERE c.process = 'hand_care'
+       ORDER BY c.id, m.id""",
 ]
 # Frequency control and anniversaries need data: 2 % of members visited three times in the
 # window (half of them without points growing), a third of them with a wedding anniversary.
