@@ -31,58 +31,42 @@ from _common import DEFAULT_REDIS, ensure_database, make_app, reset_schema  # no
 
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/bench_care"
 
-HAND_SQL = [
-    """SET LOCAL work_mem = '256MB'""",  # the ordered lines sorted in memory, as the generation does
-    """INSERT INTO "case" (process, state, version, title, store_id, area_id, created_at,
-                          updated_at, data, dedupe_key)
-       SELECT 'hand_care', 'review', 1, '2027-02-06 ' || s.name || ' 关怀名单', s.id, s.area_id,
-              :now, :now, '{}', 'hand_care:' || s.id
-       FROM store s WHERE EXISTS (SELECT 1 FROM member m WHERE m.store_id = s.id
-                                  AND m.status = 'active')""",
-    """INSERT INTO care_line (case_id, member_id, store_id, tier, method, status, reason, note)
-       SELECT c.id, m.id, m.store_id, m.tier,
-              CASE WHEN m.points <= 0 THEN 'contact_sms' WHEN m.tier = 'A' THEN 'phone_gift_home'
-                   WHEN m.tier = 'B' THEN 'sms_gift_store' ELSE 'sms_card_mail' END,
-              CASE WHEN m.mobile_dead_at IS NOT NULL THEN 'excluded'
-                   WHEN f.member_id IS NOT NULL THEN 'excluded' ELSE 'planned' END,
-              CASE WHEN m.mobile_dead_at IS NOT NULL THEN 'dead_number'
-                   WHEN f.member_id IS NOT NULL THEN 'frequency' ELSE '' END, ''
-       FROM "case" c JOIN member m ON m.store_id = c.store_id
-       LEFT JOIN (SELECT member_id, min(points_at_visit) AS p0 FROM visit_record
-                  WHERE visited_at >= :since GROUP BY member_id HAVING count(*) >= 3) f
-              ON f.member_id = m.id AND m.points <= f.p0
-       WHERE c.process = 'hand_care' AND m.status = 'active'
-       ORDER BY c.id, m.id""",
-]
-# A day's birthdays by hand: the stores with somebody to greet, the lines with the birthday's
-# methods (members with points only; dead numbers and frequency-limited members excluded).
-HAND_BIRTHDAY_SQL = [
-    """INSERT INTO "case" (process, state, version, title, store_id, area_id, created_at,
-                          updated_at, data, dedupe_key)
-       SELECT 'hand_care', 'review', 1, 'birthday ' || s.name || ' 关怀名单', s.id, s.area_id,
-              :now, :now, '{}', 'hand_care:' || s.id
-       FROM store s WHERE EXISTS (SELECT 1 FROM member m WHERE m.store_id = s.id
-                                  AND m.status = 'active' AND m.birth_month_day = ANY(:mds)
-                                  AND m.points > 0)""",
-    """INSERT INTO care_line (case_id, member_id, store_id, tier, method, status, reason, note)
-       SELECT c.id, m.id, m.store_id, m.tier,
-              CASE WHEN m.tier = 'A' THEN 'visit_cake_flowers' WHEN m.tier = 'B' THEN 'visit_cake'
-                   ELSE 'card_call' END,
-              CASE WHEN m.mobile_dead_at IS NOT NULL THEN 'excluded'
-                   WHEN f.member_id IS NOT NULL THEN 'excluded' ELSE 'planned' END,
-              CASE WHEN m.mobile_dead_at IS NOT NULL THEN 'dead_number'
-                   WHEN f.member_id IS NOT NULL THEN 'frequency' ELSE '' END, ''
-       FROM "case" c
-       JOIN (SELECT * FROM member WHERE status = 'active' AND birth_month_day = ANY(:mds)
-             AND points > 0 OFFSET 0) m ON m.store_id = c.store_id
-       LEFT JOIN (SELECT member_id, min(points_at_visit) AS p0 FROM visit_record
-                  WHERE visited_at >= :since AND member_id IN (
-                        SELECT id FROM member WHERE birth_month_day = ANY(:mds))
-                  GROUP BY member_id HAVING count(*) >= 3) f
-              ON f.member_id = m.id AND m.points <= f.p0
-       WHERE c.process = 'hand_care'
-       ORDER BY c.id, m.id""",
-]
+def hand_sql(members: str, methods: str, visits: str = "") -> list[str]:
+    """The batch by hand, one statement: the stores with somebody to greet (`members`, a
+    condition on member m) get a case, the case's RETURNING gives each member's line its case
+    id; dead numbers and frequency-limited members (`visits` limits the visits read) are excluded
+    lines with the reason; written in key order, sorted in memory, as the generation does."""
+    return ["""SET LOCAL work_mem = '256MB'""", f"""
+WITH c AS (
+  INSERT INTO "case" (process, state, version, title, store_id, area_id, created_at, updated_at,
+                      data, dedupe_key)
+  SELECT 'hand_care', 'review', 1, '2027 ' || s.name || ' 关怀名单', s.id, s.area_id, :now, :now, '{{}}',
+         'hand_care:' || s.id
+  FROM store s WHERE EXISTS (SELECT 1 FROM member m WHERE m.store_id = s.id AND {members})
+  RETURNING id, store_id)
+INSERT INTO care_line (case_id, member_id, store_id, tier, method, status, reason, note)
+SELECT c.id, m.id, m.store_id, m.tier, {methods},
+       CASE WHEN m.mobile_dead_at IS NOT NULL THEN 'excluded'
+            WHEN f.member_id IS NOT NULL THEN 'excluded' ELSE 'planned' END,
+       CASE WHEN m.mobile_dead_at IS NOT NULL THEN 'dead_number'
+            WHEN f.member_id IS NOT NULL THEN 'frequency' ELSE '' END, ''
+FROM c JOIN member m ON m.store_id = c.store_id AND {members}
+LEFT JOIN (SELECT member_id, min(points_at_visit) AS p0 FROM visit_record
+           WHERE visited_at >= :since {visits} GROUP BY member_id HAVING count(*) >= 3) f
+       ON f.member_id = m.id AND m.points <= f.p0
+ORDER BY c.id, m.id"""]
+
+
+HAND_SQL = hand_sql("m.status = 'active'",
+                    """CASE WHEN m.points <= 0 THEN 'contact_sms' WHEN m.tier = 'A' THEN 'phone_gift_home'
+                            WHEN m.tier = 'B' THEN 'sms_gift_store' ELSE 'sms_card_mail' END""")
+# A day's birthdays by hand: members with points only, the birthday's methods; only those
+# members' visits read.
+BIRTHDAY = "m.status = 'active' AND m.birth_month_day = ANY(:mds) AND m.points > 0"
+HAND_BIRTHDAY_SQL = hand_sql(
+    BIRTHDAY, """CASE WHEN m.tier = 'A' THEN 'visit_cake_flowers' WHEN m.tier = 'B' THEN 'visit_cake'
+                      ELSE 'card_call' END""",
+    f"AND member_id IN (SELECT m.id FROM member m WHERE {BIRTHDAY})")
 # Frequency control and anniversaries need data: 2 % of members visited three times in the
 # window (half of them without points growing), a third of them with a wedding anniversary.
 DATA_SQL = [
