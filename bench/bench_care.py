@@ -14,7 +14,7 @@ points growth (frequency-limited).
 
 Each run times, with the load average before and after: services.care's generation for 春节
 2027 (committed), then the hand SQL writing the same cases and lines; the birthdays of the
-busiest day (three days' month-days on 1 March) the same way; the anniversaries of the busiest
+busiest day the same way (its members read once before both); the anniversaries of the busiest
 day. The batches are deleted between steps (VACUUM, as autovacuum may be off). Targets (issue
 #14): Spring Festival for 1 M members and 200 stores ≤ 10 s, a day's birthdays ≤ 1 s.
 """

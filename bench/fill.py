@@ -298,15 +298,19 @@ def fill_members(members: int, *, pending_share: float = 0.02, columns: dict[str
     values = {
         "id": "g", "card_no": "'T' || s.code || lpad(g::text, 8, '0')", "card_type": "'temporary'",
         "status": f"CASE WHEN g > {members - n_pending} THEN 'pending' ELSE 'active' END",
-        "store_id": "s.id", "associate_id": "(CASE WHEN g % 2 = 1 THEN CAST(:assoc_a AS int[]) ELSE CAST(:assoc_b AS int[]) END)[s.n]",
-        "name": "(CAST(:names AS text[]))[1 + (g - 1) % :n_names]", "gender": "CASE WHEN g % 2 = 1 THEN 'M' ELSE 'F' END",
+        "store_id": "s.id",
+        "associate_id": "(CASE WHEN g % 2 = 1 THEN CAST(:assoc_a AS int[])"
+                        " ELSE CAST(:assoc_b AS int[]) END)[s.n]",
+        "name": "(CAST(:names AS text[]))[1 + (g - 1) % :n_names]",
+        "gender": "CASE WHEN g % 2 = 1 THEN 'M' ELSE 'F' END",
         "birth_year": "1960 + 4 * (g % 10)",
         "birth_month_day": "extract(month FROM b.day)::int * 100 + extract(day FROM b.day)::int",
         "birth_date": "(CAST(:cipher_birth AS text[]))[1 + b.d * 10 + g % 10]",
         "mobile": "(CAST(:cipher_mobile AS text[]))[1 + (g - 1) % :n_mobile]",
         "mobile_last4": "lpad(((g - 1) % :n_mobile % 10000)::text, 4, '0')",
         "mobile_hash": "lpad(to_hex(g), 64, '0')",
-        "address": "(CAST(:cipher_addr AS text[]))[1 + (g - 1) % :n_addr]", "work_address": "''", "email": "''",
+        "address": "(CAST(:cipher_addr AS text[]))[1 + (g - 1) % :n_addr]",
+        "work_address": "''", "email": "''",
         "occupation": "''", "preferences": "''", "heard_from": "''",
         # registered over the last 3 years, the pending ones within the last 48 h
         "applied_on": "(c.at AT TIME ZONE 'Asia/Shanghai')::date", "created_at": "c.at",
@@ -320,7 +324,8 @@ def fill_members(members: int, *, pending_share: float = 0.02, columns: dict[str
     # row by row (random inserts into ten 1 M-entry B-trees: minutes on this machine).
     t = time.perf_counter()
     indexes = db.session.execute(text(
-        "SELECT c.relname, pg_get_indexdef(i.indexrelid), con.conname, pg_get_constraintdef(con.oid) "
+        "SELECT c.relname, pg_get_indexdef(i.indexrelid), con.conname, "
+        "pg_get_constraintdef(con.oid) "
         "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
         "LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid "
         "WHERE i.indrelid = 'member'::regclass AND NOT i.indisprimary")).all()
@@ -335,12 +340,12 @@ def fill_members(members: int, *, pending_share: float = 0.02, columns: dict[str
           ON s.n = 1 + (g - 1) % {STORES}
         CROSS JOIN LATERAL (SELECT ((hashint4(g)::bigint + 2147483648) % 366)::int AS d) d
         CROSS JOIN LATERAL (SELECT d.d, date '2000-01-01' + d.d AS day) b
-        CROSS JOIN LATERAL (SELECT CASE WHEN g <= :old
-                                        THEN CAST(:now AS timestamptz) - interval '1095 days' * (1 - (g - 1)::float8 / :old)
-                                        ELSE CAST(:now AS timestamptz) - interval '48 hours' * (1 - (g - 1 - :old)::float8 / :pending)
-                                   END AS at) c"""),
+        CROSS JOIN LATERAL (SELECT CAST(:now AS timestamptz) - CASE WHEN g <= :old
+                 THEN interval '1095 days' * (1 - (g - 1)::float8 / :old)
+                 ELSE interval '48 hours' * (1 - (g - 1 - :old)::float8 / :pending) END AS at) c"""),
         {"members": members, "old": members - n_pending, "pending": max(1, n_pending), "now": now,
-         "assoc_a": [store_assocs[i][0] for i in store_ids], "assoc_b": [store_assocs[i][1] for i in store_ids],
+         "assoc_a": [store_assocs[i][0] for i in store_ids],
+         "assoc_b": [store_assocs[i][1] for i in store_ids],
          "names": NAMES, "n_names": len(NAMES), "cipher_birth": cipher_birth,
          "cipher_mobile": cipher_mobile, "n_mobile": len(cipher_mobile),
          "cipher_addr": cipher_addr, "n_addr": len(cipher_addr)})

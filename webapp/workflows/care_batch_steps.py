@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Integer, String, and_, exists, false, func, insert, literal, select, text, update
+from sqlalchemy import (Integer, String, and_, exists, false, func, insert, literal, select, text,
+                        update)
 from sqlalchemy import case as sql_case
 
 from .. import clock, settings
@@ -91,7 +92,7 @@ def frequency_limited(now: datetime, among=None):
     Returns the grouped subquery of the window's often-visited members (member_id, p0: the
     points at the first visit) and the condition on it, for one outer join: set-based.
     `among`, a select of member ids, limits the visits read to those members' (a day's
-    birthdays: their few visits by the member_id index rather than the window's every visit)."""
+    birthdays: a few thousand members' visits, not the window's every visit)."""
     since = now - timedelta(days=settings.get_int("care_frequency_days"))
     visits = select(VisitRecord.member_id, func.min(VisitRecord.points_at_visit).label("p0")).where(
         VisitRecord.visited_at >= since)
