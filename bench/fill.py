@@ -273,7 +273,7 @@ def fill_members(members: int, *, pending_share: float = 0.02, columns: dict[str
 
     Same shape as fill(): member g in store 1 + (g - 1) % 200, assigned to one of its two
     associates, the newest `pending_share` pending; encrypted columns hold real ciphertexts of
-    the app's key (a few hundred, reused; mobile_hash stays unique). Birthdays are spread over
+    the app's key (a few thousand, reused; mobile_hash stays unique). Birthdays are spread over
     the 366 days (29 February included), the encrypted birth date matching birth_month_day and
     birth_year. `columns` overrides a member column with an SQL expression of g (e.g.
     {"tier": "CASE g % 3 WHEN 0 THEN 'A' ELSE 'C' END"}). Foreign-key triggers are skipped for
