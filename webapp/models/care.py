@@ -18,9 +18,15 @@ class CareLine(db.Model):
     frequency limit; the reason says which)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(db.ForeignKey("case.id"))  # led by uq_care_line_case_member
-    member_id: Mapped[int] = mapped_column(db.ForeignKey("member.id"), index=True)
-    store_id: Mapped[int] = mapped_column(db.ForeignKey("store.id"))
+    # No foreign keys on this table: a festival writes a line per member (1 M rows), and
+    # PostgreSQL checks each foreign key row by row (a lookup and a lock of the referenced row
+    # per line and key), which cost more than writing the lines (README, "Care batches").
+    # Lines are only written from existing rows (care_batch_steps.insert_lines joins the new
+    # cases with the members; services/care.add_member from a loaded member), and cases,
+    # members, stores and users are never deleted.
+    case_id: Mapped[int] = mapped_column()  # led by uq_care_line_case_member
+    member_id: Mapped[int] = mapped_column()
+    store_id: Mapped[int] = mapped_column()
     tier: Mapped[str] = mapped_column(db.String(1))
     method: Mapped[str] = mapped_column(db.String(30))
     status: Mapped[str] = mapped_column(db.String(10), default="planned")
@@ -28,7 +34,8 @@ class CareLine(db.Model):
     # What the line is for beyond the occasion: the anniversaries' names ("结婚纪念日"), shown in
     # the batch and put in the greeting.
     note: Mapped[str] = mapped_column(db.String(80), default="", server_default="")
-    added_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("user.id"))
+    added_by_id: Mapped[int | None] = mapped_column()
     changed_at: Mapped[datetime | None] = mapped_column(TZDateTime)
-    member = relationship("Member")
+    member = relationship("Member", primaryjoin="foreign(CareLine.member_id) == Member.id",
+                          viewonly=True)
     __table_args__ = (UniqueConstraint("case_id", "member_id", name="uq_care_line_case_member"),)
