@@ -7,7 +7,7 @@ existing cases and members, and none of these is ever deleted. No query reads li
 alone (they are read by case, through uq_care_line_case_member), so its index goes too.
 
 Revision ID: f69b3c964677
-Revises: 7c0806e2088a
+Revises: 8a4f2d6c1b37
 Create Date: 2026-11-30 00:55:03.204207
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f69b3c964677'
-down_revision = '7c0806e2088a'
+down_revision = '8a4f2d6c1b37'
 branch_labels = None
 depends_on = None
 
