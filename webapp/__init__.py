@@ -21,6 +21,7 @@ def create_app(config_class: type = Config, check_key: bool = True) -> Flask:
     Refuses (KeyMismatch) when the member-data key is not the one the data is under;
     only the key rotation command starts without that check."""
     app = Flask(__name__, instance_path=config_class.INSTANCE_DIR)
+    app.request_class = i18n.Request  # WTForms' catalogue kept per language (webapp/i18n.py)
     app.config.from_object(config_class)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _secrets(app)

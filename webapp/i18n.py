@@ -15,9 +15,12 @@ domain ("messages") and never sets another as the request's default (`Domain.as_
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from babel import support
+from flask import Request as FlaskRequest
 from flask import g
-from flask_babel import Domain, _get_current_context
+from flask_babel import Domain, _get_current_context, get_locale
 from jinja2 import pass_context
 from markupsafe import Markup
 
@@ -64,3 +67,29 @@ def install_jinja(app) -> None:
         npgettext=lambda c, s, p, n: DOMAIN.get_translations().unpgettext(c, s, p, n),
         newstyle=True)
     app.jinja_env.globals.update(gettext=_template_gettext, _=_template_gettext)
+
+
+@lru_cache(maxsize=8)
+def _wtforms_catalogue(locale: str):
+    from wtforms.i18n import messages_path
+
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class Request(FlaskRequest):
+    """The app's request (`app.request_class`). Flask-WTF translates WTForms' own messages and
+    default labels with a catalogue it keeps in `request.wtforms_translations`, loading it from
+    disk when missing — on every request that builds a form (~0.5 ms: the case page, every
+    POST). The same catalogue (same file, same language) is loaded here once per language and
+    process, and is what Flask-WTF then finds."""
+
+    @property
+    def wtforms_translations(self):
+        catalogue = self.__dict__.get("_wtforms_translations")
+        if catalogue is None:
+            catalogue = self.__dict__["_wtforms_translations"] = _wtforms_catalogue(str(get_locale()))
+        return catalogue
+
+    @wtforms_translations.setter
+    def wtforms_translations(self, value):  # Flask-WTF stores what it loaded
+        self.__dict__["_wtforms_translations"] = value
