@@ -1,11 +1,13 @@
 """CPU per request in one process, for the pages bench_load.py puts under load (issue #16.15).
 
     .venv/bin/python bench/cpu_per_request.py --db postgresql://postgres@127.0.0.1:5432/bench_load_h
-    .venv/bin/python bench/cpu_per_request.py --profile inbox      # cProfile of one route, top 40
+    .venv/bin/python bench/cpu_per_request.py --profile inbox      # cProfile (CPU time) of one route
+    .venv/bin/python bench/cpu_per_request.py --profile case --callers _emit_lazyload
 
 On a shared, loaded machine wall-clock figures say little; the CPU time this process spends
 (time.process_time: user + system of this process only, not PostgreSQL's) is what a gunicorn
-worker pays per request, and it barely moves with the machine's load. The real app (CSRF on,
+worker pays per request. It moves far less with the machine's load than wall-clock time, yet a
+single run still moves ±30 %: hence the least of several runs. The real app (CSRF on,
 production headers, the login form) on the database bench_load.py fills, through Flask's test
 client; the test client's own cost is in every figure alike, so compare a route with the bare
 one (`bare`: the app's request hooks, session and user load, then "ok").
