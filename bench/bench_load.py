@@ -5,7 +5,8 @@
     WEB_CONCURRENCY=2 GUNICORN_THREADS=8 .venv/bin/python bench/bench_load.py   # gunicorn.conf.py settings
 
 The database (its own, created when missing) is filled with the demo company (`webapp/demo.py`,
-what `make run` shows) once. gunicorn starts from gunicorn.conf.py on a free loopback port with
+what `make run` shows) once; each run works on a fresh copy of it (`<name>_run`), so that every
+run starts from the same inbox. gunicorn starts from gunicorn.conf.py on a free loopback port with
 `bench/load_wsgi.py` (the real app plus GET /_bench/bare, a route doing nothing). Each client is
 a thread with its own session, signed in through the login form (CSRF on, as in production) as
 an HQ specialist — the role with the fullest inbox — or, for the approve part, approving the
@@ -31,7 +32,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, bench_env, ensure_database, make_app, percentile, reset_schema  # noqa: E402
+from _common import (ROOT, bench_env, ensure_database, make_app, percentile, reset_schema,  # noqa: E402
+                     sqlalchemy_url)
 
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/bench_load"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -53,6 +55,7 @@ def fill(db_url: str, redis_url: str, instance: str) -> None:
             db.session.rollback()
             users = 0
         db.session.remove()
+        db.engine.dispose()  # the run copies this database: no connection may stay open on it
     if users:
         return
     t0 = time.perf_counter()
@@ -62,7 +65,32 @@ def fill(db_url: str, redis_url: str, instance: str) -> None:
     with app.app_context():
         demo.load()
         db.session.remove()
+        db.engine.dispose()
     print(f"filled the demo company in {time.perf_counter() - t0:.0f} s", flush=True)
+
+
+def working_copy(db_url: str) -> str:
+    """A fresh copy of the filled database for this run (`<name>_run`). The mix approves the
+    registrations waiting for review, which are most of the HQ inbox's rows: without a copy each
+    run (and each phase after the first approvals) saw a different inbox."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(sqlalchemy_url(db_url))
+    copy = f"{url.database}_run"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{copy}"'))
+        conn.execute(text(f'CREATE DATABASE "{copy}" TEMPLATE "{url.database}"'))
+    admin.dispose()
+    return db_url.rsplit("/", 1)[0] + "/" + copy
+
+
+def waiting_for_review(db_url: str) -> int:
+    out = subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", db_url.rsplit("/", 1)[1],
+                          "-Atc", "SELECT count(*) FROM \"case\" WHERE process = 'registration' "
+                                  "AND state = 'review'"], capture_output=True, text=True)
+    return int(out.stdout.strip() or 0)
 
 
 def free_port() -> int:
@@ -86,6 +114,29 @@ def start_gunicorn(db_url: str, redis_url: str, instance: str, port: int) -> sub
                 raise SystemExit("gunicorn exited")
             time.sleep(0.1)
     raise SystemExit("gunicorn did not start")
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # the process ended
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(gunicorn_pid: int, db_url: str) -> tuple[float, float]:
+    """CPU seconds used so far by gunicorn (master and workers) and by this database's
+    PostgreSQL backends (same machine: /proc). Per phase, their growth ÷ requests is what a
+    request costs the two cores, whatever else runs on them."""
+    children = Path(f"/proc/{gunicorn_pid}/task/{gunicorn_pid}/children")
+    pids = [gunicorn_pid] + [int(p) for p in children.read_text().split()] if children.exists() else [gunicorn_pid]
+    app_cpu = sum(_cpu_seconds(p) for p in pids)
+    database = db_url.rsplit("/", 1)[1]
+    out = subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-Atc",
+                          f"SELECT pid FROM pg_stat_activity WHERE datname = '{database}'"],
+                         capture_output=True, text=True)
+    db_cpu = sum(_cpu_seconds(int(p)) for p in out.stdout.split())
+    return app_cpu, db_cpu
 
 
 def login(base: str, username: str):
@@ -183,7 +234,10 @@ def main() -> None:
     instance = str(Path(os.environ.get("BENCH_INSTANCE_ROOT", "/tmp/crm-bench")) / "load")
     Path(instance).mkdir(parents=True, exist_ok=True)
     fill(args.db, args.redis, instance)
+    args.db = working_copy(args.db)
     cases = pending_cases(args.db, args.redis, instance)
+    print(f"{args.db}: {waiting_for_review(args.db)} registrations waiting for review (HQ inbox rows)",
+          flush=True)
     port = free_port()
     proc = start_gunicorn(args.db, args.redis, instance, port)
     base = f"http://127.0.0.1:{port}"
@@ -200,20 +254,28 @@ def main() -> None:
         # machine: on a shared machine the load drifts more within a minute than the phases differ.
         phases = args.phases.split(",")
         runs = {name: ([], 0.0, 0) for name in phases}
+        cpu = {name: [0.0, 0.0] for name in phases}
         for _round in range(args.rounds):
             for name in phases:
+                app0, db0 = server_cpu(proc.pid, args.db)
                 latencies, wall, errors = run_phase(name, sessions, base, args.seconds / args.rounds, cases)
+                app1, db1 = server_cpu(proc.pid, args.db)
+                cpu[name][0] += app1 - app0
+                cpu[name][1] += db1 - db0
                 old = runs[name]
                 runs[name] = (old[0] + latencies, old[1] + wall, old[2] + errors)
         results = {}
         for name in phases:
             results[name] = r = summary(*runs[name])
             print(f"{name:6} {r['requests']:6d} req  {r['rps']:7.1f} req/s  p50 {r['p50']:6.0f} ms  "
-                  f"p95 {r['p95']:6.0f} ms  max {r['max']:6.0f} ms  errors {r['errors']}", flush=True)
+                  f"p95 {r['p95']:6.0f} ms  max {r['max']:6.0f} ms  errors {r['errors']}  "
+                  f"CPU/req: gunicorn {cpu[name][0] / r['requests'] * 1000:.1f} ms, "
+                  f"PostgreSQL {cpu[name][1] / r['requests'] * 1000:.1f} ms", flush=True)
         if "bare" in results:
             for name, r in results.items():
                 if name != "bare":
                     print(f"{name}/bare throughput: {r['rps'] / results['bare']['rps']:.0%}")
+        print(f"registrations still waiting for review at the end: {waiting_for_review(args.db)}")
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(20)

@@ -5,13 +5,14 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, g, has_request_context, session
-from flask_babel import gettext
+from flask import Flask, g, has_request_context, request, session
+from flask_babel import get_locale, gettext
+from markupsafe import Markup
 from flask_login import current_user
 
 from config import BASE_DIR, Config
 
-from . import crypto, formatting, headers
+from . import crypto, formatting, headers, i18n
 from .extensions import babel, csrf, db, login_manager, migrate
 
 
@@ -20,6 +21,7 @@ def create_app(config_class: type = Config, check_key: bool = True) -> Flask:
     Refuses (KeyMismatch) when the member-data key is not the one the data is under;
     only the key rotation command starts without that check."""
     app = Flask(__name__, instance_path=config_class.INSTANCE_DIR)
+    app.request_class = i18n.Request  # WTForms' catalogue kept per language (webapp/i18n.py)
     app.config.from_object(config_class)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _secrets(app)
@@ -31,6 +33,7 @@ def create_app(config_class: type = Config, check_key: bool = True) -> Flask:
     login_manager.localize_callback = gettext
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_locale, timezone_selector=lambda: "Asia/Shanghai")
+    i18n.install_jinja(app)  # after Flask-Babel's own: the same callables, without get_domain()
     from . import workflows  # noqa: F401  registers the declared processes
     from . import settings
     from .alarms import install_session_hooks
@@ -109,6 +112,20 @@ def _templates(app: Flask) -> None:
 
     app.jinja_env.filters["state_label"] = state_label
     app.jinja_env.filters["countdown"] = formatting.countdown
+
+    nav_cache: dict = {}
+
+    def nav_links(role: str) -> Markup:
+        """The navigation's links after its badges (`_nav_links.html`): some twenty URLs and
+        labels that depend on the role and the language only, rendered once per role, language
+        and mount point and then kept (on every page they were ~20 url_for and ~20 gettext)."""
+        key = (role, str(get_locale()), request.script_root)
+        html = nav_cache.get(key)
+        if html is None:
+            html = nav_cache[key] = Markup(app.jinja_env.get_template("_nav_links.html").render(role=role))
+        return html
+
+    app.jinja_env.globals["nav_links"] = nav_links
 
     @app.context_processor
     def nav_counts():

@@ -6,6 +6,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 
+from .i18n import DOMAIN
+
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 naming = {
     "ix": "ix_%(column_0_label)s",
@@ -19,3 +21,5 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# the catalogue found once per request (webapp/i18n.py); Babel.domain_instance is a cached property
+babel.domain_instance = DOMAIN

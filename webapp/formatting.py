@@ -52,7 +52,7 @@ def percent(value: Decimal | int | None) -> str:
 
 def countdown(due: datetime | None, now: datetime | None = None) -> str:
     """'剩余 3小时20分' or '已超时 1天2小时' for inbox rows, in the user's language."""
-    from flask_babel import gettext
+    from .i18n import gettext  # flask_babel.gettext without its per-string domain look-up
 
     if due is None:
         return ""

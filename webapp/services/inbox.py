@@ -146,6 +146,16 @@ def page_params() -> dict:
     return {permissions.INBOX_NOW: clock.now()}
 
 
+def _run(statement) -> list:
+    """The rows of a kept inbox or badge statement (plain columns, no ORM entities), run on the
+    session's connection: the ORM's execute path (its compile state, result wrapping) cost a
+    third of the page's query time for rows that need none of it. Pending changes are flushed
+    first, as the session's autoflush would."""
+    if db.session.autoflush:
+        db.session.flush()
+    return db.session.connection().execute(statement, page_params()).all()
+
+
 def _build_page_statement(user, *, limit: int = 50, offset: int = 0, process: str | None = None,
                           tier: str | None = None):
     """The one SELECT behind an inbox page: its rows (InboxRow columns) and, on each row, the
@@ -172,8 +182,7 @@ def inbox_page(user: User, *, limit: int = 50, offset: int = 0, process: str | N
                tier: str | None = None) -> InboxPage:
     """A page of the inbox (of one tier's members with `tier`), earliest deadline first (overdue
     ones come first by nature), and the navigation badges, in one statement."""
-    result = db.session.execute(page_statement(user, limit=limit, offset=offset,
-                                               process=process, tier=tier), page_params()).all()
+    result = _run(page_statement(user, limit=limit, offset=offset, process=process, tier=tier))
     rows = [InboxRow(*r[:-2]) for r in result]
     nav = None
     if result and process is None and tier is None:
@@ -251,7 +260,7 @@ def nav_counts(user: User) -> dict:
     """Badges for the navigation bar (computed on every page, so capped: 0..99 or "99+");
     both counts in one round trip."""
     reader = _Reader(user.id, Role(user.role), user.store_id, user.area_id)
-    row = db.session.execute(_nav_statement(reader), page_params()).one()
+    row = _run(_nav_statement(reader))[0]
     return {"inbox": _badge(min(row[0], NAV_CAP)), "notifications": _badge(min(row[1], NAV_CAP))}
 
 

@@ -29,9 +29,10 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
-def get_visible(model, object_id: int, action: str):
-    """Load an object the current user may act on, or 404 (never reveal that it exists)."""
-    obj = db.session.get(model, object_id)
+def get_visible(model, object_id: int, action: str, *, options=()):
+    """Load an object the current user may act on, or 404 (never reveal that it exists).
+    `options`: loader options (what the page reads of it, in the same statement)."""
+    obj = db.session.get(model, object_id, options=options)
     if obj is None or not permissions.can(current_user, action, obj):
         abort(404)
     return obj
