@@ -1,8 +1,8 @@
 """start_many (issue #10): fewer per-row checks and index writes when a case opens
 
 A task's store_id/area_id lose their own foreign keys (they copy the case's, which has them);
-ix_task_assignee_id and ix_case_timer_case_id go (no query uses them: every query by assignee
-asks for open tasks, served by ix_task_assignee_inbox; timers are read by due time); the inbox
+ix_task_assignee_id goes (every query by assignee asks for open tasks: ix_task_assignee_inbox;
+users are deactivated, never deleted); the inbox
 indexes on columns a task is created without (escalated_at, co_role) become partial, and on
 PostgreSQL a case's own audit events (read by case_id) stay out of ix_audit_object.
 
@@ -30,9 +30,6 @@ NOT_CASE = sa.text("object_type <> 'case'")
 
 
 def upgrade():
-    with op.batch_alter_table('case_timer', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_case_timer_case_id'))
-
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_task_assignee_id'))
         batch_op.drop_constraint(batch_op.f('fk_task_store_id_store'), type_='foreignkey')
@@ -58,6 +55,3 @@ def downgrade():
         batch_op.create_foreign_key(batch_op.f('fk_task_area_id_area'), 'area', ['area_id'], ['id'])
         batch_op.create_foreign_key(batch_op.f('fk_task_store_id_store'), 'store', ['store_id'], ['id'])
         batch_op.create_index(batch_op.f('ix_task_assignee_id'), ['assignee_id'], unique=False)
-
-    with op.batch_alter_table('case_timer', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_case_timer_case_id'), ['case_id'], unique=False)

@@ -98,8 +98,8 @@ class CaseTimer(db.Model):
     and only if the case is still in `state` at `case_version` (it has not moved since)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # not indexed: timers are read by due time (ix_case_timer_pending), never by case
-    case_id: Mapped[int] = mapped_column(db.ForeignKey("case.id"))
+    # indexed although timers are read by due time: deleting a case checks its timers by case_id
+    case_id: Mapped[int] = mapped_column(db.ForeignKey("case.id"), index=True)
     state: Mapped[str] = mapped_column(db.String(40))
     transition: Mapped[str] = mapped_column(db.String(40))
     case_version: Mapped[int] = mapped_column()
