@@ -327,13 +327,28 @@ def _consumption_statement(kind: str, count: int):
     the valid ones among them and the valid members of the scope on `day`."""
     in_scope = _scope_condition(kind)
     spend = _spend_of(in_scope)
-    day = _param("day", db.Date)
     total = select(func.count()).select_from(Member).where(
-        _valid(day), in_scope(Member.store_id)).scalar_subquery()
-    return (select(func.count(), *_band_cases(spend.c.spend, [_param(f"e{i}") for i in range(count)]),
-                   func.count().filter(_valid(day)), total)
+        _valid(_param("day", db.Date)), in_scope(Member.store_id)).scalar_subquery()
+    return (select(*_consumption_columns(spend.c.spend, "e", count), total)
             .select_from(spend).join(Member, Member.id == spend.c.member_id)
             .where(in_scope(Member.store_id)))
+
+
+def _consumption_columns(spend, edge: str, count: int) -> list:
+    """4.1's counts over the consuming members joined to Member: all, per spend band (edges
+    `<edge>0`… in fen), the valid ones on `day`."""
+    return [func.count(), *_band_cases(spend, [_param(f"{edge}{i}") for i in range(count)]),
+            func.count().filter(_valid(_param("day", db.Date)))]
+
+
+def _demographics_columns(edge: str, count: int) -> list:
+    """4.2's counts over the consuming members joined to Member: all, male, female, without a
+    birth year, per age band (edges `<edge>0`…) at `year`, month-day `md`."""
+    age = _age(_param("year"), _param("md"))
+    return [func.count(), func.sum(case((Member.gender == "M", 1), else_=0)),
+            func.sum(case((Member.gender == "F", 1), else_=0)),
+            func.sum(case((Member.birth_year.is_(None), 1), else_=0)),
+            *_band_cases(age, [_param(f"{edge}{i}") for i in range(count)])]
 
 
 def _demographics_statement(kind: str, count: int):
@@ -341,11 +356,7 @@ def _demographics_statement(kind: str, count: int):
     at the period's last day (`year`, month-day `md`)."""
     in_scope = _scope_condition(kind)
     spend = _spend_of(in_scope)
-    age = _age(_param("year"), _param("md"))
-    return (select(func.count(), func.sum(case((Member.gender == "M", 1), else_=0)),
-                   func.sum(case((Member.gender == "F", 1), else_=0)),
-                   func.sum(case((Member.birth_year.is_(None), 1), else_=0)),
-                   *_band_cases(age, [_param(f"e{i}") for i in range(count)]))
+    return (select(*_demographics_columns("e", count))
             .select_from(spend).join(Member, Member.id == spend.c.member_id)
             .where(in_scope(Member.store_id)))
 
@@ -359,6 +370,12 @@ def consumption(scope: Scope, period: Period) -> Report:
               "day": period.last_day} | {f"e{i}": e * 100 for i, e in enumerate(edges)}
     row = _execute_prepared(("consumption", scope.kind, len(edges)),
                             lambda: _consumption_statement(scope.kind, len(edges)), params).one()
+    return _consumption_report(scope, period, edges, row)
+
+
+def _consumption_report(scope: Scope, period: Period, edges: list[int], row) -> Report:
+    """4.1's report from its query's row: consuming members, the spend bands, the valid consuming
+    members, the valid members (one scope's statement, or one scope's row of the pack's)."""
     # numerator and denominator from one population: the members valid at the period's end
     consuming, bands = int(row[0] or 0), [int(x or 0) for x in row[1:-2]]
     valid_consuming, total = int(row[-2] or 0), int(row[-1] or 0)
@@ -404,6 +421,12 @@ def demographics(scope: Scope, period: Period) -> Report:
                   f"e{i}": e for i, e in enumerate(edges)}
     row = _execute_prepared(("demographics", scope.kind, len(edges)),
                             lambda: _demographics_statement(scope.kind, len(edges)), params).one()
+    return _demographics_report(scope, period, edges, row)
+
+
+def _demographics_report(scope: Scope, period: Period, edges: list[int], row) -> Report:
+    """4.2's report from its query's row: consuming members, male, female, without a birth year,
+    the age bands."""
     consuming, male, female, unknown = (int(x or 0) for x in row[:4])
     bands = [int(x or 0) for x in row[4:]]
     labels = band_labels(edges, _("岁"))
@@ -460,13 +483,31 @@ def _power_data(scope: Scope, period: Period):
     totals from the store roll-up; the consuming members (distinct members with a ticket in the
     scope in the period); the target (the sum over the scope's stores and months), or the reason
     there is none when a store or a month has no target."""
-    prev_period = period.previous()
-    periods = [period, period.last_year()] + ([prev_period] if prev_period else [])
-    params = {"scope_id": scope.id}
-    for i, p in enumerate(periods):
-        params |= {f"from{i}": p.first_ym, f"to{i}": p.last_ym}
+    periods = _power_periods(period)
+    params = {"scope_id": scope.id} | _power_params(periods)
     row = _execute_prepared(("power", scope.kind, len(periods)),
                             lambda: _power_statement(scope.kind, len(periods)), params).one()
+    return _power_from_row(period, row)
+
+
+def _power_periods(period: Period) -> list[Period]:
+    """The periods 4.3 compares: the one analysed, last year's, the month before (a month's)."""
+    prev_period = period.previous()
+    return [period, period.last_year()] + ([prev_period] if prev_period else [])
+
+
+def _power_params(periods: list[Period]) -> dict:
+    out = {}
+    for i, p in enumerate(periods):
+        out |= {f"from{i}": p.first_ym, f"to{i}": p.last_ym}
+    return out
+
+
+def _power_from_row(period: Period, row):
+    """_power_data's values from its query's row: six totals per period, the consuming members,
+    the target's sum and rows, the scope's number of stores."""
+    prev_period = period.previous()
+    periods = _power_periods(period)
     found = [Totals(*(int(x or 0) for x in row[6 * i:6 * i + 5]), any_rows=bool(row[6 * i + 5]))
              for i in range(len(periods))]
     buyers_n, goal_fen, goal_rows, store_count = row[6 * len(periods):]
@@ -480,13 +521,14 @@ def _power_data(scope: Scope, period: Period):
     return found[0], found[1], found[2] if prev_period else None, int(buyers_n or 0), goal_pair
 
 
-def _power_statement(kind: str, count: int):
-    """_power_data's query for a scope level and a number of periods (the first is the one
-    analysed), with bound parameters."""
-    sm, mm, st = StoreMonth, MemberMonth, SalesTarget
-    in_scope = _scope_condition(kind)
-    ranges = [(bindparam(f"from{i}", None, type_=db.Integer),
-               bindparam(f"to{i}", None, type_=db.Integer)) for i in range(count)]
+def _power_ranges(count: int) -> list[tuple]:
+    return [(bindparam(f"from{i}", None, type_=db.Integer),
+             bindparam(f"to{i}", None, type_=db.Integer)) for i in range(count)]
+
+
+def _power_columns(ranges: list[tuple]) -> list:
+    """The store roll-up's six totals per period (its rows counted last)."""
+    sm = StoreMonth
     cols = []
     for first, last in ranges:
         inside = sm.ym.between(first, last)
@@ -494,6 +536,16 @@ def _power_statement(kind: str, count: int):
                  func.sum(sm.member_amount_fen).filter(inside),
                  func.sum(sm.member_tickets).filter(inside), func.sum(sm.member_items).filter(inside),
                  func.count().filter(inside)]
+    return cols
+
+
+def _power_statement(kind: str, count: int):
+    """_power_data's query for a scope level and a number of periods (the first is the one
+    analysed), with bound parameters."""
+    sm, mm, st = StoreMonth, MemberMonth, SalesTarget
+    in_scope = _scope_condition(kind)
+    ranges = _power_ranges(count)
+    cols = _power_columns(ranges)
     buyers = (select(mm.member_id).where(mm.ym.between(*ranges[0]), in_scope(mm.store_id))
               .group_by(mm.member_id).having(func.sum(mm.tickets) > 0).subquery())
     goal = select(func.sum(st.amount_fen), func.count()).where(
@@ -507,7 +559,12 @@ def _power_statement(kind: str, count: int):
 
 def spending_power(scope: Scope, period: Period) -> Report:
     """4.3 会员消费力分析: the 14 indicators."""
-    cur, ly, prev, buyers, (goal, goal_reason) = _power_data(scope, period)
+    return _spending_power_report(scope, period, _power_data(scope, period))
+
+
+def _spending_power_report(scope: Scope, period: Period, data) -> Report:
+    """4.3's report from _power_data's values."""
+    cur, ly, prev, buyers, (goal, goal_reason) = data
     prev_period = period.previous()
     no_ly, no_prev = _("去年同期没有销售"), _("上月没有销售") if prev_period else _("年度分析不计算环比")
     no_ly_m, no_prev_m = _("去年同期没有会员销售"), _("上月没有会员销售") if prev_period else no_prev
@@ -631,6 +688,15 @@ def lapsed_series(scope: Scope, ends: list[int], lapse: int) -> list[dict]:
     consecutive months. The statement is built once per scope level and number of month ends (the
     monthly pack runs it for every store): only its parameters change.
     """
+    params = {"scope_id": scope.id} | _lapsed_params(ends, lapse)
+    row = _execute_prepared(("lapsed", scope.kind, len(ends)),
+                            lambda: _lapsed_statement(scope.kind, len(ends)), params).one()
+    return _series_from_row(ends, row)
+
+
+def _lapsed_params(ends: list[int], lapse: int) -> dict:
+    """lapsed_series' parameters but the scope: the span of months read, each month end's day,
+    its window's first day and its window as bits."""
     def window_start(ym):
         return add_ym(ym, -(lapse - 1))
 
@@ -639,53 +705,84 @@ def lapsed_series(scope: Scope, ends: list[int], lapse: int) -> list[dict]:
 
     assert all(add_ym(a, 1) == b for a, b in zip(ends, ends[1:])), ends
     span_start = window_start(ends[0])
-    params = {"scope_id": scope.id, "span_start": span_start, "span_end": ends[-1],
+    params = {"span_start": span_start, "span_end": ends[-1],
               "span_no": month_no(span_start), "first": month_end(ends[0]),
               "last": month_end(ends[-1])}
     for i, ym in enumerate(ends):
         start = window_start(ym)
         params |= {f"day{i}": month_end(ym), f"joined{i}": date(start // 100, start % 100, 1),
                    f"window{i}": ((1 << lapse) - 1) << i}
-    row = _execute_prepared(("lapsed", scope.kind, len(ends)),
-                            lambda: _lapsed_statement(scope.kind, len(ends)), params).one()
+    return params
+
+
+def _series_from_row(ends: list[int], row) -> list[dict]:
+    """lapsed_series' result from its query's row: (valid, lapsed) per month end."""
     return [{"ym": ym, "members": int(row[2 * i] or 0), "lapsed": int(row[2 * i + 1] or 0)}
             for i, ym in enumerate(ends)]
 
 
 def _lapsed_statement(kind: str, count: int):
     """lapsed_series' query for a scope level and a number of month ends, with bound parameters."""
-    def param(name, type_=db.Integer):
-        return bindparam(name, None, type_=type_)
-
     in_scope = _scope_condition(kind)
     mm = MemberMonth
-    bit = literal(1, BigInteger).op("<<")(mm.ym // 100 * 12 + mm.ym % 100 - param("span_no"))
-    bought = (select(mm.member_id.label("member_id"), bit_or(bit).label("mask"))
-              .where(mm.ym.between(param("span_start"), param("span_end")), in_scope(mm.store_id),
-                     mm.tickets > 0)
+    bought = (select(mm.member_id.label("member_id"), _months_bought())
+              .where(*_bought_in_span(in_scope(mm.store_id)))
               .group_by(mm.member_id).cte("bought").prefix_with("MATERIALIZED"))
-    mask = func.coalesce(bought.c.mask, 0)
+    # a member valid at none of the month ends counts nowhere: left out before the counting
+    return (select(*_lapsed_columns(bought.c.mask, count)).select_from(Member)
+            .outerjoin(bought, bought.c.member_id == Member.id)
+            .where(in_scope(Member.store_id),
+                   _valid_between(_param("first", db.Date), _param("last", db.Date))))
+
+
+def _months_bought():
+    """A member's months with a ticket in the span as bits (bit k: the span's k-th month)."""
+    mm = MemberMonth
+    bit = literal(1, BigInteger).op("<<")(mm.ym // 100 * 12 + mm.ym % 100 - _param("span_no"))
+    return bit_or(bit).label("mask")
+
+
+def _bought_in_span(*also) -> tuple:
+    """member_month rows in the churn's span with a ticket (and `also`)."""
+    mm = MemberMonth
+    return (mm.ym.between(_param("span_start"), _param("span_end")), *also, mm.tickets > 0)
+
+
+def _lapsed_columns(mask, count: int) -> list:
+    """Per month end: the valid members, and those of them who joined before the window and
+    whose months bought in (`mask`, NULL for none) miss it."""
+    mask = func.coalesce(mask, 0)
     cols = []
     for i in range(count):
-        valid = _valid(param(f"day{i}", db.Date))
-        missed = mask.op("&")(param(f"window{i}", BigInteger)) == 0
-        joined_before = Member.applied_on < param(f"joined{i}", db.Date)
+        valid = _valid(_param(f"day{i}", db.Date))
+        missed = mask.op("&")(_param(f"window{i}", BigInteger)) == 0
+        joined_before = Member.applied_on < _param(f"joined{i}", db.Date)
         cols += [func.count().filter(valid), func.count().filter(and_(valid, joined_before, missed))]
-    # a member valid at none of the month ends counts nowhere: left out before the counting
-    return (select(*cols).select_from(Member).outerjoin(bought, bought.c.member_id == Member.id)
-            .where(in_scope(Member.store_id),
-                   _valid_between(param("first", db.Date), param("last", db.Date))))
+    return cols
 
 
-def churn(scope: Scope, period: Period) -> Report:
-    """4.4 会员流失分析: monthly churn count and rate (12 months shown, the period's figures first)."""
+def lapse_months() -> int:
     lapse = settings.get_int("analysis_lapse_months")
     if lapse < 1:
         raise ValueError(_("流失判定月数必须至少为1"))
     if lapse > 36:  # the months bought in are bits of one 64-bit integer (lapsed_series)
         raise ValueError(_("流失判定月数不能超过36"))
-    ends = [add_ym(period.last_ym, -i) for i in range(12, -1, -1)]
-    series = lapsed_series(scope, ends, lapse)
+    return lapse
+
+
+def _churn_ends(period: Period) -> list[int]:
+    """The month ends 4.4 counts at: the period's last month and the twelve before it."""
+    return [add_ym(period.last_ym, -i) for i in range(12, -1, -1)]
+
+
+def churn(scope: Scope, period: Period) -> Report:
+    """4.4 会员流失分析: monthly churn count and rate (12 months shown, the period's figures first)."""
+    lapse = lapse_months()
+    return _churn_report(scope, period, lapse, lapsed_series(scope, _churn_ends(period), lapse))
+
+
+def _churn_report(scope: Scope, period: Period, lapse: int, series: list[dict]) -> Report:
+    """4.4's report from lapsed_series' counts at _churn_ends(period)."""
     trend = []
     for before, now in zip(series, series[1:]):
         count = now["lapsed"] - before["lapsed"]
@@ -713,6 +810,166 @@ def churn(scope: Scope, period: Period) -> Report:
 
 RUNNERS = {"consumption": consumption, "demographics": demographics,
            "spending-power": spending_power, "churn": churn}
+
+
+# ------------------------------------------------------------------ every scope of a level at once
+
+def level_reports(scopes: list[Scope], period: Period) -> dict[str, dict[str, Report]]:
+    """The four analyses for many scopes (the monthly pack's company, areas and stores): by scope
+    code, the same reports RUNNERS gives scope by scope.
+
+    The areas' and the stores' figures each come from one grouped query per analysis (GROUP BY
+    the area or the store), not one query per scope: the pack's 200 stores and 20 areas cost about
+    what the company does. Each grouped query keeps the single-scope statement's rules (a member
+    counts in the scope of their home store, for the sales made in that scope) with the scope's
+    condition replaced by "the sale's scope is the member's", and its rows go through the same
+    report code.
+    """
+    out: dict[str, dict[str, Report]] = {}
+    for level in ("company", "area", "store"):
+        group = [s for s in scopes if s.kind == level]
+        if not group:
+            continue
+        if level == "company":
+            for scope in group:
+                out[scope.code] = {kind: runner(scope, period) for kind, runner in RUNNERS.items()}
+            continue
+        spend, ages = spend_edges(), age_edges()
+        lapse = lapse_months()
+        members = _level_member_rows(level, period, spend, ages)
+        power = _level_power_rows(level, period)
+        series = _level_lapsed_rows(level, _churn_ends(period), lapse)
+        for scope in group:
+            consumption_row, demographics_row = members(scope.id)
+            out[scope.code] = {
+                "consumption": _consumption_report(scope, period, spend, consumption_row),
+                "demographics": _demographics_report(scope, period, ages, demographics_row),
+                "spending-power": _spending_power_report(scope, period,
+                                                         _power_from_row(period, power(scope.id))),
+                "churn": _churn_report(scope, period, lapse,
+                                       _series_from_row(_churn_ends(period), series(scope.id)))}
+    return {scope.code: out[scope.code] for scope in scopes}
+
+
+def _keyed(level: str, table, store_column):
+    """A table with each row's scope id at `level` ("store" or "area"): (FROM clause, key).
+    At area level the key is the store's area, by a join on the store table."""
+    if level == "store":
+        return table, store_column
+    stores = Store.__table__.alias()
+    return table.join(stores, stores.c.id == store_column), stores.c.area_id
+
+
+def _rows_by_key(statement_key: tuple, build, params: dict, width: int):
+    """Run a grouped statement (its first column the scope id) and look its rows up by scope id;
+    a scope without a row gets `width` NULLs (what the single-scope aggregate gives: a count's
+    NULL reads as 0 everywhere)."""
+    rows = {row[0]: tuple(row[1:]) for row in _execute_prepared(statement_key, build, params)}
+    empty = (None,) * width
+    return lambda scope_id: rows.get(scope_id, empty)
+
+
+def _level_member_rows(level: str, period: Period, spend: list[int], ages: list[int]):
+    """4.1's and 4.2's rows for every scope of a level, from one pass over the consuming
+    members (they read the same members: each one's net spend in their home scope > 0)."""
+    day = period.last_day
+    params = {"from": period.first_ym, "to": period.last_ym, "day": day, "year": day.year,
+              "md": day.month * 100 + day.day}
+    params |= {f"s{i}": e * 100 for i, e in enumerate(spend)} | {f"a{i}": e for i, e in enumerate(ages)}
+    width = 1 + len(spend) + 1 + 1 + 4 + len(ages) + 1
+    consuming = _rows_by_key(("level-members", level, len(spend), len(ages)),
+                             lambda: _level_member_statement(level, len(spend), len(ages)), params,
+                             width)
+    totals = _rows_by_key(("level-valid", level), lambda: _level_valid_statement(level),
+                          {"day": day}, 1)
+    cut = 1 + len(spend) + 1 + 1  # count, bands, valid; then 4.2's columns
+
+    def rows(scope_id):
+        row = consuming(scope_id)
+        return row[:cut] + totals(scope_id), row[cut:]
+    return rows
+
+
+def _level_member_statement(level: str, spend_count: int, age_count: int):
+    """Per scope: 4.1's counts (spend edges `s0`… in fen) then 4.2's (age edges `a0`…)."""
+    mm = MemberMonth
+    sales, sale_key = _keyed(level, MemberMonth.__table__, mm.store_id)
+    members, home = _keyed(level, Member.__table__, Member.store_id)
+    spend = (select(mm.member_id.label("member_id"), home.label("key"),
+                    func.sum(mm.amount_fen).label("spend"))
+             .select_from(sales.join(members, Member.id == mm.member_id))
+             .where(mm.ym.between(_param("from"), _param("to")), sale_key == home)
+             .group_by(mm.member_id, home).having(func.sum(mm.amount_fen) > 0).subquery())
+    return (select(spend.c.key, *_consumption_columns(spend.c.spend, "s", spend_count),
+                   *_demographics_columns("a", age_count))
+            .select_from(spend).join(Member, Member.id == spend.c.member_id)
+            .group_by(spend.c.key))
+
+
+def _level_valid_statement(level: str):
+    """Per scope: the valid members on `day`."""
+    members, home = _keyed(level, Member.__table__, Member.store_id)
+    return (select(home, func.count()).select_from(members).where(_valid(_param("day", db.Date)))
+            .group_by(home))
+
+
+def _level_power_rows(level: str, period: Period):
+    """4.3's rows (as _power_statement's) for every scope of a level."""
+    periods = _power_periods(period)
+    params = _power_params(periods)
+    n = len(periods)
+    totals = _rows_by_key(("level-power", level, n), lambda: _level_power_statements(level, n)[0],
+                          params, 6 * n)
+    buyers = _rows_by_key(("level-buyers", level, n), lambda: _level_power_statements(level, n)[1],
+                          params, 1)
+    goals = _rows_by_key(("level-goal", level, n), lambda: _level_power_statements(level, n)[2],
+                         params, 2)
+    stores = _rows_by_key(("level-stores", level), lambda: _level_power_statements(level, n)[3],
+                          {}, 1)
+    return lambda scope_id: (totals(scope_id) + buyers(scope_id) + goals(scope_id)
+                             + stores(scope_id))
+
+
+def _level_power_statements(level: str, count: int) -> tuple:
+    """Per scope: the store roll-up's totals per period; the consuming members; the target's
+    sum and rows; the stores."""
+    sm, mm, st = StoreMonth, MemberMonth, SalesTarget
+    ranges = _power_ranges(count)
+    months, key = _keyed(level, StoreMonth.__table__, sm.store_id)
+    totals = (select(key, *_power_columns(ranges)).select_from(months)
+              .where(or_(*[sm.ym.between(first, last) for first, last in ranges])).group_by(key))
+    sales, sale_key = _keyed(level, MemberMonth.__table__, mm.store_id)
+    bought = (select(sale_key.label("key")).select_from(sales).where(mm.ym.between(*ranges[0]))
+              .group_by(mm.member_id, sale_key).having(func.sum(mm.tickets) > 0).subquery())
+    buyers = select(bought.c.key, func.count()).group_by(bought.c.key)
+    targets, target_key = _keyed(level, SalesTarget.__table__, st.store_id)
+    goal = (select(target_key, func.sum(st.amount_fen), func.count()).select_from(targets)
+            .where(st.ym.between(*ranges[0])).group_by(target_key))
+    store_key = Store.id if level == "store" else Store.area_id
+    stores = select(store_key, func.count()).group_by(store_key)
+    return totals, buyers, goal, stores
+
+
+def _level_lapsed_rows(level: str, ends: list[int], lapse: int):
+    """lapsed_series' rows for every scope of a level."""
+    return _rows_by_key(("level-lapsed", level, len(ends)),
+                        lambda: _level_lapsed_statement(level, len(ends)),
+                        _lapsed_params(ends, lapse), 2 * len(ends))
+
+
+def _level_lapsed_statement(level: str, count: int):
+    """Per scope: lapsed_series' counts, each member's months bought in their home scope."""
+    mm = MemberMonth
+    sales, sale_key = _keyed(level, MemberMonth.__table__, mm.store_id)
+    members, home = _keyed(level, Member.__table__, Member.store_id)
+    bought = (select(mm.member_id.label("member_id"), sale_key.label("key"), _months_bought())
+              .select_from(sales).where(*_bought_in_span())
+              .group_by(mm.member_id, sale_key).cte("bought").prefix_with("MATERIALIZED"))
+    return (select(home, *_lapsed_columns(bought.c.mask, count))
+            .select_from(members.outerjoin(bought, and_(bought.c.member_id == Member.id,
+                                                        bought.c.key == home)))
+            .where(_valid_between(_param("first", db.Date), _param("last", db.Date)))
+            .group_by(home))
 
 
 def run(*, user: User, kind: str, scope: str, period: str) -> Report:
