@@ -286,13 +286,16 @@ def band_labels(edges: list[int], unit: str) -> list[str]:
     return out
 
 
-def _band_cases(column, edges: list[int]) -> list:
-    """One COUNT per band: below the first edge, each [edge, next), at or above the last."""
+def _band_cases(column, edges: list[int], among=None) -> list:
+    """One COUNT per band: below the first edge, each [edge, next), at or above the last (of the
+    rows where `among` holds, when given)."""
     bounds = [None, *edges, None]
     out = []
     for low, high in zip(bounds, bounds[1:]):
         cond = [c for c in (low is not None and column >= low, high is not None and column < high)
                 if c is not False]
+        if among is not None:
+            cond.insert(0, among)
         out.append(func.sum(case((and_(*cond), 1), else_=0)))
     return out
 
@@ -334,21 +337,29 @@ def _consumption_statement(kind: str, count: int):
             .where(in_scope(Member.store_id)))
 
 
-def _consumption_columns(spend, edge: str, count: int) -> list:
-    """4.1's counts over the consuming members joined to Member: all, per spend band (edges
-    `<edge>0`… in fen), the valid ones on `day`."""
-    return [func.count(), *_band_cases(spend, [_param(f"{edge}{i}") for i in range(count)]),
-            func.count().filter(_valid(_param("day", db.Date)))]
+def _consumption_columns(spend, edge: str, count: int, among=None) -> list:
+    """4.1's counts over the consuming members joined to Member (or the rows where `among`
+    holds): all, per spend band (edges `<edge>0`… in fen), the valid ones on `day`."""
+    valid = _valid(_param("day", db.Date))
+    return [_count(among), *_band_cases(spend, [_param(f"{edge}{i}") for i in range(count)], among),
+            func.count().filter(valid if among is None else and_(among, valid))]
 
 
-def _demographics_columns(edge: str, count: int) -> list:
-    """4.2's counts over the consuming members joined to Member: all, male, female, without a
-    birth year, per age band (edges `<edge>0`…) at `year`, month-day `md`."""
+def _demographics_columns(edge: str, count: int, among=None) -> list:
+    """4.2's counts over the consuming members joined to Member (or the rows where `among`
+    holds): all, male, female, without a birth year, per age band (edges `<edge>0`…) at `year`,
+    month-day `md`."""
     age = _age(_param("year"), _param("md"))
-    return [func.count(), func.sum(case((Member.gender == "M", 1), else_=0)),
-            func.sum(case((Member.gender == "F", 1), else_=0)),
-            func.sum(case((Member.birth_year.is_(None), 1), else_=0)),
-            *_band_cases(age, [_param(f"{edge}{i}") for i in range(count)])]
+
+    def number(condition):
+        return func.sum(case((condition if among is None else and_(among, condition), 1), else_=0))
+    return [_count(among), number(Member.gender == "M"), number(Member.gender == "F"),
+            number(Member.birth_year.is_(None)),
+            *_band_cases(age, [_param(f"{edge}{i}") for i in range(count)], among)]
+
+
+def _count(among=None):
+    return func.count() if among is None else func.count().filter(among)
 
 
 def _demographics_statement(kind: str, count: int):
@@ -737,9 +748,13 @@ def _lapsed_statement(kind: str, count: int):
 
 def _months_bought():
     """A member's months with a ticket in the span as bits (bit k: the span's k-th month)."""
+    return bit_or(_month_bit()).label("mask")
+
+
+def _month_bit():
+    """A member_month row's month as a bit: 1 << (its month's number in the span)."""
     mm = MemberMonth
-    bit = literal(1, BigInteger).op("<<")(mm.ym // 100 * 12 + mm.ym % 100 - _param("span_no"))
-    return bit_or(bit).label("mask")
+    return literal(1, BigInteger).op("<<")(mm.ym // 100 * 12 + mm.ym % 100 - _param("span_no"))
 
 
 def _bought_in_span(*also) -> tuple:
@@ -748,16 +763,17 @@ def _bought_in_span(*also) -> tuple:
     return (mm.ym.between(_param("span_start"), _param("span_end")), *also, mm.tickets > 0)
 
 
-def _lapsed_columns(mask, count: int) -> list:
-    """Per month end: the valid members, and those of them who joined before the window and
-    whose months bought in (`mask`, NULL for none) miss it."""
+def _lapsed_columns(mask, count: int, members: bool = True) -> list:
+    """Per month end: the valid members (unless not `members`), and those of them who joined
+    before the window and whose months bought in (`mask`, NULL for none) miss it."""
     mask = func.coalesce(mask, 0)
     cols = []
     for i in range(count):
         valid = _valid(_param(f"day{i}", db.Date))
         missed = mask.op("&")(_param(f"window{i}", BigInteger)) == 0
         joined_before = Member.applied_on < _param(f"joined{i}", db.Date)
-        cols += [func.count().filter(valid), func.count().filter(and_(valid, joined_before, missed))]
+        cols += [func.count().filter(valid)] if members else []
+        cols += [func.count().filter(and_(valid, joined_before, missed))]
     return cols
 
 
@@ -812,43 +828,128 @@ RUNNERS = {"consumption": consumption, "demographics": demographics,
            "spending-power": spending_power, "churn": churn}
 
 
-# ------------------------------------------------------------------ every scope of a level at once
+# ------------------------------------------------------------------ every scope at once
+
+LEVELS = ("company", "area", "store")
+
 
 def level_reports(scopes: list[Scope], period: Period) -> dict[str, dict[str, Report]]:
     """The four analyses for many scopes (the monthly pack's company, areas and stores): by scope
     code, the same reports RUNNERS gives scope by scope.
 
-    The areas' and the stores' figures each come from one grouped query per analysis (GROUP BY
-    the area or the store), not one query per scope: the pack's 200 stores and 20 areas cost about
-    what the company does. Each grouped query keeps the single-scope statement's rules (a member
-    counts in the scope of their home store, for the sales made in that scope) with the scope's
-    condition replaced by "the sale's scope is the member's", and its rows go through the same
-    report code.
+    4.1, 4.2 and 4.4 count members, and a member counts in the scopes of their home store, for
+    the sales made in that scope: one pass over the roll-up (_pack_member_statement) gives each
+    member's spend and months bought in their home store, their home area and anywhere, and
+    counts them per home store for each of the three; an area's counts are the sum of its stores'
+    (every member has one home store), the company's the sum of all. 4.3 reads the store roll-up:
+    one grouped query per level (GROUP BY the area or the store). The rows go through the same
+    report code as a single scope's. 221 scopes one by one took 34–60 s at 200 k members on the
+    loaded bench machine (bench/bench_analyses.py --pack-only --per-scope).
     """
-    out: dict[str, dict[str, Report]] = {}
-    for level in ("company", "area", "store"):
-        group = [s for s in scopes if s.kind == level]
-        if not group:
-            continue
-        if level == "company":
-            for scope in group:
-                out[scope.code] = {kind: runner(scope, period) for kind, runner in RUNNERS.items()}
-            continue
-        spend, ages = spend_edges(), age_edges()
-        lapse = lapse_months()
-        members = _level_member_rows(level, period, spend, ages)
-        power = _level_power_rows(level, period)
-        series = _level_lapsed_rows(level, _churn_ends(period), lapse)
-        for scope in group:
-            consumption_row, demographics_row = members(scope.id)
-            out[scope.code] = {
-                "consumption": _consumption_report(scope, period, spend, consumption_row),
-                "demographics": _demographics_report(scope, period, ages, demographics_row),
-                "spending-power": _spending_power_report(scope, period,
-                                                         _power_from_row(period, power(scope.id))),
-                "churn": _churn_report(scope, period, lapse,
-                                       _series_from_row(_churn_ends(period), series(scope.id)))}
-    return {scope.code: out[scope.code] for scope in scopes}
+    spend, ages, lapse = spend_edges(), age_edges(), lapse_months()
+    ends = _churn_ends(period)
+    jit = _jit(False)
+    members = _pack_member_rows(period, spend, ages, ends, lapse)
+    power = {level: _level_power_rows(level, period) for level in ("area", "store")
+             if any(scope.kind == level for scope in scopes)}
+    company = {scope.code: _power_data(scope, period) for scope in scopes if scope.kind == "company"}
+    _jit(jit)
+    out = {}
+    for scope in scopes:
+        consumption_row, demographics_row, series_row = members(scope)
+        data = company.get(scope.code) or _power_from_row(period, power[scope.kind](scope.id))
+        out[scope.code] = {
+            "consumption": _consumption_report(scope, period, spend, consumption_row),
+            "demographics": _demographics_report(scope, period, ages, demographics_row),
+            "spending-power": _spending_power_report(scope, period, data),
+            "churn": _churn_report(scope, period, lapse, _series_from_row(ends, series_row))}
+    return out
+
+
+def _jit(on):
+    """PostgreSQL's JIT compiler on or off for the rest of the transaction; returns the value
+    before (None elsewhere, and None leaves it as it is). The pack's one-pass statement has a
+    hundred-odd aggregates, and compiling them cost more than it saved: at 200 k members on the
+    loaded bench machine the statement took 12.6–13.4 s with JIT, 7.2–8.0 s without, the
+    company's churn 4.0 s against 2.7–3.6 s."""
+    conn = db.session.connection()
+    if conn.dialect.name != "postgresql" or on is None:
+        return None
+    before = conn.exec_driver_sql("SHOW jit").scalar() == "on"
+    conn.exec_driver_sql(f"SET LOCAL jit = {'on' if on else 'off'}")
+    return before
+
+
+def _pack_member_rows(period: Period, spend: list[int], ages: list[int], ends: list[int], lapse: int):
+    """4.1's, 4.2's and lapsed_series' rows (as their single-scope statements give them) for any
+    scope, from _pack_member_statement's rows per home store."""
+    day = period.last_day
+    params = _lapsed_params(ends, lapse) | {
+        "from": period.first_ym, "to": period.last_ym, "day": day, "year": day.year,
+        "md": day.month * 100 + day.day}
+    params |= {f"s{i}": e * 100 for i, e in enumerate(spend)} | {f"a{i}": e for i, e in enumerate(ages)}
+    assert params["span_start"] <= period.first_ym and period.last_ym <= params["span_end"]
+    widths = (1 + len(spend) + 1 + 1, 4 + len(ages) + 1, len(ends))
+    block = sum(widths)
+    rows = _execute_prepared(("pack-members", len(spend), len(ages), len(ends)),
+                             lambda: _pack_member_statement(len(spend), len(ages), len(ends)),
+                             params).all()
+    area_of = dict(db.session.execute(select(Store.id, Store.area_id)).all())
+
+    shared = 1 + len(LEVELS) * block  # the valid members per month end, then on `day`
+
+    def counts(scope: Scope) -> list[int]:
+        """The level's block, then the shared counts, summed over the scope's home stores."""
+        at = 1 + LEVELS.index(scope.kind) * block
+        picked = [row for row in rows if scope.kind == "company"
+                  or (scope.kind == "area" and area_of.get(row[0]) == scope.id)
+                  or (scope.kind == "store" and row[0] == scope.id)]
+        return [sum(int(row[i] or 0) for row in picked)
+                for i in (*range(at, at + block), *range(shared, shared + len(ends) + 1))]
+
+    def split(scope: Scope):
+        found = counts(scope)
+        cut, end = widths[0], widths[0] + widths[1]
+        lapsed, valid = found[end:block], found[block:block + len(ends)]
+        series = tuple(n for pair in zip(valid, lapsed) for n in pair)
+        return tuple(found[:cut]) + (found[-1],), tuple(found[cut:end]), series
+    return split
+
+
+def _pack_member_statement(spend_count: int, age_count: int, ends_count: int):
+    """Per home store, for the company, the home area and the home store in turn: 4.1's counts
+    (spend edges `s0`… in fen), 4.2's (age edges `a0`…) and lapsed_series' lapsed members (the
+    span's parameters); then the valid members at each month end and on `day`. One pass over the member roll-up in the churn's
+    span (which holds the period): each member's spend in the period and months bought, in each
+    of the three."""
+    mm = MemberMonth
+    home = Member.__table__.alias("home")
+    sale_store, home_store = Store.__table__.alias("sale_store"), Store.__table__.alias("home_store")
+    inside = {"company": None, "area": sale_store.c.area_id == home_store.c.area_id,
+              "store": mm.store_id == home.c.store_id}
+    in_period = mm.ym.between(_param("from"), _param("to"))
+    columns = []
+    for level in LEVELS:
+        where = [c for c in (inside[level],) if c is not None]
+        columns += [func.sum(mm.amount_fen).filter(and_(in_period, *where)).label(f"spend_{level}"),
+                    bit_or(_month_bit()).filter(and_(mm.tickets > 0, *where)).label(f"mask_{level}")]
+    each = (select(mm.member_id.label("member_id"), *columns)
+            .select_from(mm.__table__.join(home, home.c.id == mm.member_id)
+                         .join(sale_store, sale_store.c.id == mm.store_id)
+                         .join(home_store, home_store.c.id == home.c.store_id))
+            .where(mm.ym.between(_param("span_start"), _param("span_end")))
+            .group_by(mm.member_id).cte("each_member").prefix_with("MATERIALIZED"))
+    counted = []
+    for level in LEVELS:
+        spend = each.c[f"spend_{level}"]
+        consuming = spend > 0
+        counted += [*_consumption_columns(spend, "s", spend_count, consuming),
+                    *_demographics_columns("a", age_count, consuming),
+                    *_lapsed_columns(each.c[f"mask_{level}"], ends_count, members=False)]
+    counted += [func.count().filter(_valid(_param(f"day{i}", db.Date))) for i in range(ends_count)]
+    return (select(Member.store_id, *counted, func.count().filter(_valid(_param("day", db.Date))))
+            .select_from(Member.__table__.outerjoin(each, each.c.member_id == Member.id))
+            .group_by(Member.store_id))
 
 
 def _keyed(level: str, table, store_column):
@@ -867,50 +968,6 @@ def _rows_by_key(statement_key: tuple, build, params: dict, width: int):
     rows = {row[0]: tuple(row[1:]) for row in _execute_prepared(statement_key, build, params)}
     empty = (None,) * width
     return lambda scope_id: rows.get(scope_id, empty)
-
-
-def _level_member_rows(level: str, period: Period, spend: list[int], ages: list[int]):
-    """4.1's and 4.2's rows for every scope of a level, from one pass over the consuming
-    members (they read the same members: each one's net spend in their home scope > 0)."""
-    day = period.last_day
-    params = {"from": period.first_ym, "to": period.last_ym, "day": day, "year": day.year,
-              "md": day.month * 100 + day.day}
-    params |= {f"s{i}": e * 100 for i, e in enumerate(spend)} | {f"a{i}": e for i, e in enumerate(ages)}
-    width = 1 + len(spend) + 1 + 1 + 4 + len(ages) + 1
-    consuming = _rows_by_key(("level-members", level, len(spend), len(ages)),
-                             lambda: _level_member_statement(level, len(spend), len(ages)), params,
-                             width)
-    totals = _rows_by_key(("level-valid", level), lambda: _level_valid_statement(level),
-                          {"day": day}, 1)
-    cut = 1 + len(spend) + 1 + 1  # count, bands, valid; then 4.2's columns
-
-    def rows(scope_id):
-        row = consuming(scope_id)
-        return row[:cut] + totals(scope_id), row[cut:]
-    return rows
-
-
-def _level_member_statement(level: str, spend_count: int, age_count: int):
-    """Per scope: 4.1's counts (spend edges `s0`… in fen) then 4.2's (age edges `a0`…)."""
-    mm = MemberMonth
-    sales, sale_key = _keyed(level, MemberMonth.__table__, mm.store_id)
-    members, home = _keyed(level, Member.__table__, Member.store_id)
-    spend = (select(mm.member_id.label("member_id"), home.label("key"),
-                    func.sum(mm.amount_fen).label("spend"))
-             .select_from(sales.join(members, Member.id == mm.member_id))
-             .where(mm.ym.between(_param("from"), _param("to")), sale_key == home)
-             .group_by(mm.member_id, home).having(func.sum(mm.amount_fen) > 0).subquery())
-    return (select(spend.c.key, *_consumption_columns(spend.c.spend, "s", spend_count),
-                   *_demographics_columns("a", age_count))
-            .select_from(spend).join(Member, Member.id == spend.c.member_id)
-            .group_by(spend.c.key))
-
-
-def _level_valid_statement(level: str):
-    """Per scope: the valid members on `day`."""
-    members, home = _keyed(level, Member.__table__, Member.store_id)
-    return (select(home, func.count()).select_from(members).where(_valid(_param("day", db.Date)))
-            .group_by(home))
 
 
 def _level_power_rows(level: str, period: Period):
@@ -948,28 +1005,6 @@ def _level_power_statements(level: str, count: int) -> tuple:
     store_key = Store.id if level == "store" else Store.area_id
     stores = select(store_key, func.count()).group_by(store_key)
     return totals, buyers, goal, stores
-
-
-def _level_lapsed_rows(level: str, ends: list[int], lapse: int):
-    """lapsed_series' rows for every scope of a level."""
-    return _rows_by_key(("level-lapsed", level, len(ends)),
-                        lambda: _level_lapsed_statement(level, len(ends)),
-                        _lapsed_params(ends, lapse), 2 * len(ends))
-
-
-def _level_lapsed_statement(level: str, count: int):
-    """Per scope: lapsed_series' counts, each member's months bought in their home scope."""
-    mm = MemberMonth
-    sales, sale_key = _keyed(level, MemberMonth.__table__, mm.store_id)
-    members, home = _keyed(level, Member.__table__, Member.store_id)
-    bought = (select(mm.member_id.label("member_id"), sale_key.label("key"), _months_bought())
-              .select_from(sales).where(*_bought_in_span())
-              .group_by(mm.member_id, sale_key).cte("bought").prefix_with("MATERIALIZED"))
-    return (select(home, *_lapsed_columns(bought.c.mask, count))
-            .select_from(members.outerjoin(bought, and_(bought.c.member_id == Member.id,
-                                                        bought.c.key == home)))
-            .where(_valid_between(_param("first", db.Date), _param("last", db.Date)))
-            .group_by(home))
 
 
 def run(*, user: User, kind: str, scope: str, period: str) -> Report:
