@@ -133,3 +133,17 @@ def test_only_the_company_may_compute_the_whole_pack(company):
 
     with pytest.raises(OutOfScope):
         monthly_pack.compute_all(user=company["supervisor1"], period="2026-10")
+
+
+def test_kept_labels_answer_as_say_does(app):
+    """i18n_labels.kept: inside, say() answers the same message with the same values from what it
+    kept; other values, or values that cannot be kept, are translated as usual."""
+    from webapp.i18n_labels import kept, say
+
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        plain = [say("%(y)s年", y=2026), say("%(y)s年", y=2025), say("没有这种分析")]
+        with kept():
+            assert [say("%(y)s年", y=2026), say("%(y)s年", y=2025), say("没有这种分析")] == plain
+            assert [say("%(y)s年", y=2026), say("%(y)s年", y=2025), say("没有这种分析")] == plain
+            assert say("%(y)s年", y=[2026]) == say("%(y)s年", y=[2026])  # a list: not kept
+    assert say("%(y)s年", y=2026) == "2026年"  # outside a request: the Chinese message
