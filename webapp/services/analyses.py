@@ -772,8 +772,10 @@ def _lapsed_columns(mask, count: int, members: bool = True) -> list:
         valid = _valid(_param(f"day{i}", db.Date))
         missed = mask.op("&")(_param(f"window{i}", BigInteger)) == 0
         joined_before = Member.applied_on < _param(f"joined{i}", db.Date)
-        cols += [func.count().filter(valid)] if members else []
-        cols += [func.count().filter(and_(valid, joined_before, missed))]
+        if members:
+            cols += [func.count().filter(valid), func.count().filter(and_(valid, joined_before, missed))]
+        else:  # the pack's hundred-odd counts: the test that fails most often first
+            cols += [func.count().filter(and_(missed, joined_before, valid))]
     return cols
 
 
