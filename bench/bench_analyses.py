@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_analyses.py [--url postgresql://postgres@127.0.0.1:5432/bench_sales]
                                              [--members 1000000] [--sales 10000000] [--refill]
+                                             [--pack | --pack-only [--per-scope]]
 
 Fills the shared members-and-sales database once (`_common.fill_sales`, reused by
 bench_expiry and bench_visits: schema by the real migrations; rows generated set-based in SQL
@@ -11,6 +12,14 @@ service, on the roll-ups) for a store-month, an area-month, a company-month and 
 next to the same figures computed by ONE hand-written SQL query on the raw `sale` table, and checks
 that both agree, printing the ratio app / hand. Targets: store-month ≤ 1 s, company-year ≤ 5 s,
 every ratio ≤ 1.5×; with --pack, the month's whole pack (every analysis at every scope) ≤ 60 s.
+
+The pack (`--pack-only`: only it) is timed twice as `monthly_pack.review` computes it, without
+writing: `monthly_pack.compute_all` (the member analyses of all 221 scopes in one pass over the
+member roll-up, spending power in one grouped query per level; `analyses.level_reports`) and the
+flags. `--per-scope` also computes it scope by scope, as before (what a page does for its one
+scope), timed per level and analysis, and checks that both give the same figures. Measured
+(README, "Benchmarks"): at 200 k members 19–25 s against 44–56 s scope by scope in the same runs,
+load average 6–7 on the shared 2-core machine; at 1 M members see the README.
 
 The bench data has no returns (every line is a sale), so "a purchase" is the same thing for the
 roll-ups (tickets > 0 in a month) and the raw lines (a line in that month).
