@@ -950,8 +950,12 @@ def _pack_member_statement(spend_count: int, age_count: int, ends_count: int):
                     *_demographics_columns("a", age_count, consuming),
                     *_lapsed_columns(each.c[f"mask_{level}"], ends_count, members=False)]
     counted += [func.count().filter(_valid(_param(f"day{i}", db.Date))) for i in range(ends_count)]
+    # a member valid at no month end who bought nothing counts nowhere: left out before the counting
+    counts_somewhere = or_(_valid_between(_param("first", db.Date), _param("last", db.Date)),
+                           *[each.c[f"spend_{level}"] > 0 for level in LEVELS])
     return (select(Member.store_id, *counted, func.count().filter(_valid(_param("day", db.Date))))
             .select_from(Member.__table__.outerjoin(each, each.c.member_id == Member.id))
+            .where(counts_somewhere)
             .group_by(Member.store_id))
 
 
