@@ -845,8 +845,8 @@ def level_reports(scopes: list[Scope], period: Period) -> dict[str, dict[str, Re
     counts them per home store for each of the three; an area's counts are the sum of its stores'
     (every member has one home store), the company's the sum of all. 4.3 reads the store roll-up:
     one grouped query per level (GROUP BY the area or the store). The rows go through the same
-    report code as a single scope's. 221 scopes one by one took 34–60 s at 200 k members on the
-    loaded bench machine (bench/bench_analyses.py --pack-only --per-scope).
+    report code as a single scope's. At 1 M members: 27–34 s, where the 221 scopes one by one
+    took 103 s in the same run (bench/bench_analyses.py --pack-only --per-scope; README).
     """
     spend, ages, lapse = spend_edges(), age_edges(), lapse_months()
     ends = _churn_ends(period)
@@ -922,9 +922,9 @@ def _pack_member_rows(period: Period, spend: list[int], ages: list[int], ends: l
 def _pack_member_statement(spend_count: int, age_count: int, ends_count: int):
     """Per home store, for the company, the home area and the home store in turn: 4.1's counts
     (spend edges `s0`… in fen), 4.2's (age edges `a0`…) and lapsed_series' lapsed members (the
-    span's parameters); then the valid members at each month end and on `day`. One pass over the member roll-up in the churn's
-    span (which holds the period): each member's spend in the period and months bought, in each
-    of the three."""
+    span's parameters); then the valid members at each month end and on `day`. One pass over the
+    member roll-up in the churn's span (which holds the period): each member's spend in the
+    period and months bought, in each of the three."""
     mm = MemberMonth
     home = Member.__table__.alias("home")
     sale_store, home_store = Store.__table__.alias("sale_store"), Store.__table__.alias("home_store")

@@ -47,9 +47,10 @@ def compute(*, user: User, period: str, scope: str) -> dict:
 
 def compute_all(*, user: User, period: str) -> dict[str, dict]:
     """The whole month's pack: every scope's four analyses as JSON, by scope code, widest first.
-    The same figures as compute() scope by scope, but the areas and the stores each in one
-    grouped query per analysis (analyses.level_reports): 221 scopes one by one took 34–47 s at
-    200 k members on the loaded bench machine."""
+    The same figures as compute() scope by scope, but all scopes together: one pass for the
+    member analyses and one grouped query per level for spending power (analyses.level_reports):
+    at 1 M members 27–34 s on the shared bench machine, where the 221 scopes one by one took
+    103 s (bench/bench_analyses.py --pack-only --per-scope)."""
     reports = analyses.level_reports(scopes(user), analyses.parse_period(period))
     with kept():
         return {code: {kind: report.as_json() for kind, report in by_kind.items()}
