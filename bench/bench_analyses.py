@@ -18,8 +18,9 @@ writing: `monthly_pack.compute_all` (the member analyses of all 221 scopes in on
 member roll-up, spending power in one grouped query per level; `analyses.level_reports`) and the
 flags. `--per-scope` also computes it scope by scope, as before (what a page does for its one
 scope), timed per level and analysis, and checks that both give the same figures. Measured
-(README, "Benchmarks", shared 2-core machine, 2026-11-30): at 1 M members 26.7 s and 28.2 s at
-load average 3–3.6 (103.2 s scope by scope in the same run), 33.9 s and 34.2 s at load 4.5–4.9;
+(README, "Benchmarks", shared 2-core machine, 2026-11-30): at 1 M members 18.0 s and 17.1 s at
+load average 2–2.6, 26.7 s and 28.2 s at load 3–3.6 (103.2 s scope by scope in the same run),
+33.9 s and 34.2 s at load 4.5–4.9;
 at 200 k members 5.7–8.2 s (20.1 s scope by scope) at load 4.4–4.8.
 
 The bench data has no returns (every line is a sale), so "a purchase" is the same thing for the
