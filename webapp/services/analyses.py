@@ -845,7 +845,7 @@ def level_reports(scopes: list[Scope], period: Period) -> dict[str, dict[str, Re
     counts them per home store for each of the three; an area's counts are the sum of its stores'
     (every member has one home store), the company's the sum of all. 4.3 reads the store roll-up:
     one grouped query per level (GROUP BY the area or the store). The rows go through the same
-    report code as a single scope's. At 1 M members: 27–34 s, where the 221 scopes one by one
+    report code as a single scope's. At 1 M members: 17–34 s, where the 221 scopes one by one
     took 103 s in the same run (bench/bench_analyses.py --pack-only --per-scope; README).
     """
     spend, ages, lapse = spend_edges(), age_edges(), lapse_months()

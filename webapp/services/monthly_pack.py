@@ -49,7 +49,7 @@ def compute_all(*, user: User, period: str) -> dict[str, dict]:
     """The whole month's pack: every scope's four analyses as JSON, by scope code, widest first.
     The same figures as compute() scope by scope, but all scopes together: one pass for the
     member analyses and one grouped query per level for spending power (analyses.level_reports):
-    at 1 M members 27–34 s on the shared bench machine, where the 221 scopes one by one took
+    at 1 M members 17–34 s on the shared bench machine, where the 221 scopes one by one took
     103 s (bench/bench_analyses.py --pack-only --per-scope)."""
     reports = analyses.level_reports(scopes(user), analyses.parse_period(period))
     with kept():
