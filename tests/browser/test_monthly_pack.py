@@ -12,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.sales.builders import bulk_members, import_sales, sale
+from webapp.services import printing
 
 from .conftest import SCREENS
 
@@ -45,8 +46,12 @@ def test_hq_reviews_the_month_and_downloads_the_pack(app, live_server, pdf_fonts
     expect(page.locator("#review-status")).to_contain_text("已审核存档")
     expect(page.locator("#review-status")).to_contain_text("10月数据已核对")
 
+    page.locator("#pack-pdf").click()  # a filing batch: the worker lays the month out
+    page.wait_for_url(re.compile(r".*/batches/\d+$"))
+    expect(page.locator("#progress")).to_be_visible()
+    printing.render_batch(int(page.url.rsplit("/", 1)[1]))  # what the worker runs
     with page.expect_download(timeout=60_000) as pdf_download:
-        page.locator("#pack-pdf").click()
+        page.locator("#download").click()  # the batch page reloads itself until it is done
     pdf = tmp_path / "pack.pdf"
     pdf_download.value.save_as(pdf)
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, check=True).stdout.decode()
@@ -55,6 +60,7 @@ def test_hq_reviews_the_month_and_downloads_the_pack(app, live_server, pdf_fonts
     subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf),
                     str(SCREENS / "pack_pdf")], check=True)
 
+    page.goto(f"{live_server}/pack/2026-10")
     with page.expect_download(timeout=60_000) as xlsx_download:
         page.locator("#pack-xlsx").click()
     xlsx = tmp_path / "pack.xlsx"

@@ -7,7 +7,12 @@ import time_machine
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from sqlalchemy import func, select
+
 from tests.sales.builders import bulk_members, import_sales, sale
+from webapp.extensions import db
+from webapp.models import BatchJob
+from webapp.services import printing
 
 NOW = datetime(2026, 11, 2, 2, 0, tzinfo=timezone.utc)
 
@@ -20,12 +25,20 @@ def test_review_from_the_page_and_download_the_pack(org, login):
         assert client.get("/pack/").headers["Location"].endswith("/pack/2026-10")
         page = client.get("/pack/2026-10?scope=store:%d" % org.stores[1].id).get_data(as_text=True)
         assert "尚未审核" in page and "本月没有销售" in page
-        assert client.get("/pack/2026-10/pack.pdf").status_code == 404  # nothing archived yet
+        refused = client.post("/pack/2026-10/pack.pdf", follow_redirects=True)  # nothing archived yet
+        assert "尚未审核存档" in refused.get_data(as_text=True)
+        assert db.session.scalar(select(func.count()).select_from(BatchJob)) == 0
         response = client.post("/pack/2026-10/review", data={"comment": "已核对"})
         assert response.status_code == 302
     page = client.get("/pack/2026-10").get_data(as_text=True)
     assert "已审核存档" in page and "已核对" in page
-    pdf = client.get("/pack/2026-10/pack.pdf")
+    batch = client.post("/pack/2026-10/pack.pdf")  # a filing batch: a worker lays it out
+    assert "/batches/" in batch.headers["Location"]
+    job = db.session.scalars(select(BatchJob)).one()
+    assert job.kind == "analysis_pack" and job.total == 7  # the company, 2 areas, 4 stores
+    printing.render_batch(job.id)  # what the worker runs
+    pdf = client.get(f"/batches/{job.id}/download")
+    assert "analysis-pack-2026-10.pdf" in pdf.headers["Content-Disposition"]
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "会员消费水平分析表" in text and "1号店" in text and "hq名" in text
     book = load_workbook(io.BytesIO(client.get("/pack/2026-10/pack.xlsx").data))

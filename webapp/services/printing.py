@@ -22,7 +22,7 @@ class NothingToPrint(Refusal, ValueError):
 
 TITLES = {"application_forms": "入会申请表", "complaint_forms": "顾客投诉意见处理表",
           "daily_sheets": "今日工作单", "visit_month_set": "客户回访月度资料",
-          "expiry_list": "到期会员名单"}
+          "expiry_list": "到期会员名单", "analysis_pack": "月度会员分析"}
 # The application form's personal fields, masked as the member page masks them.
 MEMBER_MASKS = {"mobile": mask_mobile, "address": lambda v: mask_text(v, 3),
                 "work_address": lambda v: mask_text(v, 3), "email": lambda v: mask_text(v, 1),
@@ -75,6 +75,10 @@ def _items(kind: str, user: User, params: dict) -> tuple[str, list[dict]]:
         from .expiry import list_batch_items
 
         return "expiry_list.html", list_batch_items(reader=user, params=params)
+    if kind == "analysis_pack":
+        from .monthly_pack import pdf_items
+
+        return "analysis_pack.html", pdf_items(reader=user, period=params["month"])
     from .complaint_forms import form_context
 
     rows = _month_complaints(user, date.fromisoformat(params["month"]))
@@ -140,6 +144,17 @@ def start_expiry_list(*, user: User, month: Month, store_id: int | None, area_id
     return start_batch(user=user, kind="expiry_list", params=params, total=total)
 
 
+def start_analysis_pack(*, user: User, period: str) -> BatchJob:
+    """The reviewed month's pack as one PDF for filing (the scopes the user sees), rendered by a
+    worker; NothingToPrint before the month is reviewed."""
+    from .monthly_pack import pack
+
+    total = len(pack(user=user, period=period))
+    if not total:
+        raise NothingToPrint(N_("%(month)s 的月度分析尚未审核存档，无可下载的 PDF。"), month=period)
+    return start_batch(user=user, kind="analysis_pack", params={"month": period}, total=total)
+
+
 def render_batch(batch_id: int) -> None:
     """Worker side: render every page of the batch, recording progress as it goes."""
     from ..pdf import render_many
@@ -168,6 +183,9 @@ def render_batch(batch_id: int) -> None:
 
 def _formatters(kind: str) -> dict:
     """What a batch's template needs beside its items (the daily sheet formats money, times)."""
+    if kind == "analysis_pack":
+        from .monthly_pack import pdf_context
+        return pdf_context()
     if kind != "daily_sheets":
         return {}
     from ..formatting import local_time, yuan

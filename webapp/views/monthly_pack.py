@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from .. import clock
 from ..calendar import local_date
 from ..permissions import OutOfScope, can, default_scope_code, scope_choices
-from ..services import analyses, monthly_pack
+from ..services import analyses, monthly_pack, printing
 from .util import require, send_download
 
 bp = Blueprint("pack", __name__, url_prefix="/pack")
@@ -71,12 +71,18 @@ def _snapshots(period: str):
     return snapshots
 
 
-@bp.route("/<period>/pack.pdf")
+@bp.post("/<period>/pack.pdf")
 @login_required
 def pack_pdf(period: str):
-    data = monthly_pack.pack_pdf(_snapshots(period))
-    return send_download(data, name=_("月度会员分析-%(p)s.pdf", p=period),
-                         ascii_name=f"analysis-pack-{period}.pdf", mimetype="application/pdf")
+    """The archived month as one PDF: a filing batch (minutes for 221 scopes), with progress."""
+    require("analysis.view")
+    period = _period(period)
+    try:
+        job = printing.start_analysis_pack(user=current_user, period=period)
+    except printing.NothingToPrint as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("pack.month", period=period))
+    return redirect(url_for("members.batch", batch_id=job.id))
 
 
 @bp.route("/<period>/pack.xlsx")
