@@ -103,12 +103,15 @@ def main() -> None:
         expiring = (Member.status == "active", Member.card_expires_on.in_(days))
         total = db.session.scalar(select(func.count()).select_from(Member).where(*expiring))
         db.session.rollback()
-        t0 = time.perf_counter()  # the selection as renew_by_waiver runs it: the ids to renew
-        waived = len(db.session.scalars(select(Member.id).where(*expiring, waiver_met(days))).all())
-        app_select = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        hand = db.session.execute(text(HAND), {"first": FIRST, "last": LAST}).one()
-        hand_select = time.perf_counter() - t0
+        app_times, hand_times = [], []
+        for _ in range(2):  # taking turns, best of two each: neither pays alone for a cold cache
+            t0 = time.perf_counter()  # the selection as renew_by_waiver runs it: the ids to renew
+            waived = len(db.session.scalars(select(Member.id).where(*expiring, waiver_met(days))).all())
+            app_times.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            hand = db.session.execute(text(HAND), {"first": FIRST, "last": LAST}).one()
+            hand_times.append(time.perf_counter() - t0)
+        app_select, hand_select = min(app_times), min(hand_times)
         db.session.rollback()
         t0 = time.perf_counter()
         opened = open_due(now=RUN_AT, only=frozenset({"expiry_list"}))

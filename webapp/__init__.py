@@ -46,6 +46,7 @@ def create_app(config_class: type = Config, check_key: bool = True) -> Flask:
     staff_alerts.install_session_hooks()
     _templates(app)
     _blueprints(app)
+    app.teardown_request(_end_reading)
     headers.install(app, production=app.config["PRODUCTION"])
     from .cli import register_cli
 
@@ -53,6 +54,24 @@ def create_app(config_class: type = Config, check_key: bool = True) -> Flask:
     if check_key and app.config["MEMBER_KEY_CHECK"]:
         _check_member_key(app)
     return app
+
+
+def _end_reading(exc: BaseException | None) -> None:
+    """End a GET's clean transaction with COMMIT rather than the ROLLBACK the session would send
+    when it is removed: psycopg forgets every prepared statement on ROLLBACK (a rolled-back
+    transaction may have dropped what they name), so the pages' statements were planned again
+    on every request (the inbox's: ~2 ms of PostgreSQL CPU for 0.6 ms of execution). A request
+    that failed, that is not a GET/HEAD, or that holds ORM changes still ends in a rollback."""
+    from flask import request
+
+    session = db.session()
+    if (exc is not None or request.method not in ("GET", "HEAD") or not session.in_transaction()
+            or session.new or session.dirty or session.deleted):
+        return
+    try:
+        session.commit()
+    except Exception:  # noqa: BLE001 - a broken transaction: the removal rolls it back as before
+        session.rollback()
 
 
 def _check_member_key(app: Flask) -> None:
