@@ -45,6 +45,10 @@ def test_hq_reviews_the_month_and_downloads_the_pack(app, live_server, pdf_fonts
     page.locator("#review-button").click()
     expect(page.locator("#review-status")).to_contain_text("已审核存档")
     expect(page.locator("#review-status")).to_contain_text("10月数据已核对")
+    page.set_viewport_size({"width": 390, "height": 844})  # the reviewed page on a phone
+    page.screenshot(path=str(SCREENS / "pack_reviewed_phone.png"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     page.locator("#pack-pdf").click()  # a filing batch: the worker lays the month out
     page.wait_for_url(re.compile(r".*/batches/\d+$"))
