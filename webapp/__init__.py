@@ -62,8 +62,6 @@ def _end_reading(exc: BaseException | None) -> None:
     transaction may have dropped what they name), so the pages' statements were planned again
     on every request (the inbox's: ~2 ms of PostgreSQL CPU for 0.6 ms of execution). A request
     that failed, that is not a GET/HEAD, or that holds ORM changes still ends in a rollback."""
-    from flask import request
-
     session = db.session()
     if (exc is not None or request.method not in ("GET", "HEAD") or not session.in_transaction()
             or session.new or session.dirty or session.deleted):

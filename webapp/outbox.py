@@ -313,11 +313,6 @@ def _sql_json(values: dict):
     return func.json(func.json_object(*pairs))
 
 
-def _shown(value) -> str:
-    """A value as a text shows it: a date as 2027-01-31 (what queue_sms callers pass)."""
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
-
-
 def cashback_yuan(member) -> int:
     """The cash back a member's unspent points are worth now, in whole yuan."""
     per = settings.get_int("cashback_points")
