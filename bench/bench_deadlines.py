@@ -24,13 +24,12 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (DEFAULT_PG, DEFAULT_REDIS, ROOT, bench_env, dialect,  # noqa: E402
+from _common import (DEFAULT_PG, DEFAULT_REDIS, ROOT, bench_env, dialect, stable_instance_dir,  # noqa: E402
                      ensure_database, make_app, percentile, reset_schema)
 
 WORKERS = {
@@ -151,7 +150,9 @@ def main() -> None:
     from webapp.alarms import enqueue_alarms
 
     ensure_database(args.db)
-    instance = tempfile.mkdtemp(prefix="crm-bench-deadlines-")
+    # the database's own instance folder: its member-data key is the one its rows were written
+    # under (another bench may have filled it), else the app refuses to start before the reset
+    instance = stable_instance_dir(args.db)
     app = make_app(args.db, args.redis, args.queue, instance)
     if not args.keep:
         reset_schema(app)
