@@ -9,6 +9,7 @@ import os
 import jobs
 import jobs.deadlines  # noqa: F401
 import jobs.imports  # noqa: F401
+import jobs.monthly_pack  # noqa: F401
 import jobs.printing  # noqa: F401
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")

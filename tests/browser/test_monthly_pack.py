@@ -11,8 +11,12 @@ import zipfile
 import pytest
 from openpyxl import load_workbook
 
+from sqlalchemy import select
+
 from tests.sales.builders import bulk_members, import_sales, sale
-from webapp.services import printing
+from webapp.extensions import db
+from webapp.models import BatchJob
+from webapp.services import monthly_pack, printing
 
 from .conftest import SCREENS
 
@@ -42,10 +46,15 @@ def test_hq_reviews_the_month_and_downloads_the_pack(app, live_server, pdf_fonts
     page.screenshot(path=str(SCREENS / "pack_flags.png"), full_page=True)
 
     page.locator("#review textarea[name=comment]").fill("10月数据已核对")
-    page.locator("#review-button").click()
-    expect(page.locator("#review-status")).to_contain_text("已审核存档")
+    page.locator("#review-button").click()  # a worker computes and files the month
+    page.set_viewport_size({"width": 390, "height": 844})  # the review's page on a phone
+    expect(page.locator("#review-job")).to_contain_text("审核中…")
+    page.screenshot(path=str(SCREENS / "pack_reviewing_phone.png"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    job = db.session.scalars(select(BatchJob).where(BatchJob.kind == "pack_review")).one()
+    monthly_pack.run_review(job.id)  # what the worker runs; the page reloads itself meanwhile
+    expect(page.locator("#review-status")).to_contain_text("已审核存档", timeout=15_000)
     expect(page.locator("#review-status")).to_contain_text("10月数据已核对")
-    page.set_viewport_size({"width": 390, "height": 844})  # the reviewed page on a phone
     page.screenshot(path=str(SCREENS / "pack_reviewed_phone.png"))
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.set_viewport_size({"width": 1280, "height": 900})

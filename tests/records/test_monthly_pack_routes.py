@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from tests.sales.builders import bulk_members, import_sales, sale
 from webapp.extensions import db
 from webapp.models import BatchJob
-from webapp.services import printing
+from webapp.services import monthly_pack, printing
 
 NOW = datetime(2026, 11, 2, 2, 0, tzinfo=timezone.utc)
 
@@ -29,12 +29,13 @@ def test_review_from_the_page_and_download_the_pack(org, login):
         assert "尚未审核存档" in refused.get_data(as_text=True)
         assert db.session.scalar(select(func.count()).select_from(BatchJob)) == 0
         response = client.post("/pack/2026-10/review", data={"comment": "已核对"})
-        assert response.status_code == 302
+        assert response.status_code == 302  # to the review's page: a worker files the month
+        monthly_pack.run_review(db.session.scalars(select(BatchJob.id)).one())  # what it runs
     page = client.get("/pack/2026-10").get_data(as_text=True)
     assert "已审核存档" in page and "已核对" in page
     batch = client.post("/pack/2026-10/pack.pdf")  # a filing batch: a worker lays it out
     assert "/batches/" in batch.headers["Location"]
-    job = db.session.scalars(select(BatchJob)).one()
+    job = db.session.scalars(select(BatchJob).where(BatchJob.kind == "analysis_pack")).one()
     assert job.kind == "analysis_pack" and job.total == 7  # the company, 2 areas, 4 stores
     printing.render_batch(job.id)  # what the worker runs
     pdf = client.get(f"/batches/{job.id}/download")

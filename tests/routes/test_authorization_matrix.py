@@ -125,7 +125,7 @@ MATRIX: dict[str, Who] = {
     "analyses.xlsx": Who(A["analysis.view"]),
     "pack.index": Who(A["analysis.view"]), "pack.month": Who(A["analysis.view"]),
     "pack.pack_pdf": Who(A["analysis.view"]), "pack.pack_xlsx": Who(A["analysis.view"]),
-    "pack.review": Who(A["analysis.review"]),
+    "pack.review": Who(A["analysis.review"]), "pack.review_status": Who(A["analysis.review"]),
     "outbox.index": Who(A["outbox.view"]), "outbox.stats": Who(A["outbox.view"]),
     "outbox.stats_xlsx": Who(A["outbox.view"]),
     # visits

@@ -166,7 +166,9 @@ class AuditEvent(db.Model):
 
 
 class BatchJob(db.Model):
-    """Progress of a long PDF batch rendered by a worker."""
+    """Progress of a long job run by a worker: a PDF batch, or the month's pack review
+    (kind "pack_review", services/monthly_pack.request_review): who asked, with what, its state
+    (queued, running, done, failed) and, when it failed, why."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(db.String(30))
@@ -177,3 +179,8 @@ class BatchJob(db.Model):
     status: Mapped[str] = mapped_column(db.String(10), default="queued")
     file_path: Mapped[str | None] = mapped_column(db.String(300))
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=clock.now)
+    error: Mapped[str | None] = mapped_column(db.String(500))  # a failed job's reason
+    # Held while the job is queued or running, cleared when it ends: one at a time per key
+    # ("pack_review:2026-10": one review of a month at once, whoever clicks).
+    active_key: Mapped[str | None] = mapped_column(db.String(60), unique=True)
+    requested_by = relationship("User")

@@ -5,20 +5,30 @@ arrives later never changes an archived figure: it shows as a difference until H
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from .. import clock, permissions, settings
+from ..calendar import local_date
 from ..extensions import db
-from ..i18n_labels import N_, kept
-from ..models import AnalysisSnapshot, Area, Case, Store, User
+from ..i18n_labels import N_, Refusal, kept
+from ..models import AnalysisSnapshot, Area, BatchJob, Case, Store, User
 from ..workflows import engine
 from . import analyses
 
+REVIEW = "pack_review"  # the BatchJob kind of a requested review
+REVIEW_TIMEOUT = 600  # seconds the worker gives one review (17–34 s at 1 M members)
+# A request still marked queued or running whose job the queue no longer holds (a worker killed
+# hard, Redis emptied; an error or the time limit is recorded by the job itself) died: it no
+# longer holds the month. Not sooner than this after the click (the job is queued after commit).
+STALE_AFTER = timedelta(minutes=2)
+COMMENT_MAX = 2000
 
-class Refused(ValueError):
+
+class Refused(Refusal, ValueError):
     """A review that may not be done; str() is the message in the user's language."""
 
 
@@ -99,26 +109,180 @@ def versions(*, period: str) -> list[int]:
 
 
 def review(*, actor: User, period: str, comment: str = "", now: datetime | None = None) -> int:
-    """HQ marks the month reviewed: every scope's figures frozen as a new version; returns it."""
-    if not permissions.can(actor, "analysis.review"):
-        raise Refused(N_("只有总部客服可以审核月度分析"))
-    analyses.parse_period(period)
-    now = now or clock.now()
-    version = (db.session.scalar(select(func.max(AnalysisSnapshot.version))
-                                 .where(AnalysisSnapshot.period == period)) or 0) + 1
+    """The review done at once (tests, the shell): what the job of request_review does, without
+    the request. Returns the new version."""
+    _check(actor, period, comment, now or clock.now())
     try:
-        for scope, reports in compute_all(user=actor, period=period).items():
-            db.session.add(AnalysisSnapshot(period=period, scope=scope, version=version,
-                                            reports=reports, flags=flags(reports, scope=scope),
-                                            reviewed_by_id=actor.id, reviewed_at=now,
-                                            comment=(comment or "").strip()))
-        db.session.flush()
-        _close_task(actor, period, (comment or "").strip(), now)
+        version = _archive(actor, period, comment.strip(), now or clock.now())
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
     return version
+
+
+def _check(actor: User, period: str, comment: str, now: datetime) -> None:
+    """Who may review which month, with what comment: Refused otherwise."""
+    if not permissions.can(actor, "analysis.review"):
+        raise Refused(N_("只有总部客服可以审核月度分析"))
+    month = analyses.parse_period(period)
+    today = local_date(now)
+    if not month.month or (month.year, month.month) >= (today.year, today.month):
+        raise Refused(N_("%(period)s 尚未结束，不能审核"), period=period)
+    if len(comment or "") > COMMENT_MAX:
+        raise Refused(N_("审核意见不能超过%(n)s字"), n=COMMENT_MAX)
+
+
+def _archive(actor: User, period: str, comment: str, now: datetime) -> int:
+    """Every scope's figures frozen as a new version, the month's task ticked off by the
+    reviewer; flushed, not committed."""
+    version = (db.session.scalar(select(func.max(AnalysisSnapshot.version))
+                                 .where(AnalysisSnapshot.period == period)) or 0) + 1
+    for scope, reports in compute_all(user=actor, period=period).items():
+        db.session.add(AnalysisSnapshot(period=period, scope=scope, version=version,
+                                        reports=reports, flags=flags(reports, scope=scope),
+                                        reviewed_by_id=actor.id, reviewed_at=now, comment=comment))
+    db.session.flush()
+    _close_task(actor, period, comment, now)
+    return version
+
+
+def request_review(*, actor: User, period: str, comment: str = "",
+                   now: datetime | None = None) -> tuple[BatchJob, bool]:
+    """HQ asks for the month's review (审核并存档): checked here (Refused: nothing written),
+    recorded (who, when, the comment) and queued after the commit; a worker computes and files
+    it (run_review). While a review of the month is queued or running, that one is returned and
+    nothing new is asked (created False), whoever clicks."""
+    now = now or clock.now()
+    _check(actor, period, comment, now)
+    current = active_review(period=period, now=now)
+    if current is not None:
+        return current, False
+    batch = BatchJob(kind=REVIEW, requested_by_id=actor.id, total=len(scope_codes()), created_at=now,
+                     params={"month": period, "comment": (comment or "").strip()},
+                     active_key=f"{REVIEW}:{period}")
+    db.session.add(batch)
+    try:
+        db.session.commit()
+    except IntegrityError:  # a second click won the race for the month
+        db.session.rollback()
+        return last_review(period=period), False
+    _enqueue(batch)
+    return batch, True
+
+
+def _enqueue(batch: BatchJob) -> None:
+    from redis.exceptions import RedisError
+
+    from ..queue import queue
+
+    try:
+        queue().enqueue("jobs.monthly_pack.review", batch.id, job_id=_job_id(batch),
+                        job_timeout=REVIEW_TIMEOUT)
+    except RedisError:
+        _fail(batch, N_("后台任务队列暂不可用，请稍后重试"))
+        raise Refused(N_("后台任务队列暂不可用，请稍后重试")) from None
+
+
+def last_review(*, period: str) -> BatchJob | None:
+    """The month's latest review request, whatever became of it."""
+    return db.session.scalars(select(BatchJob).where(
+        BatchJob.kind == REVIEW, BatchJob.params["month"].as_string() == period)
+        .order_by(BatchJob.id.desc())).first()
+
+
+def active_review(*, period: str, now: datetime) -> BatchJob | None:
+    """The month's review queued or running now; one left stale by a dead worker is marked
+    failed and frees the month."""
+    batch = db.session.scalars(select(BatchJob).where(BatchJob.active_key == f"{REVIEW}:{period}")).first()
+    if batch is not None and stale(batch, now=now):
+        _fail(batch, STALE_REASON)
+        return None
+    return batch
+
+
+STALE_REASON = N_("后台任务已中断（工作进程退出或任务丢失），可重新审核")
+
+
+def stale(batch: BatchJob, *, now: datetime) -> bool:
+    """Marked queued or running, but its job is gone from the queue or failed there."""
+    from redis.exceptions import RedisError
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    from ..queue import queue
+
+    if batch.status not in ("queued", "running") or batch.created_at > now - STALE_AFTER:
+        return False
+    try:
+        status = Job.fetch(_job_id(batch), connection=queue().connection).get_status()
+    except NoSuchJobError:
+        return True
+    except RedisError:
+        return False  # cannot tell: still shown as running
+    return status not in ("queued", "started", "scheduled", "deferred")
+
+
+def _job_id(batch: BatchJob) -> str:
+    return f"pack-review-{batch.id}"
+
+
+def review_status(*, period: str, now: datetime | None = None) -> dict | None:
+    """The month's latest review request as its page shows it: the row, whether it is still
+    under way, for how long, and why it failed (one a dead worker left shows as failed)."""
+    job = last_review(period=period)
+    if job is None:
+        return None
+    now = now or clock.now()
+    dead = stale(job, now=now)
+    return {"job": job, "running": job.status in ("queued", "running") and not dead,
+            "seconds": int((now - job.created_at).total_seconds()),
+            "reason": STALE_REASON if dead else job.error or ""}
+
+
+def _fail(batch: BatchJob, reason: str) -> None:
+    """Mark the request failed with its reason and free the month (committed)."""
+    batch.status, batch.error, batch.active_key = "failed", reason[:500], None
+    db.session.commit()
+
+
+def run_review(batch_id: int, *, now: datetime | None = None) -> int | None:
+    """The worker's side of request_review: every scope's figures computed and frozen as a new
+    version, the month's task ticked off by the reviewer (audited as them), the request marked
+    done — one transaction. A failure rolls all of it back and records why on the request, which
+    the page shows with a button to ask again. Returns the version (None: nothing done)."""
+    batch = db.session.get(BatchJob, batch_id)
+    if batch is None or batch.kind != REVIEW or batch.status not in ("queued", "running"):
+        return None
+    batch.status = "running"
+    db.session.commit()
+    period, comment = batch.params["month"], batch.params.get("comment", "")
+    reviewer = db.session.get(User, batch.requested_by_id)
+    now = now or clock.now()
+    try:
+        _check(reviewer, period, comment, now)  # the reviewer's role may have changed meanwhile
+        version = _archive(reviewer, period, comment, now)
+        batch.status, batch.done, batch.active_key = "done", batch.total, None
+        batch.params = {**batch.params, "version": version}
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        _fail(db.session.get(BatchJob, batch_id), _reason(exc))
+        if isinstance(exc, Refusal):
+            return None
+        raise  # the worker's log and RQ's failed registry keep the traceback
+    return version
+
+
+def _reason(exc: Exception) -> str:
+    """A failure in words for the page: a refusal's own message, the time limit, else the error."""
+    from rq.timeouts import JobTimeoutException
+
+    if isinstance(exc, Refusal):
+        return str(exc)
+    if isinstance(exc, JobTimeoutException):
+        return N_("计算超过时限（10分钟）未完成，可重新审核")
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _close_task(actor: User, period: str, comment: str, now: datetime) -> None:

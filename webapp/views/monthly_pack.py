@@ -39,6 +39,7 @@ def month(period: str):
     require("analysis.view")
     period = _period(period)
     scope = request.args.get("scope") or default_scope_code(current_user)
+    may_review = can(current_user, "analysis.review")
     try:
         data = monthly_pack.page(user=current_user, period=period, scope=scope)
     except OutOfScope:
@@ -48,19 +49,46 @@ def month(period: str):
         return redirect(url_for("pack.month", period=period))
     return render_template("analyses/pack.html", period=period, scope=scope, data=data,
                            scopes=scope_choices(current_user),
-                           versions=monthly_pack.versions(period=period),
-                           may_review=can(current_user, "analysis.review"))
+                           versions=monthly_pack.versions(period=period), may_review=may_review,
+                           review_job=monthly_pack.last_review(period=period) if may_review else None)
 
 
 @bp.post("/<period>/review")
 @login_required
 def review(period: str):
+    """Ask for the month's review: a worker computes and files it (17–34 s at 1 M members);
+    the status page shows it running, then the reviewed month."""
     require("analysis.review")
     period = _period(period)
-    version = monthly_pack.review(actor=current_user, period=period,
-                                  comment=(request.form.get("comment") or "")[:2000])
-    flash(_("已审核 %(period)s 的月度分析（第%(v)s版），数据已存档", period=period, v=version), "ok")
-    return redirect(url_for("pack.month", period=period, scope=request.form.get("scope") or None))
+    scope = request.form.get("scope") or None
+    try:
+        job, created = monthly_pack.request_review(actor=current_user, period=period,
+                                                   comment=request.form.get("comment") or "")
+    except monthly_pack.Refused as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("pack.month", period=period, scope=scope))
+    if not created:
+        flash(_("%(period)s 的审核已在进行中（%(name)s 提交），未重复提交",
+                period=period, name=job.requested_by.display_name), "ok")
+    return redirect(url_for("pack.review_status", period=period, scope=scope))
+
+
+@bp.get("/<period>/review")
+@login_required
+def review_status(period: str):
+    """The month's latest review request: 审核中… (the page reloads itself), its failure with
+    the reason and a button to ask again, or, once done, the reviewed month."""
+    require("analysis.review")
+    period = _period(period)
+    scope = request.args.get("scope") or None
+    status = monthly_pack.review_status(period=period)
+    if status is None:
+        return redirect(url_for("pack.month", period=period, scope=scope))
+    if status["job"].status == "done":
+        flash(_("已审核 %(period)s 的月度分析（第%(v)s版），数据已存档", period=period,
+                v=status["job"].params.get("version")), "ok")
+        return redirect(url_for("pack.month", period=period, scope=scope))
+    return render_template("analyses/pack_review.html", period=period, scope=scope, **status)
 
 
 def _snapshots(period: str):

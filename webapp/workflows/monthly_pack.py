@@ -10,7 +10,8 @@
   take their due rules from settings.)
 - HQ customer service reviews last month's figures (the page shows each figure with its inputs,
   formula and flags) and marks the month reviewed with a comment; the review freezes the figures
-  (services/monthly_pack.review). Left undone, the task reminds, then escalates to the HQ manager.
+  (services/monthly_pack: a worker files them and ticks the task off as the reviewer). Left
+  undone, the task reminds, then escalates to the HQ manager.
 """
 from __future__ import annotations
 
