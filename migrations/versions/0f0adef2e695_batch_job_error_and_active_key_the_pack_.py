@@ -1,7 +1,7 @@
 """batch_job error and active_key: the pack review as a job, one at a time per month, its failure shown
 
 Revision ID: 0f0adef2e695
-Revises: a5aab2a92c56
+Revises: c4e1d7a9b352
 Create Date: 2026-11-30 03:59:02.158596
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0f0adef2e695'
-down_revision = 'a5aab2a92c56'
+down_revision = 'c4e1d7a9b352'
 branch_labels = None
 depends_on = None
 
