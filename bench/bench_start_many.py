@@ -14,12 +14,13 @@ neither pays for writing out what the step before it dirtied. Target (issue #10)
 and the hand SQL ≤ 10 s for 100,000 on PostgreSQL (a quiet machine; on a shared one read the
 ratio and the per-statement split).
 
-Where the time goes (EXPLAIN (ANALYZE, BUFFERS, WAL) of each INSERT, rolled back): about half
-is the per-row foreign-key triggers ("Trigger for constraint …: calls=100000", eleven of them per
-case now, four on NULL columns that still fire), most of the rest the heap and index writes
-(a case row has 6 indexes, a task 6 written at creation (was 10), a start audit 2 (was 3), a timer
-3). Migration a5aab2a92c56 took two checks and four index writes off each task, one index write
-off each start audit.
+Where the time goes (EXPLAIN (ANALYZE, BUFFERS, WAL) of each INSERT, rolled back): with foreign
+keys, about half was their per-row triggers ("Trigger for constraint …: calls=100000", eleven per
+case, four of them on NULL columns that still fire); the rest is heap and index writes (a case row
+has 6 indexes, a task 6 written at creation, a start audit 2, a timer 3). Migration a5aab2a92c56
+took two checks and four index writes off each task; migration c4e1d7a9b352 turned the eleven
+keys into one statement-level check per table over the inserted rows on PostgreSQL
+(webapp/models/references.py).
 """
 from __future__ import annotations
 
