@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import (ARRAY, JSON, Integer, String, any_, cast, func, insert, literal, select,
-                        text, true, update)
+from sqlalchemy import (ARRAY, JSON, Integer, String, any_, cast, false, func, insert, literal,
+                        select, text, true, update)
 from sqlalchemy.schema import CreateTableAs
 
 from .. import clock, permissions, staff_alerts
@@ -469,11 +469,15 @@ def _rows_read_once(source):
     """SQLite: the source's rows, read once into a TEMP table indexed by dedupe key (dropped
     by start_many, or by the next call after a rollback). As a subquery, SQLite inlined the
     source into each follow-up's join and ran it again for every new case (2,000 cases 0.9 s,
-    20,000 82 s); now every statement reads the same rows, as the CTE does on PostgreSQL."""
+    20,000 82 s); now every statement reads the same rows, as the CTE does on PostgreSQL.
+    The table is created empty (its column types the source's), then filled by an INSERT: pysqlite
+    runs DDL outside the transaction, the INSERT inside, so a rollback takes the rows with it."""
     db.session.execute(text(f"DROP TABLE IF EXISTS temp.{_ROWS}"))
-    created = CreateTableAs(source, _ROWS, temporary=True)
+    rows = source.subquery("rows")
+    created = CreateTableAs(select(rows).where(false()), _ROWS, temporary=True)
     db.session.execute(created)
     db.session.execute(text(f"CREATE INDEX temp.{_ROWS}_key ON {_ROWS} (dedupe_key)"))
+    db.session.execute(insert(created.table).from_select(list(rows.c.keys()), source))
     return created.table
 
 
