@@ -261,6 +261,33 @@ def test_start_many_opens_the_first_task_with_its_deadline_and_assignee(org, dec
     assert task.due_at == datetime(2026, 11, 20, 16, 0, tzinfo=timezone.utc)  # end of that day
 
 
+
+def test_start_many_reads_its_source_once_so_a_source_may_leave_out_started_rows(org, declared):
+    """A source that leaves out the rows whose case exists still gives each case it opens its
+    assignee's task and its own timer moment (the source's rows are read before the cases are
+    written, not again after); a second batch in the same transaction gets its own rows."""
+    process = declared(pickup_process(
+        name="t_call", initial="call", states={"call": "待致电", "late": "逾期", "done": "完成"},
+        transitions=(Transition("finish", "完成", ("call", "late"), "done", HQ),
+                     Transition("mark_late", "逾期", ("call",), "late", frozenset(), system=True)),
+        timers={"call": (Timer("mark_late", at=lambda c, n: n),)}))
+    due, key = T0 + timedelta(days=3), literal("t_call:") + Store.code
+    source = select(literal("致电").label("title"), Store.id.label("store_id"),
+                    Store.area_id.label("area_id"), literal(None, Integer).label("member_id"),
+                    key.label("dedupe_key"), literal(org["hq"].id).label("assignee_id"),
+                    literal(due, engine.TZDateTime).label("timer_at")).where(
+        ~select(Case.id).where(Case.dedupe_key == key).exists())
+    with time_machine.travel(T0, tick=False):
+        first = engine.start_many(process, source.where(Store.code.in_(["S1", "S2"])), now=T0)
+        second = engine.start_many(process, source, now=T0)
+        db.session.commit()
+    assert (len(first), len(second)) == (2, 2)
+    ids = sorted(first + second)
+    tasks = db.session.scalars(select(Task).where(Task.case_id.in_(ids))).all()
+    assert sorted((t.case_id, t.assignee_id) for t in tasks) == [(i, org["hq"].id) for i in ids]
+    timers = db.session.scalars(select(CaseTimer).where(CaseTimer.case_id.in_(ids))).all()
+    assert sorted((t.case_id, t.due_at) for t in timers) == [(i, due) for i in ids]
+
 # --- cases started by data --------------------------------------------------------------------
 
 def big_spender_process():

@@ -37,8 +37,7 @@ def flag_number_dead(case, actor, data, now):
 def members_who_bought_on(day: date):
     """One source row per active member with a sale (not a return) on local `day` whose number is
     not flagged dead: the day-3 call, assigned to the member's associate. Rows already started
-    are skipped by the dedupe key (the source must not exclude them itself: start_many reads it
-    again after inserting, to give each new case its assignee)."""
+    are skipped by the dedupe key (start_many's ON CONFLICT; no NOT EXISTS needed here)."""
     start, end = local_midnight_utc(day), local_midnight_utc(date.fromordinal(day.toordinal() + 1))
     key = literal(f"aftersale_call:{day:%Y%m%d}:") + Member.id.cast(String)
     bought = exists().where(Sale.member_id == Member.id, Sale.return_of_id.is_(None),
