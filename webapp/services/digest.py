@@ -163,8 +163,9 @@ def area_text(area: Area, counts: dict[tuple, Counts], *, now: datetime) -> str:
     total = Counts()
     lines = [f"**{area.name} {local_date(now):%m月%d日} 门店待办汇总**", ""]
     for store in area.stores:
-        total.add(counts.get(("store", store.id), Counts()))
-        lines.append(counts.get(("store", store.id), Counts()).line(store.name))
+        mine = counts.get(("store", store.id), Counts())
+        total.add(mine)
+        lines.append(mine.line(store.name))
     own = counts.get(("area", area.id))
     if own and own.open:
         total.add(own)
