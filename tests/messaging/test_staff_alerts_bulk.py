@@ -98,6 +98,8 @@ def test_day_3_calls_opened_in_bulk_are_summed_up_once_per_store_group(org, rece
 
 def test_without_a_store_group_a_bulk_start_posts_nothing(org, receiver):
     _area_robot(org, 0, receiver)  # an area's group is not told of each store's new calls
+    gone = _store_robot(org, 0, receiver)
+    staff_channels.remove_robot(actor=org["admin"], robot_id=gone.id)
     _buyers(org, {0: 2, 1: 1}, SUNDAY)
     assert _calls(TUESDAY_EARLY) == 3
     assert _posts("opened") == []
