@@ -100,6 +100,24 @@ CLEAN_SQL = [f"DELETE FROM {table} WHERE case_id IN {BENCH_CASES}"
     """DELETE FROM "case" WHERE process IN ('bench_call', 'hand_call')"""]
 
 
+def configure_robots(db, every: int) -> int:
+    """A group robot for every `every`-th store (0: none), so start_many pays for its summaries;
+    the previous run's robots and posts go first."""
+    from sqlalchemy import delete, select
+
+    from webapp.models import GroupRobot, StaffPost, Store
+
+    db.session.execute(delete(StaffPost))
+    db.session.execute(delete(GroupRobot))
+    stores = db.session.scalars(select(Store.id).order_by(Store.id)).all() if every else []
+    db.session.add_all(GroupRobot(kind="wecom", name=f"bench {store_id}", store_id=store_id,
+                                  url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=bench",
+                                  url_hint="bench")
+                       for store_id in stores[::every])
+    db.session.commit()
+    return len(stores[::every])
+
+
 def settle(db, *, vacuum: bool = False) -> None:
     """PostgreSQL: each timed part starts from written-out buffers (a CHECKPOINT), so neither
     pays for writing what the previous step dirtied (the clean-up's deletes, the other way's
@@ -119,6 +137,8 @@ def main() -> None:
     parser.add_argument("--db", default=DEFAULT_PG)
     parser.add_argument("--redis", default=DEFAULT_REDIS)
     parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--robot-every", type=int, default=4,
+                        help="a group robot for every N-th store (0: none)")
     args = parser.parse_args()
     ensure_database(args.db)
     app = make_app(args.db, args.redis)
@@ -153,6 +173,7 @@ def main() -> None:
         if not reuse:
             fill(args.members, log=lambda *a: None)
             db.session.commit()
+        robots = configure_robots(db, args.robot_every)
         settle(db, vacuum=True)
         process = declare()
         alarms.enqueue_alarms = lambda seconds: None  # the bench measures the database part
@@ -182,7 +203,7 @@ def main() -> None:
         hand = time.perf_counter() - t0
         dialect = db.engine.dialect.name
 
-    print(f"database: {dialect}, members: {args.members:,}")
+    print(f"database: {dialect}, members: {args.members:,}, group robots: {robots}")
     print(f"start_many:           {len(ids):>8,} cases, {tasks:,} tasks in {first:6.2f} s")
     print(f"start_many again:     {len(again):>8,} cases opened     in {second:6.2f} s (all keys exist)")
     print(f"hand INSERT … SELECT: {args.members:>8,} cases           in {hand:6.2f} s")

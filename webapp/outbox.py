@@ -93,6 +93,9 @@ STAFF_TEMPLATES: dict[str, tuple[str, str]] = {
                      "**新的紧急待办：{task}**\n\n> {title}\n> 门店：{store}\n> 期限：{due}\n\n"
                      "[查看待办]({link})"),
     "staff_overdue_line": (N_("工作群：超期待办（每项一行）"), "- {task}：{title}（{store}） [查看]({link})"),
+    "staff_bulk_opened": (N_("工作群：批量新增待办汇总"),
+                          "**{store}：今日新增 {count} 个{task}任务**\n\n> 期限：{due}\n\n"
+                          "[在待办中查看]({link})"),
 }
 
 
@@ -128,7 +131,8 @@ PLACEHOLDERS: dict[str, str] = {
     "消费门店": "sale_store", "消费金额": "amount", "回复内容": "reply", "导购": "associate",
     "返现金额": "cashback", "门店地址": "store_address", "门店电话": "store_phone",
     "营业时间": "store_hours", "到期日": "expires_on", "购买日期": "sale_date", "购买商品": "item",
-    "洗涤保养": "care", "可用积分": "points_balance", "待办": "task", "标题": "title", "期限": "due", "链接": "link"}
+    "洗涤保养": "care", "可用积分": "points_balance", "待办": "task", "标题": "title", "期限": "due", "链接": "link",
+    "数量": "count"}
 _NAME_OF = {key: name for name, key in PLACEHOLDERS.items()}
 _FIELD = re.compile(r"\{([^{}]*)\}")
 

@@ -13,13 +13,14 @@ import logging
 from datetime import date, datetime
 
 from redis.exceptions import RedisError
-from sqlalchemy import event, select
+from sqlalchemy import String, and_, cast, event, func, literal, select
 
 from . import clock, outbox, settings
 from .extensions import db
 from .formatting import due_time
 from .i18n_labels import N_
-from .models import AREA_ROLES, COMPANY_ROLES, GroupRobot, OutgoingWebhook, StaffPost, Store
+from .models import (AREA_ROLES, COMPANY_ROLES, GroupRobot, OutgoingWebhook, StaffPost, Store,
+                     TZDateTime)
 
 log = logging.getLogger(__name__)
 POST_JOB = "jobs.messaging.deliver_staff_posts"
@@ -39,6 +40,11 @@ def base_url() -> str:
 
 def case_link(case_id: int) -> str:
     return f"{base_url()}/cases/{case_id}"
+
+
+def inbox_link(process: str | None = None) -> str:
+    """The inbox (the home page, `/`; there is no /inbox), one process's tasks with `process`."""
+    return f"{base_url()}/" + (f"?process={process}" if process else "")
 
 
 def _robots() -> list[tuple[int, int | None, int | None]]:
@@ -78,14 +84,18 @@ def robots_for(store_id: int | None, area_id: int | None, roles=()) -> list[int]
     return found
 
 
-def queue(rows: list[dict]) -> int:
-    """Insert posts, ignoring any whose dedupe_key exists; the job starts after commit."""
-    if not rows:
-        return 0
+def _insert_ignoring_duplicates():
     if db.session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(StaffPost.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
+
+
+def queue(rows: list[dict]) -> int:
+    """Insert posts, ignoring any whose dedupe_key exists; the job starts after commit."""
+    if not rows:
+        return 0
     now = clock.now()
     for row in rows:
         row.setdefault("created_at", now)
@@ -96,8 +106,7 @@ def queue(rows: list[dict]) -> int:
             row.setdefault(key, None)
         row.setdefault("title", "")
     # through the ORM table with the Encrypted column type (an e-mail address is encrypted)
-    db.session.execute(dialect_insert(StaffPost.__table__).on_conflict_do_nothing(
-        index_elements=["dedupe_key"]), rows)
+    db.session.execute(_insert_ignoring_duplicates(), rows)
     db.session.info[_PENDING] = True
     return len(rows)
 
@@ -135,6 +144,42 @@ def task_opened(task, case, label: str, now: datetime) -> None:
             "body": text} for rid in robot_ids])
 
 
+# Filled by the database per store (the template is rendered once, with these in their places).
+_COUNT, _STORE = "\x02count\x02", "\x02store\x02"
+
+
+def tasks_opened_in_bulk(process: str, label: str, cases, due_at: datetime | None,
+                         now: datetime):
+    """One summary per store group of the tasks a bulk start opened ("1号店：今日新增 37 个三天回访
+    任务", a link to the inbox showing that process): an INSERT … SELECT over `cases` (the new
+    cases' id, store_id) grouped by store and joined to the store groups, for the caller to run
+    in the bulk start's transaction; None when no store has a group. The key names the first
+    case the start opened in the store, so each start is announced once, and a start repeated
+    over the same rows (nothing opens) announces nothing. Numbers and names of stores only."""
+    if not any(store_id is not None for _id, store_id, _area in _robots()):
+        return None
+    text = _render("staff_bulk_opened", {
+        "count": _COUNT, "store": _STORE, "task": label, "link": inbox_link(process),
+        "due": due_time(due_at)[5:] if due_at else "—"})
+    opened = (select(cases.c.store_id, func.count().label("n"), func.min(cases.c.id).label("first"))
+              .where(cases.c.store_id.is_not(None)).group_by(cases.c.store_id).subquery("opened"))
+    body = func.replace(func.replace(literal(text, String), _COUNT, cast(opened.c.n, String)),
+                        _STORE, Store.name)
+    key = (literal(f"opened:{process}:", String) + cast(GroupRobot.id, String) + literal(":")
+           + cast(opened.c.first, String))
+    rows = (select(literal("robot"), GroupRobot.id, opened.c.store_id, literal("opened"), key,
+                   literal("新增待办"), body, literal("queued"), literal(0),
+                   literal(now, TZDateTime))
+            .select_from(opened)
+            .join(GroupRobot, and_(GroupRobot.store_id == opened.c.store_id,
+                                   GroupRobot.removed_at.is_(None)))
+            .join(Store, Store.id == opened.c.store_id))
+    db.session.info[_PENDING] = True
+    return _insert_ignoring_duplicates().from_select(
+        ["channel", "robot_id", "store_id", "event", "dedupe_key", "title", "body", "status",
+         "attempts", "created_at"], rows)
+
+
 def tasks_overdue(rows: list[dict], claimed_at: datetime) -> int:
     """Tasks whose deadline passed in one sweep batch (rows: case_id, title, label, store_id,
     area_id, role, escalate_to, escalate_also): one post per group, listing them."""
@@ -154,7 +199,7 @@ def tasks_overdue(rows: list[dict], claimed_at: datetime) -> int:
             "task": i["label"], "title": i["title"], "store": i.get("store") or "—",
             "link": case_link(i["case_id"]), "due": ""}) for i in items[:OVERDUE_LINES]]
         if len(items) > OVERDUE_LINES:
-            lines.append(f"- 等 {len(items)} 项，详见待办 {base_url()}/inbox")
+            lines.append(f"- 等 {len(items)} 项，详见待办 {inbox_link()}")
         posts.append({"channel": "robot", "robot_id": rid, "event": "overdue",
                       "store_id": items[0]["store_id"] if len(items) == 1 else None,
                       "dedupe_key": f"overdue:{rid}:{stamp}", "title": "待办超期",

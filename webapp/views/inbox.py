@@ -9,7 +9,7 @@ from .. import clock, permissions
 from ..extensions import db
 from ..models import Task
 from ..services import inbox, routine, tasks
-from ..workflows.engine import allowed_transitions, task_label
+from ..workflows.engine import REGISTRY, allowed_transitions, task_label
 from .util import page_arg
 
 bp = Blueprint("inbox", __name__)
@@ -22,8 +22,10 @@ def index():
     tier = request.args.get("tier") or None
     if tier not in inbox.TIERS:  # anything else (or nothing) is the whole inbox
         tier = None
+    process = REGISTRY.get(request.args.get("process") or "")  # a group's link: one process
     user = current_user._get_current_object()  # not the proxy: read once per row below
-    result = inbox.inbox_page(user, limit=50, offset=(page - 1) * 50, tier=tier)
+    result = inbox.inbox_page(user, limit=50, offset=(page - 1) * 50, tier=tier,
+                              process=process.name if process else None)
     g.nav = result.nav
     actions = {t.id: allowed_transitions(user, t) for t in result.rows}
     # a role told of a breach on a complaint may comment on it and remind its holder
@@ -32,7 +34,7 @@ def index():
     bulk = any(a.name == "approve" for acts in actions.values() for a in acts)  # bulk approve shown
     return render_template("inbox.html", tasks=result.rows, actions=actions, label=task_label,
                            tr=functools.cache(_), bulk=bulk, watch=watch, page=page, now=clock.now(),
-                           tier=tier, tiers=inbox.TIERS,
+                           tier=tier, tiers=inbox.TIERS, process=process,
                            routine=routine.inbox_panel(actor=user))
 
 

@@ -427,7 +427,8 @@ def start_many(process: Process, source, *, now: datetime | None = None,
     timers declared with `at=`, computed by the source for each row). A row whose dedupe key already names a case is
     skipped (ON CONFLICT DO NOTHING), so starting the same set twice opens nothing twice.
     Cases, their first tasks, start audits and timers are written by INSERT … SELECT
-    statements, so 100,000 cases cost a handful of statements (bench/bench_start_many.py).
+    statements, so 100,000 cases cost a handful of statements (bench/bench_start_many.py);
+    each store group hears of its new tasks in one summary (staff_alerts.tasks_opened_in_bulk).
     The source is read once, before the cases are written (PostgreSQL: a CTE; SQLite: a TEMP
     table when the tasks or timers need its rows), so it may leave out rows already started.
     A task's due callable (TaskSpec.due) is not available here: a process started in bulk
@@ -554,6 +555,7 @@ def _insert_start_audits(cases, now: datetime):
 
 
 def _insert_first_tasks(process: Process, cases, rows, with_assignee: bool, now: datetime) -> list:
+    """The new cases' first tasks, and their summary to each store's group (staff_alerts)."""
     spec = process.tasks.get(process.initial)
     if spec is None:
         return []
@@ -571,10 +573,11 @@ def _insert_first_tasks(process: Process, cases, rows, with_assignee: bool, now:
     if with_assignee:  # the source row's assignee, matched by the case's dedupe key (equality)
         task_rows = task_rows.select_from(cases).join(rows, rows.c.dedupe_key == cases.c.dedupe_key)
     schedule_after_commit(remind_at, due_at)
+    summary = staff_alerts.tasks_opened_in_bulk(process.name, spec.label, cases, due_at, now)
     return [insert(Task.__table__).from_select(
         ["case_id", "name", "role", "store_id", "area_id", "assignee_id", "status", "due_at",
          "remind_at", "escalate_to", "escalate_also", "co_role", "created_at", "calendar_gap"],
-        task_rows)]
+        task_rows), *([summary] if summary is not None else [])]
 
 
 def _insert_timers(process: Process, cases, rows, with_at: bool, now: datetime) -> list:
