@@ -149,3 +149,28 @@ def test_each_area_group_gets_its_stores_numbers_at_nine_once_a_day(org, receive
     with time_machine.travel(WEDNESDAY_NINE, tick=False):
         assert staff_posts.deliver_due(now=WEDNESDAY_NINE) == 4
     assert receiver.problems == []
+
+
+def test_a_bulk_start_of_head_office_tasks_is_not_posted_to_the_store_group(org, receiver):
+    """Making formal cards (an HQ task started by each qualifying sale) is not the store's work."""
+    from sqlalchemy import Integer, literal
+
+    from webapp.models import Role, Store
+    from webapp.workflows import engine
+    from webapp.workflows.engine import Process, TaskSpec, Transition
+
+    _store_robot(org, 0, receiver)
+    process = engine.register(Process(
+        name="hq_bulk", label="总部批量", states={"open": "待办", "done": "完成"}, initial="open",
+        start_roles=frozenset(), transitions=(Transition("done", "完成", ("open",), "done",
+                                                         frozenset({Role.HQ_SPECIALIST})),),
+        tasks={"open": TaskSpec("make", "制卡", Role.HQ_SPECIALIST, due_setting="mailbox_check_due")},
+        final=frozenset({"done"})))
+    try:
+        source = select(literal("制卡").label("title"), Store.id.label("store_id"),
+                        Store.area_id.label("area_id"), literal(None, Integer).label("member_id"))
+        with time_machine.travel(TUESDAY_EARLY, tick=False):
+            assert len(engine.start_many(process, source)) == len(org.stores)
+        assert _posts("opened") == []
+    finally:
+        engine.REGISTRY.pop("hq_bulk", None)

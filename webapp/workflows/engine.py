@@ -27,7 +27,7 @@ from ..alarms import schedule_after_commit
 from ..extensions import db
 from ..calendar import to_local
 from ..i18n_labels import N_, Label, Refusal
-from ..models import AuditEvent, Case, CaseTimer, Role, StandIn, Task, TZDateTime, User
+from ..models import STORE_ROLES, AuditEvent, Case, CaseTimer, Role, StandIn, Task, TZDateTime, User
 
 Guard = Callable[[Case, dict], "str | None"]  # an N_-marked refusal message, or None to allow
 Effect = Callable[[Case, User, dict, datetime], None]
@@ -573,7 +573,9 @@ def _insert_first_tasks(process: Process, cases, rows, with_assignee: bool, now:
     if with_assignee:  # the source row's assignee, matched by the case's dedupe key (equality)
         task_rows = task_rows.select_from(cases).join(rows, rows.c.dedupe_key == cases.c.dedupe_key)
     schedule_after_commit(remind_at, due_at)
-    summary = staff_alerts.tasks_opened_in_bulk(process.name, spec.label, cases, due_at, now)
+    # the store's group hears of the store's own work; HQ's tasks (making cards) are not theirs
+    summary = (staff_alerts.tasks_opened_in_bulk(process.name, spec.label, cases, due_at, now)
+               if spec.role in STORE_ROLES else None)
     return [insert(Task.__table__).from_select(
         ["case_id", "name", "role", "store_id", "area_id", "assignee_id", "status", "due_at",
          "remind_at", "escalate_to", "escalate_also", "co_role", "created_at", "calendar_gap"],
