@@ -1,7 +1,6 @@
 """A day's approved application forms render as one PDF in a real RQ worker, with progress."""
 from datetime import datetime, timezone
 
-import pytest
 import time_machine
 from pypdf import PdfReader
 from rq import SimpleWorker
@@ -12,14 +11,6 @@ from webapp.models import BatchJob
 from webapp.queue import queue
 from webapp.services.cases import fire
 from webapp.services.printing import start_batch, start_day_batch
-
-
-@pytest.fixture
-def in_process_jobs(app, monkeypatch):
-    """Jobs build their app lazily; in tests they must use the test app."""
-    import jobs
-
-    monkeypatch.setattr(jobs, "app", lambda: app)
 
 
 def test_batch_of_a_days_approved_forms(org, in_process_jobs):

@@ -21,14 +21,6 @@ LATER = DEC_1 + timedelta(hours=1)
 
 
 @pytest.fixture
-def in_process_jobs(app, monkeypatch):
-    """Jobs build their app lazily with the default Config; in tests they use the test app."""
-    import jobs
-
-    monkeypatch.setattr(jobs, "app", lambda: app)
-
-
-@pytest.fixture
 def november(org):
     """A sale in November and the month's review case, opened on 1 December."""
     members = bulk_members(org.stores[0], 5)
