@@ -373,6 +373,15 @@ def org(ctx):
 
 
 @pytest.fixture
+def in_process_jobs(app, monkeypatch):
+    """RQ jobs (jobs/__init__.py) build their app lazily with the default Config; here they run
+    in the test app, so a worker started in the test (rq.SimpleWorker, burst) sees its data."""
+    import jobs
+
+    monkeypatch.setattr(jobs, "app", lambda: app)
+
+
+@pytest.fixture
 def login(client):
     """login('hq') logs the test client in as that user (password 'pw')."""
     def _login(username: str, password: str = "pw"):

@@ -29,14 +29,6 @@ from webapp.services.inbox import inbox_tasks, notifications_for
 REGISTERED = datetime(2026, 11, 20, 3, 0, tzinfo=timezone.utc)  # a Friday, 11:00 in Shanghai
 
 
-@pytest.fixture
-def in_process_jobs(app, monkeypatch):
-    """Jobs build their app lazily with the default Config; in tests they use the test app."""
-    import jobs
-
-    monkeypatch.setattr(jobs, "app", lambda: app)
-
-
 def run_worker() -> None:
     """A real worker, burst mode, with its scheduler: enqueues due scheduled jobs, runs the queue."""
     db.session.commit()  # end the test's transaction: the job writes through its own session

@@ -5,7 +5,6 @@ import subprocess
 from datetime import date, datetime, timedelta
 from io import BytesIO
 
-import pytest
 import time_machine
 from pypdf import PdfReader
 from rq import SimpleWorker
@@ -98,13 +97,6 @@ def test_the_record_form_and_the_spot_check_sheet_on_their_own(org, tmp_path, lo
         assert "inline" in page.headers["Content-Disposition"]
         assert login("supervisor2").get(f"/visits/spot_check.pdf?store={store.id}&month=2026-11").status_code == 404
         assert login("supervisor1").get(f"/visits/other.pdf?store={store.id}").status_code == 404
-
-
-@pytest.fixture
-def in_process_jobs(app, monkeypatch):
-    import jobs
-
-    monkeypatch.setattr(jobs, "app", lambda: app)
 
 
 def test_the_month_set_is_a_batch_one_store_or_every_store_hq_sees(org, login, in_process_jobs, tmp_path):

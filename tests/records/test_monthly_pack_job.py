@@ -14,18 +14,10 @@ from tests.sales.builders import bulk_members, import_sales, sale
 from webapp.extensions import db
 from webapp.models import AnalysisSnapshot, AuditEvent, BatchJob, Case, Role
 from webapp.queue import queue
-from webapp.services import monthly_pack, recurring
+from webapp.services import batch_jobs, monthly_pack, recurring
 
 DEC_1 = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)  # Tuesday 1 December, 09:00 Shanghai
 LATER = DEC_1 + timedelta(hours=1)
-
-
-@pytest.fixture
-def in_process_jobs(app, monkeypatch):
-    """Jobs build their app lazily with the default Config; in tests they use the test app."""
-    import jobs
-
-    monkeypatch.setattr(jobs, "app", lambda: app)
 
 
 @pytest.fixture
@@ -132,10 +124,10 @@ def test_a_review_whose_job_was_lost_frees_the_month(org, november, login):
     with time_machine.travel(LATER + timedelta(hours=3), tick=False):  # waiting in a long queue
         assert monthly_pack.request_review(actor=org["hq"], period="2026-11") == (job, False)
         assert "审核中…" in login("hq").get("/pack/2026-11/review").get_data(as_text=True)
-        Job.fetch(f"pack-review-{job.id}", connection=queue().connection).delete()  # lost
+        Job.fetch(f"batch-{job.id}", connection=queue().connection).delete()  # lost
         page = login("hq").get("/pack/2026-11/review").get_data(as_text=True)
         assert "后台任务已中断" in page and "retry-button" in page
         new, created = monthly_pack.request_review(actor=org["hq"], period="2026-11")
     assert created and new.id != job.id
-    assert (job.status, job.error) == ("failed", monthly_pack.STALE_REASON)
+    assert (job.status, job.error) == ("failed", batch_jobs.LOST)
     assert monthly_pack.run_review(job.id) is None  # the old one, should it turn up, does nothing

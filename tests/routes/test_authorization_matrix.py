@@ -92,6 +92,8 @@ MATRIX: dict[str, Who] = {
                             empty_post=(404,)),
     "members.batch": Who(LOGIN, "batch_id", (("batch_id", "batch"),), owner_only=True),
     "members.batch_download": Who(LOGIN, "batch_id", (("batch_id", "batch"),), owner_only=True),
+    # 重新生成: the batch kind's own permission is checked again by the service (a message)
+    "members.batch_retry": Who(LOGIN, "batch_id", (("batch_id", "batch"),), owner_only=True),
     "tiers.index": Who(A["member.view"]), "tiers.decide": Who(A["tier.change"]),
     "tiers.change": Who(A["member.view"], "member_id", (("member_id", "member"),)),
     "tiers.recompute": Who(A["tier.recompute"]),

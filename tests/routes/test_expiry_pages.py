@@ -4,7 +4,6 @@ import subprocess
 from datetime import date, datetime, timezone
 from io import BytesIO
 
-import pytest
 import time_machine
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -72,14 +71,6 @@ def test_a_bad_month_is_a_message_not_an_error(org, login):
     with time_machine.travel(LATER, tick=False):
         response = login("hq").get("/expiry/?month=2027-13")
     assert response.status_code == 200 and "月份格式应为" in response.get_data(as_text=True)
-
-
-@pytest.fixture
-def in_process_jobs(app, monkeypatch):
-    """Jobs build their app lazily; in tests they must use the test app."""
-    import jobs
-
-    monkeypatch.setattr(jobs, "app", lambda: app)
 
 
 def work():

@@ -5,7 +5,7 @@ arrives later never changes an archived figure: it shows as a difference until H
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -17,14 +17,10 @@ from ..extensions import db
 from ..i18n_labels import N_, Refusal, kept
 from ..models import AnalysisSnapshot, Area, BatchJob, Case, Store, User
 from ..workflows import engine
-from . import analyses
+from . import analyses, batch_jobs
 
 REVIEW = "pack_review"  # the BatchJob kind of a requested review
 REVIEW_TIMEOUT = 600  # seconds the worker gives one review (17–34 s at 1 M members)
-# A request still marked queued or running whose job the queue no longer holds (a worker killed
-# hard, Redis emptied; an error or the time limit is recorded by the job itself) died: it no
-# longer holds the month. Not sooner than this after the click (the job is queued after commit).
-STALE_AFTER = timedelta(minutes=2)
 COMMENT_MAX = 2000
 
 
@@ -167,21 +163,8 @@ def request_review(*, actor: User, period: str, comment: str = "",
     except IntegrityError:  # a second click won the race for the month
         db.session.rollback()
         return last_review(period=period), False
-    _enqueue(batch)
+    batch_jobs.enqueue(batch, "jobs.monthly_pack.review", timeout=REVIEW_TIMEOUT)
     return batch, True
-
-
-def _enqueue(batch: BatchJob) -> None:
-    from redis.exceptions import RedisError
-
-    from ..queue import queue
-
-    try:
-        queue().enqueue("jobs.monthly_pack.review", batch.id, job_id=_job_id(batch),
-                        job_timeout=REVIEW_TIMEOUT)
-    except RedisError:
-        _fail(batch, N_("后台任务队列暂不可用，请稍后重试"))
-        raise Refused(N_("后台任务队列暂不可用，请稍后重试")) from None
 
 
 def last_review(*, period: str) -> BatchJob | None:
@@ -195,94 +178,40 @@ def active_review(*, period: str, now: datetime) -> BatchJob | None:
     """The month's review queued or running now; one left stale by a dead worker is marked
     failed and frees the month."""
     batch = db.session.scalars(select(BatchJob).where(BatchJob.active_key == f"{REVIEW}:{period}")).first()
-    if batch is not None and stale(batch, now=now):
-        _fail(batch, STALE_REASON)
+    if batch is not None and batch_jobs.fail_if_lost(batch, now=now):
         return None
     return batch
 
 
-STALE_REASON = N_("后台任务已中断（工作进程退出或任务丢失），可重新审核")
-
-
-def stale(batch: BatchJob, *, now: datetime) -> bool:
-    """Marked queued or running, but its job is gone from the queue or failed there."""
-    from redis.exceptions import RedisError
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job
-
-    from ..queue import queue
-
-    if batch.status not in ("queued", "running") or batch.created_at > now - STALE_AFTER:
-        return False
-    try:
-        status = Job.fetch(_job_id(batch), connection=queue().connection).get_status()
-    except NoSuchJobError:
-        return True
-    except RedisError:
-        return False  # cannot tell: still shown as running
-    return status not in ("queued", "started", "scheduled", "deferred")
-
-
-def _job_id(batch: BatchJob) -> str:
-    return f"pack-review-{batch.id}"
-
-
 def review_status(*, period: str, now: datetime | None = None) -> dict | None:
-    """The month's latest review request as its page shows it: the row, whether it is still
-    under way, for how long, and why it failed (one a dead worker left shows as failed)."""
+    """The month's latest review request as its page shows it (batch_jobs.status)."""
     job = last_review(period=period)
-    if job is None:
-        return None
-    now = now or clock.now()
-    dead = stale(job, now=now)
-    return {"job": job, "running": job.status in ("queued", "running") and not dead,
-            "seconds": int((now - job.created_at).total_seconds()),
-            "reason": STALE_REASON if dead else job.error or ""}
-
-
-def _fail(batch: BatchJob, reason: str) -> None:
-    """Mark the request failed with its reason and free the month (committed)."""
-    batch.status, batch.error, batch.active_key = "failed", reason[:500], None
-    db.session.commit()
+    return None if job is None else batch_jobs.status(job, now=now)
 
 
 def run_review(batch_id: int, *, now: datetime | None = None) -> int | None:
     """The worker's side of request_review: every scope's figures computed and frozen as a new
     version, the month's task ticked off by the reviewer (audited as them), the request marked
     done — one transaction. A failure rolls all of it back and records why on the request, which
-    the page shows with a button to ask again. Returns the version (None: nothing done)."""
-    batch = db.session.get(BatchJob, batch_id)
-    if batch is None or batch.kind != REVIEW or batch.status not in ("queued", "running"):
+    the page shows with a button to ask again (batch_jobs.run). Returns the version (None:
+    nothing done)."""
+    return batch_jobs.run(batch_id, lambda: _run_review(batch_id, now),
+                          failed=N_("审核时出错，详情已记入日志"))
+
+
+def _run_review(batch_id: int, now: datetime | None) -> int | None:
+    batch = batch_jobs.claim(batch_id, kind=REVIEW)
+    if batch is None:
         return None
-    batch.status = "running"
-    db.session.commit()
     period, comment = batch.params["month"], batch.params.get("comment", "")
     reviewer = db.session.get(User, batch.requested_by_id)
     now = now or clock.now()
-    try:
-        _check(reviewer, period, comment, now)  # the reviewer's role may have changed meanwhile
-        version = _archive(reviewer, period, comment, now)
-        batch.status, batch.done, batch.active_key = "done", batch.total, None
-        batch.params = {**batch.params, "version": version}
-        db.session.commit()
-    except Exception as exc:
-        db.session.rollback()
-        _fail(db.session.get(BatchJob, batch_id), _reason(exc))
-        if isinstance(exc, Refusal):
-            return None
-        raise  # the worker's log and RQ's failed registry keep the traceback
+    _check(reviewer, period, comment, now)  # the reviewer's role may have changed meanwhile
+    version = _archive(reviewer, period, comment, now)
+    batch.status, batch.done, batch.active_key = "done", batch.total, None
+    batch.params = {**batch.params, "version": version}
+    db.session.commit()
     return version
-
-
-def _reason(exc: Exception) -> str:
-    """A failure in words for the page: a refusal's own message, the time limit, else the error."""
-    from rq.timeouts import JobTimeoutException
-
-    if isinstance(exc, Refusal):
-        return str(exc)
-    if isinstance(exc, JobTimeoutException):
-        return N_("计算超过时限（10分钟）未完成，可重新审核")
-    return f"{type(exc).__name__}: {exc}"
 
 
 def _close_task(actor: User, period: str, comment: str, now: datetime) -> None:

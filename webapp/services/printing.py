@@ -14,7 +14,7 @@ from ..crypto import mask_days, mask_mobile, mask_text
 from ..extensions import db
 from ..i18n_labels import N_, Refusal
 from ..models import BatchJob, Case, Complaint, Member, User
-from . import members as member_service
+from . import batch_jobs, members as member_service
 
 class NothingToPrint(Refusal, ValueError):
     """The batch would be empty: said so instead of a blank PDF."""
@@ -93,10 +93,7 @@ def start_batch(*, user: User, kind: str, params: dict, total: int | None = None
     batch = BatchJob(kind=kind, requested_by_id=user.id, params=params, total=total)
     db.session.add(batch)
     db.session.commit()
-    from ..queue import queue
-
-    queue().enqueue("jobs.printing.render_batch", batch.id, job_id=f"batch-{batch.id}",
-                    job_timeout=1800)
+    batch_jobs.enqueue(batch, "jobs.printing.render_batch", timeout=1800)
     return batch
 
 
@@ -155,16 +152,63 @@ def start_analysis_pack(*, user: User, period: str) -> BatchJob:
     return start_batch(user=user, kind="analysis_pack", params={"month": period}, total=total)
 
 
+class NotAllowed(Refusal, ValueError):
+    """The batch's reader may no longer print what it holds."""
+
+
+# What each kind of batch asks of its reader: the permission its page's form requires.
+PERMISSION = {"application_forms": "batch.print", "daily_sheets": "care.store_sheets",
+              "complaint_forms": "complaint.stats", "expiry_list": "expiry.view",
+              "visit_month_set": "visit.view", "analysis_pack": "analysis.view"}
+
+
+def retry_batch(*, user: User, batch: BatchJob, now: datetime | None = None) -> BatchJob:
+    """重新生成: a failed batch (recorded, or its job lost: marked failed now, so it does nothing
+    should it turn up) asked again as a new batch with the same parameters, the user's permission
+    and scope checked again (a Refusal: nothing new). One still under way or done is returned."""
+    if batch.status in ("queued", "running") and not batch_jobs.fail_if_lost(batch, now=now):
+        return batch
+    if batch.status != "failed":
+        return batch
+    if not permissions.can(user, PERMISSION.get(batch.kind, "")):
+        raise NotAllowed(N_("你已没有打印这批资料的权限"))
+    return _restart(user, batch.kind, batch.params)
+
+
+def _restart(user: User, kind: str, params: dict) -> BatchJob:
+    """The batch of `kind` started again as its page started it (the same checks)."""
+    if kind in ("application_forms", "daily_sheets"):
+        start = start_day_batch if kind == "application_forms" else start_store_sheets
+        return start(user=user, day=date.fromisoformat(params["day"]))
+    if kind == "visit_month_set":
+        return start_visit_month_set(user=user, month=Month.parse(params["month"]),
+                                     store_id=params.get("store_id"))
+    if kind == "expiry_list":
+        return start_expiry_list(user=user, month=Month.parse(params["month"]),
+                                 store_id=params.get("store_id"), area_id=params.get("area_id"),
+                                 state=params.get("state", ""), tier=params.get("tier", ""),
+                                 printed=date.fromisoformat(params["printed"]))
+    if kind == "analysis_pack":
+        return start_analysis_pack(user=user, period=params["month"])
+    return start_batch(user=user, kind=kind, params=params)
+
+
 def render_batch(batch_id: int) -> None:
-    """Worker side: render every page of the batch, recording progress as it goes."""
+    """Worker side: render every page of the batch, recording progress as it goes. A failure (a
+    template's error, the time limit) marks the batch failed with a reason its page shows, with a
+    button to render it again (retry_batch); the traceback stays in the worker's log."""
+    batch_jobs.run(batch_id, lambda: _render(batch_id), failed=N_("生成PDF时出错，详情已记入日志"))
+
+
+def _render(batch_id: int) -> None:
     from ..pdf import render_many
 
-    batch = db.session.get(BatchJob, batch_id)
-    if batch is None or batch.status == "done":
+    batch = batch_jobs.claim(batch_id)
+    if batch is None:
         return
     reader = db.session.get(User, batch.requested_by_id)
     template, items = _items(batch.kind, reader, batch.params)
-    batch.status, batch.total, batch.done = "running", len(items), 0
+    batch.total, batch.done = len(items), 0
     db.session.commit()
 
     def progress(done: int, total: int) -> None:

@@ -12,10 +12,11 @@ from .. import clock, permissions
 from ..calendar import local_date, parse_day
 from ..extensions import db
 from ..forms.registration import MAX_ANNIVERSARIES, RegistrationForm
+from ..i18n_labels import Refusal
 from ..models import BatchJob, Case, Member, Role, User, parse_id
 from ..models.members import VALIDITY_LABELS
 from ..services import members as member_service
-from ..services import member_upkeep, printing, registration, sending, tiers
+from ..services import batch_jobs, member_upkeep, printing, registration, sending, tiers
 from ..workflows import engine
 from .util import get_visible, page_arg, require, send_download
 
@@ -272,24 +273,43 @@ def print_day():
     return render_template("print_day.html", today=today)
 
 
-@bp.route("/batches/<int:batch_id>")
-@login_required
-def batch(batch_id: int):
+def _own_batch(batch_id: int) -> BatchJob:
+    """The user's own batch; anyone else's, like a missing one, is a 404."""
     job = db.session.get(BatchJob, batch_id)
     if job is None or job.requested_by_id != current_user.id:
         abort(404)
+    return job
+
+
+@bp.route("/batches/<int:batch_id>")
+@login_required
+def batch(batch_id: int):
+    """The batch's progress (the page reloads itself while it runs), its download, or why it
+    failed with a button to render it again."""
+    status = batch_jobs.status(_own_batch(batch_id))
+    job = status["job"]
     if request.args.get("format") == "json":
-        return jsonify({"status": job.status, "done": job.done, "total": job.total})
-    return render_template("batch.html", job=job)
+        return jsonify({"status": status["state"], "done": job.done, "total": job.total})
+    return render_template("batch.html", **status)
+
+
+@bp.post("/batches/<int:batch_id>/retry")
+@login_required
+def batch_retry(batch_id: int):
+    """重新生成: a failed batch asked again as a new one (the permission checked again)."""
+    try:
+        job = printing.retry_batch(user=current_user, batch=_own_batch(batch_id))
+    except Refusal as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("members.batch", batch_id=batch_id))
+    return redirect(url_for("members.batch", batch_id=job.id))
 
 
 @bp.route("/batches/<int:batch_id>/download")
 @login_required
 def batch_download(batch_id: int):
-    job = db.session.get(BatchJob, batch_id)
-    if job is None or job.requested_by_id != current_user.id or job.status != "done":
-        abort(404)
-    if not job.file_path or not os.path.isfile(job.file_path):  # cleaned up, or on another host
-        abort(404)
+    job = _own_batch(batch_id)
+    if job.status != "done" or not job.file_path or not os.path.isfile(job.file_path):
+        abort(404)  # not yet, or cleaned up, or on another host
     name, ascii_name = printing.download_names(job)
     return send_download(job.file_path, name=name, ascii_name=ascii_name, mimetype="application/pdf")

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 
 from .. import clock
 from ..calendar import local_date
+from ..i18n_labels import Refusal
 from ..permissions import OutOfScope, can, default_scope_code, scope_choices
 from ..services import analyses, monthly_pack, printing
 from .util import require, send_download
@@ -64,7 +65,7 @@ def review(period: str):
     try:
         job, created = monthly_pack.request_review(actor=current_user, period=period,
                                                    comment=request.form.get("comment") or "")
-    except monthly_pack.Refused as exc:
+    except Refusal as exc:  # monthly_pack.Refused, or the queue away
         flash(str(exc), "error")
         return redirect(url_for("pack.month", period=period, scope=scope))
     if not created:
