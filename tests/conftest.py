@@ -389,3 +389,20 @@ def login(client):
         assert response.status_code == 302, response.data.decode()[:500]
         return client
     return _login
+
+
+@pytest.fixture
+def redis_down(app):
+    """Point the app's queue at a port where nothing listens, for the duration of a test."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    saved_url, saved_client = app.config["REDIS_URL"], app.extensions.pop("redis", None)
+    app.config["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+    yield
+    app.config["REDIS_URL"] = saved_url
+    app.extensions.pop("redis", None)
+    if saved_client is not None:
+        app.extensions["redis"] = saved_client

@@ -7,7 +7,6 @@ travelling past a deadline and running a burst worker with_scheduler=True really
 jobs.deadlines.fire_due.
 """
 import math
-import socket
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -132,21 +131,6 @@ def test_task_closed_before_its_deadline_never_fires(org, in_process_jobs):
     db.session.refresh(task)
     assert notes() == [] and task.status == "done"
     assert task.reminded_at is None and task.escalated_at is None
-
-
-@pytest.fixture
-def redis_down(app):
-    """Point the app's queue at a port where nothing listens, for the duration of a test."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    saved_url, saved_client = app.config["REDIS_URL"], app.extensions.pop("redis", None)
-    app.config["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
-    yield
-    app.config["REDIS_URL"] = saved_url
-    app.extensions.pop("redis", None)
-    if saved_client is not None:
-        app.extensions["redis"] = saved_client
 
 
 def test_registration_with_redis_down_commits_and_the_sweeper_covers_it(

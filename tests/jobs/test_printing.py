@@ -159,3 +159,15 @@ def test_a_batch_whose_job_was_lost_shows_failed_after_the_grace_period(org, log
 
 def _count() -> int:
     return db.session.query(BatchJob).count()
+
+
+def test_a_batch_asked_while_the_queue_is_down_says_so_and_is_recorded_failed(org, login, redis_down):
+    an_approved_form(org)
+    client = login("hq")
+    response = client.post("/registrations/print", data={"day": "2026-11-20"},
+                           headers={"Referer": "http://localhost/registrations/print"})
+    assert response.status_code == 303 and response.headers["Location"] == "/registrations/print"
+    page = client.get("/registrations/print").get_data(as_text=True)
+    assert "后台任务队列暂不可用，请稍后重试" in page
+    batch = db.session.scalars(select(BatchJob)).one()
+    assert batch.status == "failed" and batch.error == batch_jobs.QUEUE_DOWN

@@ -1,10 +1,13 @@
 """Error pages in the user's language; CSRF failures explained instead of a bare 400."""
-from flask import jsonify, render_template, request
+from flask import flash, jsonify, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from ..extensions import db
+from ..i18n_labels import Refusal
+from ..services.batch_jobs import QueueDown
+from .util import same_origin_path
 
 MESSAGES = {400: _l("请求无效"), 403: _l("您没有权限访问此页面"), 404: _l("页面不存在或您无权查看"),
             405: _l("不支持的操作"), 409: _l("数据已被他人修改"),
@@ -54,6 +57,20 @@ def register(app) -> None:
         array, or a list or object as a value, makes it raise instead of fail validation."""
         if request.is_json and request.url_rule is not None and request.blueprint not in ("api", "sms_callbacks"):
             return page(400)
+
+    @app.errorhandler(Refusal)
+    def refused(e):
+        """A refusal no view caught (the job queue away while a batch starts: QueueDown) is said
+        in the user's words, back on the page the request came from, instead of a 500."""
+        db.session.rollback()
+        code = 503 if isinstance(e, QueueDown) else 409
+        if request.path.startswith("/api/") or request.method not in ("GET", "POST"):
+            return page(code, str(e))
+        flash(str(e), "error")
+        back = same_origin_path(request.referrer)
+        if back is None or (request.method == "GET" and back == request.full_path.rstrip("?")):
+            return page(code, str(e))  # no page to go back to (or it is this one): say it here
+        return redirect(back, 303)
 
     @app.errorhandler(500)
     def server_error(e):
