@@ -9,23 +9,18 @@ from ..models import Case
 from ..i18n_labels import Refusal
 from ..services import care as care_service
 from ..services import printing, routine
-from .util import get_visible, require
+from .util import batch_page, get_visible, require, run_step
 
 bp = Blueprint("care", __name__)
 
 
-def _back(case_id: int):
-    return redirect(url_for("cases.detail", case_id=case_id) + "#care-lines")
+def _lines(case_id: int) -> str:
+    return url_for("cases.detail", case_id=case_id) + "#care-lines"
 
 
 def _do(case_id: int, change) -> object:
-    try:
-        change()
-    except care_service.CareRefusal as exc:
-        flash(str(exc), "error")
-    else:
-        flash(gettext("操作成功"), "ok")
-    return _back(case_id)
+    return run_step(change, refused=care_service.CareRefusal, back=_lines(case_id),
+                    done=gettext("操作成功"))
 
 
 @bp.post("/care/<int:case_id>/lines/<int:line_id>/remove")
@@ -51,7 +46,7 @@ def add(case_id: int):
     card_no = (request.form.get("card_no") or "")[:20]
     if not card_no.strip():
         flash(gettext("请输入会员卡号"), "error")
-        return _back(case_id)
+        return redirect(_lines(case_id))
     return _do(case_id, lambda: care_service.add_member(actor=current_user, case_id=case_id,
                                                         card_no=card_no))
 
@@ -93,9 +88,5 @@ def store_sheets():
     except ValueError:
         flash(gettext("请选择有效的日期"), "error")
         return redirect(url_for("care.profiles"))
-    try:
-        job = printing.start_store_sheets(user=current_user, day=day)
-    except Refusal as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("care.profiles"))
-    return redirect(url_for("members.batch", batch_id=job.id))
+    return run_step(lambda: printing.start_store_sheets(user=current_user, day=day), refused=Refusal,
+                    back=url_for("care.profiles"), then=batch_page)

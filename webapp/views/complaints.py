@@ -15,7 +15,7 @@ from ..models import AuditEvent, Case, Store, Task, parse_id
 from ..services import complaint_stats, complaints
 from ..services.sales import parse_month
 from ..workflows import engine
-from .util import get_visible, require, send_download
+from .util import get_visible, require, run_step, send_download
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 
@@ -105,16 +105,10 @@ def act(case_id: int, step: str):
     for key in ("agreed_reply_at", "consent_at"):
         if key in data:
             data[key] = _utc(data[key])
-    try:
-        complaints.act(actor=current_user, case=case, step=step, version=version,
-                       data=data, comment=form.comment.data or "")
-    except engine.NotAllowed:
-        abort(403)
-    except engine.WorkflowError as exc:
-        flash(str(exc), "error")
-    else:
-        flash(_("操作成功"), "ok")
-    return redirect(url_for("complaints.detail", case_id=case.id))
+    return run_step(lambda: complaints.act(actor=current_user, case=case, step=step, version=version,
+                                           data=data, comment=form.comment.data or ""),
+                    forbidden=engine.NotAllowed, refused=engine.WorkflowError,
+                    back=url_for("complaints.detail", case_id=case.id), done=_("操作成功"))
 
 
 @bp.post("/<int:case_id>/watch/<any(comment, nudge):verb>")
@@ -125,16 +119,16 @@ def watch(case_id: int, verb: str):
     if not form.validate_on_submit():
         flash(_("表单内容有误或已过期，请刷新后重试"), "error")
         return redirect(url_for("complaints.detail", case_id=case.id))
-    try:
+
+    def action():
         if verb == "comment":
             complaints.comment(actor=current_user, case=case, text=form.comment.data or "")
         else:
             complaints.nudge(actor=current_user, case=case)
-    except complaints.Refused as exc:
-        flash(str(exc), "error")
-    else:
-        flash(_("已备注") if verb == "comment" else _("已催办处理人"), "ok")
-    return redirect(url_for("complaints.detail", case_id=case.id))
+
+    return run_step(action, refused=complaints.Refused,
+                    back=url_for("complaints.detail", case_id=case.id),
+                    done=_("已备注") if verb == "comment" else _("已催办处理人"))
 
 
 @bp.post("/<int:case_id>/reveal")

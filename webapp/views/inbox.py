@@ -10,7 +10,7 @@ from ..extensions import db
 from ..models import Task
 from ..services import inbox, routine, tasks
 from ..workflows.engine import REGISTRY, allowed_transitions, task_label
-from .util import page_arg
+from .util import page_arg, run_step
 
 bp = Blueprint("inbox", __name__)
 
@@ -59,9 +59,7 @@ def claim(task_id: int, verb: str):
     task = db.session.get(Task, task_id)
     if task is None or not permissions.can(current_user, "case.view", task):
         abort(404)
-    try:
-        (tasks.claim if verb == "claim" else tasks.release)(user=current_user, task=task)
-        flash(_("已认领") if verb == "claim" else _("已退回角色待办池"), "ok")
-    except tasks.ClaimRefused as exc:
-        flash(str(exc), "error")
-    return redirect(url_for("inbox.index"))
+    change = tasks.claim if verb == "claim" else tasks.release
+    return run_step(lambda: change(user=current_user, task=task), refused=tasks.ClaimRefused,
+                    back=url_for("inbox.index"),
+                    done=_("已认领") if verb == "claim" else _("已退回角色待办池"))

@@ -18,7 +18,7 @@ from ..models.members import VALIDITY_LABELS
 from ..services import members as member_service
 from ..services import batch_jobs, member_upkeep, printing, registration, sending, tiers
 from ..workflows import engine
-from .util import get_visible, page_arg, require, send_download
+from .util import get_visible, page_arg, require, run_step, send_download
 
 bp = Blueprint("members", __name__)
 
@@ -96,28 +96,21 @@ def sms_opt_out(member_id: int):
 @login_required
 def reassign(member_id: int):
     member = get_visible(Member, member_id, "member.view")
-    try:
-        member_upkeep.reassign(actor=current_user, member=member,
-                               associate_id=parse_id(request.form.get("associate_id")))
-    except member_upkeep.UpkeepRefused as exc:
-        flash(str(exc), "error")
-    else:
-        flash(_("已更换分管导购"), "ok")
-    return redirect(url_for("members.detail", member_id=member.id))
+    associate_id = parse_id(request.form.get("associate_id"))
+    return run_step(lambda: member_upkeep.reassign(actor=current_user, member=member,
+                                                   associate_id=associate_id),
+                    refused=member_upkeep.UpkeepRefused,
+                    back=url_for("members.detail", member_id=member.id), done=_("已更换分管导购"))
 
 
 @bp.post("/members/<int:member_id>/mobile-status")
 @login_required
 def mobile_status(member_id: int):
     member = get_visible(Member, member_id, "member.view")
-    try:
-        member_upkeep.set_mobile_dead(actor=current_user, member=member,
-                                      dead=request.form.get("dead") == "1")
-    except member_upkeep.UpkeepRefused as exc:
-        flash(str(exc), "error")
-    else:
-        flash(_("已更新号码状态"), "ok")
-    return redirect(url_for("members.detail", member_id=member.id))
+    dead = request.form.get("dead") == "1"
+    return run_step(lambda: member_upkeep.set_mobile_dead(actor=current_user, member=member, dead=dead),
+                    refused=member_upkeep.UpkeepRefused,
+                    back=url_for("members.detail", member_id=member.id), done=_("已更新号码状态"))
 
 
 @bp.route("/members/roster.xlsx")

@@ -8,7 +8,7 @@ from ..calendar import local_date
 from ..i18n_labels import Refusal
 from ..permissions import OutOfScope, can, default_scope_code, scope_choices
 from ..services import analyses, monthly_pack, printing
-from .util import require, send_download
+from .util import batch_page, require, run_step, send_download
 
 bp = Blueprint("pack", __name__, url_prefix="/pack")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -106,12 +106,9 @@ def pack_pdf(period: str):
     """The archived month as one PDF: a filing batch (minutes for 221 scopes), with progress."""
     require("analysis.view")
     period = _period(period)
-    try:
-        job = printing.start_analysis_pack(user=current_user, period=period)
-    except printing.NothingToPrint as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("pack.month", period=period))
-    return redirect(url_for("members.batch", batch_id=job.id))
+    return run_step(lambda: printing.start_analysis_pack(user=current_user, period=period),
+                    refused=printing.NothingToPrint, back=url_for("pack.month", period=period),
+                    then=batch_page)
 
 
 @bp.route("/<period>/pack.xlsx")

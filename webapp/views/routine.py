@@ -12,7 +12,7 @@ from ..i18n_labels import Refusal
 from ..models import Case, RoutineQuestion
 from ..services import routine
 from ..workflows import engine
-from .util import get_visible
+from .util import get_visible, run_step
 
 bp = Blueprint("routine", __name__, url_prefix="/routine")
 
@@ -24,8 +24,8 @@ def _case(case_id: int) -> Case:
     return case
 
 
-def _back(case: Case):
-    return redirect(url_for("routine.week", case_id=case.id))
+def _week(case: Case) -> str:
+    return url_for("routine.week", case_id=case.id)
 
 
 def _version() -> int:
@@ -36,13 +36,7 @@ def _version() -> int:
 
 
 def _do(case: Case, change, done: str):
-    try:
-        change()
-    except Refusal as exc:
-        flash(str(exc), "error")
-    else:
-        flash(done, "ok")
-    return _back(case)
+    return run_step(change, refused=Refusal, back=_week(case), done=done)
 
 
 @bp.route("")
@@ -55,7 +49,7 @@ def current():
     if case is None:
         flash(_("本周例行工作尚未开始"), "error")
         return redirect(url_for("inbox.index"))
-    return _back(case)
+    return redirect(_week(case))
 
 
 @bp.route("/<int:case_id>")
@@ -131,14 +125,9 @@ def check(case_id: int):
     except Refusal:
         abort(404)
     if request.method == "POST":
-        try:
-            routine.answer_check(actor=current_user, case=case,
-                                 answers={k[2:]: v for k, v in request.form.items()
-                                          if k.startswith("q_")})
-        except Refusal as exc:
-            flash(str(exc), "error")
-        else:
-            flash(_("已提交，得分见下方"), "ok")
-        return redirect(url_for("routine.check", case_id=case.id))
+        answers = {k[2:]: v for k, v in request.form.items() if k.startswith("q_")}
+        return run_step(lambda: routine.answer_check(actor=current_user, case=case, answers=answers),
+                        refused=Refusal, back=url_for("routine.check", case_id=case.id),
+                        done=_("已提交，得分见下方"))
     return render_template("routine/check.html", case=case, questions=questions,
                            result=routine.result_of(questions), prompt=routine.prompt)

@@ -8,7 +8,7 @@ from .. import permissions, staff_alerts
 from ..forms.staff_channels import DigestMailForm, RobotForm, WebhookForm
 from ..services import staff_channels as service
 from ..services import staff_posts
-from .util import require
+from .util import form_step, require
 
 bp = Blueprint("staff_channels", __name__)
 
@@ -27,13 +27,12 @@ def robots():
     form = RobotForm()
     form.scope.choices = permissions.scope_choices(actor)
     if form.validate_on_submit():
-        try:
-            service.add_robot(actor=actor, scope=form.scope.data, kind=form.kind.data,
-                              name=form.name.data, url=form.url.data, secret=form.secret.data)
-            flash(_("已登记工作群机器人，可点“测试”发一条消息确认"), "ok")
-            return redirect(url_for(".robots"))
-        except service.ChannelRefused as exc:
-            form.form_errors.append(str(exc))
+        answer = form_step(form, lambda: service.add_robot(
+            actor=actor, scope=form.scope.data, kind=form.kind.data, name=form.name.data,
+            url=form.url.data, secret=form.secret.data), refused=service.ChannelRefused,
+            back=url_for(".robots"), done=_("已登记工作群机器人，可点“测试”发一条消息确认"))
+        if answer is not None:
+            return answer
     status = 422 if request.method == "POST" else 200
     return render_template("robots.html", form=form, rows=service.robots_visible_to(actor)), status
 
@@ -134,11 +133,10 @@ def digest_mail():
     if request.method == "GET":
         form.email.data, form.by_mail.data = actor.email or "", actor.digest_by_mail
     elif form.validate_on_submit():
-        try:
-            service.set_digest_mail(actor=actor, email=form.email.data, by_mail=form.by_mail.data)
-            flash(_("已保存"), "ok")
-            return redirect(url_for(".digest_mail"))
-        except service.ChannelRefused as exc:
-            form.form_errors.append(str(exc))
+        answer = form_step(form, lambda: service.set_digest_mail(
+            actor=actor, email=form.email.data, by_mail=form.by_mail.data),
+            refused=service.ChannelRefused, back=url_for(".digest_mail"), done=_("已保存"))
+        if answer is not None:
+            return answer
     status = 422 if request.method == "POST" else 200
     return render_template("digest_mail.html", form=form), status

@@ -1,6 +1,6 @@
 """Stand-ins while away (代班): arrange one for yourself or someone you manage, see and cancel."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -11,6 +11,7 @@ from ..extensions import db
 from ..forms.standins import StandInForm
 from ..models import User
 from ..services import standins as service
+from .util import form_step, run_step
 
 bp = Blueprint("standins", __name__)
 
@@ -45,14 +46,13 @@ def index():
         if first.year not in YEARS or last.year not in YEARS:
             form.last_day.errors.append(_("日期超出范围"))
         else:
-            try:
-                service.arrange(actor=actor, user=db.session.get(User, form.user_id.data),
-                                stand_in=db.session.get(User, form.stand_in_id.data),
-                                starts_at=day_window(first)[0], ends_at=day_window(last)[1])
-                flash(_("已安排代班"), "ok")
-                return redirect(url_for(".index"))
-            except service.StandInRefused as exc:
-                form.form_errors.append(str(exc))
+            answer = form_step(form, lambda: service.arrange(
+                actor=actor, user=db.session.get(User, form.user_id.data),
+                stand_in=db.session.get(User, form.stand_in_id.data),
+                starts_at=day_window(first)[0], ends_at=day_window(last)[1]),
+                refused=service.StandInRefused, back=url_for(".index"), done=_("已安排代班"))
+            if answer is not None:
+                return answer
     status = 422 if request.method == "POST" else 200
     return render_template("standins.html", form=form, rows=service.visible_to(actor)), status
 
@@ -60,9 +60,6 @@ def index():
 @bp.route("/standins/<int:stand_in_id>/cancel", methods=["POST"])
 @login_required
 def cancel(stand_in_id: int):
-    try:
-        service.cancel(actor=current_user._get_current_object(), stand_in_id=stand_in_id)
-        flash(_("已取消代班"), "ok")
-    except service.StandInRefused as exc:
-        flash(str(exc), "error")
-    return redirect(url_for(".index"))
+    actor = current_user._get_current_object()
+    return run_step(lambda: service.cancel(actor=actor, stand_in_id=stand_in_id),
+                    refused=service.StandInRefused, back=url_for(".index"), done=_("已取消代班"))

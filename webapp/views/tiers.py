@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from .. import permissions
 from ..models import Member, parse_id
 from ..services import tiers
-from .util import get_visible, require
+from .util import get_visible, require, run_step
 
 bp = Blueprint("tiers", __name__)
 
@@ -54,11 +54,7 @@ def recompute():
 @login_required
 def change(member_id: int):
     member = get_visible(Member, member_id, "member.view")
-    try:
-        tiers.set_tier(actor=current_user, member=member, tier=request.form.get("tier", ""),
-                       reason=request.form.get("reason", ""))
-    except tiers.TierRefused as exc:
-        flash(str(exc), "error")
-    else:
-        flash(_("已调整客户等级"), "ok")
-    return redirect(url_for("members.detail", member_id=member.id))
+    tier, reason = request.form.get("tier", ""), request.form.get("reason", "")
+    return run_step(lambda: tiers.set_tier(actor=current_user, member=member, tier=tier, reason=reason),
+                    refused=tiers.TierRefused,
+                    back=url_for("members.detail", member_id=member.id), done=_("已调整客户等级"))

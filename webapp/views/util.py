@@ -5,7 +5,7 @@ import re
 from io import BytesIO
 from urllib.parse import quote, urlsplit
 
-from flask import abort, current_app, render_template, request, send_file
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
@@ -68,6 +68,41 @@ def require(action: str) -> None:
     """403 unless the current user's role may do this at all."""
     if not permissions.can(current_user, action):
         abort(403)
+
+
+def run_step(action, *, refused, back: str, done: str | None = None, forbidden=(), then=None):
+    """Run one service call, `action()`, and answer with a redirect. An exception of `forbidden`
+    (e.g. engine.NotAllowed) is a 403; one of `refused` flashes its message as an error and goes
+    to `back`; otherwise `done` (when given) is flashed as ok and the redirect goes to
+    `then(result)` when given, else to `back`. Each view names its own exception types."""
+    try:
+        result = action()
+    except forbidden:
+        abort(403)
+    except refused as exc:
+        flash(str(exc), "error")
+        return redirect(back)
+    if done is not None:
+        flash(done, "ok")
+    return redirect(then(result) if then else back)
+
+
+def batch_page(job) -> str:
+    """Where a started filing batch is followed: its progress, then the download."""
+    return url_for("members.batch", batch_id=job.id)
+
+
+def form_step(form, action, *, refused, back: str, done: str):
+    """A form page's service call: done → `done` flashed as ok and a redirect to `back`; an
+    exception of `refused` → its message among the form's errors and None (the view renders
+    the form again)."""
+    try:
+        action()
+    except refused as exc:
+        form.form_errors.append(str(exc))
+        return None
+    flash(done, "ok")
+    return redirect(back)
 
 
 def send_download(data: bytes | str, *, name: str, ascii_name: str, mimetype: str,

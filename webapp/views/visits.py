@@ -17,7 +17,7 @@ from ..models import Area, Case, PlanItem, Role, Store, User, VisitRecord, parse
 from ..periods import Month
 from ..services import visit_plan as vp
 from ..workflows import engine
-from .util import get_visible, require, send_download
+from .util import batch_page, get_visible, require, run_step, send_download
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
 
@@ -60,15 +60,8 @@ def _local_moment(raw: str) -> datetime | None:
 def _step(back: str, done: str, action, **kwargs):
     """Run one service step and go back: not allowed → 403; refused (VisitError, a workflow
     conflict) → its message; done → `done`. The pages' POST handlers share this."""
-    try:
-        action(**kwargs)
-    except engine.NotAllowed:
-        abort(403)
-    except (vp.VisitError, engine.WorkflowError) as exc:
-        flash(str(exc), "error")
-    else:
-        flash(done, "ok")
-    return redirect(back)
+    return run_step(lambda: action(**kwargs), forbidden=engine.NotAllowed,
+                    refused=(vp.VisitError, engine.WorkflowError), back=back, done=done)
 
 
 @bp.route("/")
@@ -220,11 +213,9 @@ def spot_check():
     store = _store(request.values.get("store"))
     month = _month(Month.of(clock.now()))
     if request.method == "POST":
-        try:
-            vp.draw_sample(actor=current_user, store_id=store.id, month=month)
-        except vp.VisitError as exc:
-            flash(str(exc), "error")
-        return redirect(url_for("visits.spot_check", store=store.id, month=month.key))
+        return run_step(lambda: vp.draw_sample(actor=current_user, store_id=store.id, month=month),
+                        refused=vp.VisitError,
+                        back=url_for("visits.spot_check", store=store.id, month=month.key))
     sample = [r for r in vp.visit_records(user=current_user, store_id=store.id, month=month)
               if r.sampled_at is not None]
     return render_template("visits/spot_check.html", store=store, month=month, sample=sample,
@@ -343,12 +334,10 @@ def month_set():
     require("visit.view")
     store_id = _store(request.form.get("store")).id if request.form.get("store") else None
     month = _month(Month.of(clock.now()))
-    try:
-        batch = printing.start_visit_month_set(user=current_user, month=month, store_id=store_id)
-    except printing.NothingToPrint as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("visits.records", month=month.key))
-    return redirect(url_for("members.batch", batch_id=batch.id))
+    return run_step(lambda: printing.start_visit_month_set(user=current_user, month=month,
+                                                           store_id=store_id),
+                    refused=printing.NothingToPrint, back=url_for("visits.records", month=month.key),
+                    then=batch_page)
 
 
 @bp.get("/plans.xlsx")
