@@ -50,6 +50,17 @@ def _urgent_within(hours: int) -> None:
     db.session.commit()
 
 
+@pytest.fixture
+def queued_urgent(org, receiver):
+    """An urgent task at T0 (a registration to review) queued for store 1's WeCom group, which
+    posts to `receiver`; nothing delivered yet."""
+    _urgent_within(100)
+    staff_channels.add_robot(actor=org["manager1"], scope=f"store:{org.stores[0].id}",
+                             kind="wecom", name="群", url=receiver.wecom_url)
+    with time_machine.travel(T0, tick=False):
+        register(org, name="李娜", gender="F", mobile="13811112222")
+
+
 def _robots(org, receiver):
     wecom = staff_channels.add_robot(actor=org["manager1"], scope=f"store:{org.stores[0].id}",
                                      kind="wecom", name="1号店群", url=receiver.wecom_url)
@@ -94,12 +105,7 @@ def test_a_task_with_a_distant_deadline_or_another_store_posts_nothing(org, rece
     assert _posts() == []
 
 
-def test_a_5xx_is_retried_after_the_back_off_and_posted_once(org, receiver):
-    _urgent_within(100)
-    staff_channels.add_robot(actor=org["manager1"], scope=f"store:{org.stores[0].id}",
-                             kind="wecom", name="群", url=receiver.wecom_url)
-    with time_machine.travel(T0, tick=False):
-        register(org, name="李娜", gender="F", mobile="13811112222")
+def test_a_5xx_is_retried_after_the_back_off_and_posted_once(receiver, queued_urgent):
     receiver.answers = ["5xx", "ok"]
     assert staff_posts.deliver_due(now=T0) == 0
     post = _posts()[0]
@@ -113,12 +119,7 @@ def test_a_5xx_is_retried_after_the_back_off_and_posted_once(org, receiver):
     assert len(receiver.requests) == 2 and len(receiver.accepted) == 1
 
 
-def test_a_timeout_is_a_retry(org, receiver):
-    _urgent_within(100)
-    staff_channels.add_robot(actor=org["manager1"], scope=f"store:{org.stores[0].id}",
-                             kind="wecom", name="群", url=receiver.wecom_url)
-    with time_machine.travel(T0, tick=False):
-        register(org, name="李娜", gender="F", mobile="13811112222")
+def test_a_timeout_is_a_retry(receiver, queued_urgent):
     receiver.answers = ["timeout", "ok"]
     assert staff_posts.deliver_due(now=T0, timeout=0.3) == 0
     post = _posts()[0]
@@ -145,12 +146,7 @@ def test_a_dead_webhook_blocks_nothing_and_its_failure_is_listed(org):
     assert (post.status, post.attempts) == ("queued", 0)
 
 
-def test_a_worker_killed_between_post_and_commit_never_posts_again(org, receiver):
-    _urgent_within(100)
-    staff_channels.add_robot(actor=org["manager1"], scope=f"store:{org.stores[0].id}",
-                             kind="wecom", name="群", url=receiver.wecom_url)
-    with time_machine.travel(T0, tick=False):
-        register(org, name="李娜", gender="F", mobile="13811112222")
+def test_a_worker_killed_between_post_and_commit_never_posts_again(receiver, queued_urgent):
     post = _posts()[0]
     post.status, post.claimed_at = "sending", T0  # claimed, posted, then the worker died
     db.session.commit()
