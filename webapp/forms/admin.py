@@ -14,6 +14,7 @@ from .. import settings
 from ..extensions import db
 from ..models import ROLE_LABELS as ROLE_NAMES
 from ..models import Area, Role, Store, parse_id
+from . import options
 
 ROLE_LABELS = {role: _l(name) for role, name in ROLE_NAMES.items()}
 
@@ -28,17 +29,17 @@ def optional_int(value):
 
 def area_choices(blank):
     areas = db.session.scalars(select(Area).order_by(Area.name)).all()
-    return [("", blank)] + [(a.id, a.name) for a in areas]
+    return options([("", blank)] + [(a.id, a.name) for a in areas])
 
 
 def store_choices(blank):
     stores = db.session.scalars(select(Store).join(Area).order_by(Area.name, Store.code)).all()
-    return [("", blank)] + [(s.id, f"{s.code} {s.name}({s.area.name})") for s in stores]
+    return options([("", blank)] + [(s.id, f"{s.code} {s.name}({s.area.name})") for s in stores])
 
 
 def role_choices(blank=None):
     head = [("", blank)] if blank is not None else []
-    return head + [(r.value, ROLE_LABELS[r]) for r in Role]
+    return options(head + [(r.value, ROLE_LABELS[r]) for r in Role])
 
 
 class ActionForm(FlaskForm):
@@ -124,7 +125,7 @@ class UserFilterForm(FlaskForm):
     role = SelectField(_l("角色"), validate_choice=False)
     store_id = SelectField(_l("门店"), coerce=optional_int, validate_choice=False)
     active = SelectField(_l("状态"), validate_choice=False,
-                         choices=[("", _l("全部状态")), ("1", _l("启用")), ("0", _l("已停用"))])
+                         choices=options([("", _l("全部状态")), ("1", _l("启用")), ("0", _l("已停用"))]))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from ..calendar import YEARS
 from ..i18n_labels import N_
 from ..services.complaints import CHANNELS, CONSENT_HOW, SURVEY_SCORES
+from . import options
 
 
 def _choices(mapping):
@@ -23,7 +24,7 @@ def plausible_time(form, field):
 class ComplaintForm(FlaskForm):
     """《顾客投诉意见处理表》's first part: who complains, about what, what they want."""
 
-    channel = SelectField(_l("投诉渠道"), choices=_choices(CHANNELS),
+    channel = SelectField(_l("投诉渠道"), choices=options(_choices(CHANNELS)),
                           validators=[DataRequired(_l("请选择投诉渠道"))])
     contact = StringField(_l("顾客联系方式（手机或邮箱）"),
                           validators=[DataRequired(_l("请填写顾客联系方式（手机或邮箱）")), Length(max=120)])
@@ -56,13 +57,13 @@ class StepForm(FlaskForm):
     store_handling = TextAreaField(_l("门店处理情况"), validators=[Optional(), Length(max=2000)])
     area_opinion = TextAreaField(_l("区域主管意见"), validators=[Optional(), Length(max=2000)])
     consent_by = StringField(_l("同意人"), validators=[Optional(), Length(max=60)])
-    consent_how = SelectField(_l("同意方式"), choices=[("", _l("请选择"))] + _choices(CONSENT_HOW),
+    consent_how = SelectField(_l("同意方式"), choices=options([("", _l("请选择"))] + _choices(CONSENT_HOW)),
                               validators=[Optional()])
     consent_at = DateTimeLocalField(_l("同意时间（留空为现在）"), format="%Y-%m-%dT%H:%M",
                                     validators=[Optional(), plausible_time])
     revisit_note = TextAreaField(_l("回访记录"), validators=[Optional(), Length(max=2000)])
     survey_score = SelectField(_l("满意度"), coerce=int, validators=[Optional()],
-                               choices=[(0, _l("请选择"))] + [(i, _l(v)) for i, v in SURVEY_SCORES.items()])
+                               choices=options([(0, _l("请选择"))] + _choices(SURVEY_SCORES)))
     survey_comment = TextAreaField(_l("顾客意见"), validators=[Optional(), Length(max=2000)])
 
 

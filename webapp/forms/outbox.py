@@ -10,6 +10,7 @@ from ..calendar import YEARS
 from ..extensions import db
 from ..models import Store, User
 from ..services.messages import KINDS, STATUSES
+from . import options
 from .admin import optional_int
 from .registration import DateField
 
@@ -34,9 +35,9 @@ class OutboxFilterForm(FlaskForm):
         super().__init__(*args, **kwargs)
         stores = db.session.scalars(select(Store).where(permissions.store_area_filter(
             user, Store.id, Store.area_id)).order_by(Store.code)).all()
-        self.store_id.choices = [("", _l("全部门店"))] + [(s.id, s.name) for s in stores]
-        self.template.choices = [("", _l("全部类型"))] + [(k, _l(v)) for k, v in KINDS.items()]
-        self.status.choices = [("", _l("全部状态"))] + [(k, _l(v)) for k, v in STATUSES.items()]
+        self.store_id.choices = options([("", _l("全部门店"))] + [(s.id, s.name) for s in stores])
+        self.template.choices = options([("", _l("全部类型"))] + [(k, _l(v)) for k, v in KINDS.items()])
+        self.status.choices = options([("", _l("全部状态"))] + [(k, _l(v)) for k, v in STATUSES.items()])
 
     def validate_last_day(self, field):
         if field.data and self.first_day.data and field.data < self.first_day.data:

@@ -7,9 +7,10 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from ..services.members import HEARD_FROM, OCCUPATION
 from ..services.registration import InvalidMobile, normalise_mobile
+from . import options
 
-OCCUPATIONS = [("", _l("(未填)"))] + [(k, _l(v)) for k, v in OCCUPATION.items() if k]
-HEARD_FROM_CHOICES = [("", _l("(未填)"))] + [(k, _l(v)) for k, v in HEARD_FROM.items() if k]
+OCCUPATIONS = options([("", _l("(未填)"))] + [(k, _l(v)) for k, v in OCCUPATION.items() if k])
+HEARD_FROM_CHOICES = options([("", _l("(未填)"))] + [(k, _l(v)) for k, v in HEARD_FROM.items() if k])
 
 
 class DateField(_DateField):
@@ -71,7 +72,7 @@ MAX_ANNIVERSARIES = 5
 class RegistrationForm(FlaskForm):
     name = StringField(_l("姓名"), validators=[DataRequired(_l("请填写姓名")), Length(max=30)])
     mobile = StringField(_l("手机号码"), validators=[DataRequired(_l("请填写手机号码")), chinese_mobile])
-    gender = SelectField(_l("性别"), choices=[("", _l("请选择")), ("M", _l("男")), ("F", _l("女"))],
+    gender = SelectField(_l("性别"), choices=options([("", _l("请选择")), ("M", _l("男")), ("F", _l("女"))]),
                          validators=[InputRequired(_l("请选择性别")), DataRequired(_l("请选择性别"))])
     birth_date = DateField(_l("出生日期"), validators=[InputRequired(_l("请填写出生日期"))])
     associate_id = SelectField(_l("分管导购"), coerce=int,

@@ -5,11 +5,13 @@ from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleFiel
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from . import options
+
 
 class RobotForm(FlaskForm):
     scope = SelectField(_l("哪个群（门店 / 区域 / 总部）"), validators=[DataRequired(_l("请选择范围"))])
-    kind = SelectField(_l("类型"), choices=[("wecom", _l("企业微信群机器人")),
-                                          ("dingtalk", _l("钉钉群机器人"))])
+    kind = SelectField(_l("类型"), choices=options([("wecom", _l("企业微信群机器人")),
+                                                  ("dingtalk", _l("钉钉群机器人"))]))
     name = StringField(_l("名称"), validators=[DataRequired(_l("请填写名称")), Length(max=60)])
     url = StringField(_l("Webhook 地址"), validators=[DataRequired(_l("请填写 Webhook 地址")),
                                                      Length(max=500)])

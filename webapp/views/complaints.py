@@ -10,6 +10,7 @@ from .. import clock, permissions
 from ..charts import bar_chart
 from ..extensions import db
 from ..formatting import TZ
+from ..forms import options
 from ..forms.complaints import STEP_FIELDS, ComplaintForm, StepForm
 from ..models import AuditEvent, Case, Store, Task, parse_id
 from ..services import complaint_stats, complaints
@@ -46,7 +47,7 @@ def index():
 def new(kind: str):
     require(f"complaint.record_{kind}")
     form = ComplaintForm()
-    form.store_id.choices = [(0, _("请选择"))] + _stores()
+    form.store_id.choices = options([(0, _("请选择"))] + _stores())
     if request.method == "GET" and current_user.store_id:
         form.store_id.data = current_user.store_id
     if kind == "store" and request.method == "GET":

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from .. import clock, permissions
 from ..calendar import local_date, parse_day
 from ..extensions import db
+from ..forms import options
 from ..forms.registration import MAX_ANNIVERSARIES, RegistrationForm
 from ..i18n_labels import Refusal
 from ..models import BatchJob, Case, Member, Role, User, parse_id
@@ -45,7 +46,7 @@ def index():
 def new():
     require("member.create")
     form = RegistrationForm()
-    form.associate_id.choices = _associates(current_user.store_id)
+    form.associate_id.choices = options(_associates(current_user.store_id))
     if request.method == "GET":
         form.associate_id.data = current_user.id
         form.applied_on.data = local_date(clock.now())
@@ -157,7 +158,7 @@ def complete(case_id: int):
         if not any(t.name == "resubmit" for t in engine.allowed_transitions(current_user, case)):
             return _not_completable(case)
         form = RegistrationForm()
-    form.associate_id.choices = _associates(case.member.store_id)
+    form.associate_id.choices = options(_associates(case.member.store_id))
     if form.validate_on_submit():
         try:
             registration.complete(actor=current_user, case=case, data=form.member_data(),

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from .. import clock, permissions
 from ..calendar import YEARS, local_date
 from ..extensions import db
+from ..forms import options
 from ..forms.sales import TargetForm, TokenForm
 from ..models import Store
 from ..models import ApiToken
@@ -109,7 +110,7 @@ def targets():
     require("target.edit")
     stores = _stores("target.edit")
     form = TargetForm()
-    form.store_id.choices = [(s.id, f"{s.code} {s.name}") for s in stores]
+    form.store_id.choices = options((s.id, f"{s.code} {s.name}") for s in stores)
     year = request.args.get("year", type=int) or local_date(clock.now()).year
     if year not in YEARS:  # the years a target's month can have (sales.parse_month)
         flash(_("年份应在 2000 到 2100 之间,已显示今年"), "error")
@@ -137,7 +138,7 @@ def targets():
 def tokens():
     require("api_token.manage")
     form = TokenForm()
-    form.store_id.choices = [(s.id, f"{s.code} {s.name}") for s in _stores("api_token.manage")]
+    form.store_id.choices = options((s.id, f"{s.code} {s.name}") for s in _stores("api_token.manage"))
     secret = None
     if form.validate_on_submit():
         store = db.session.get(Store, form.store_id.data) or abort(404)

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import permissions, staff_alerts
+from ..forms import options
 from ..forms.staff_channels import DigestMailForm, RobotForm, WebhookForm
 from ..services import staff_channels as service
 from ..services import staff_posts
@@ -25,7 +26,7 @@ def robots():
     require("robots.manage")
     actor = _actor()
     form = RobotForm()
-    form.scope.choices = permissions.scope_choices(actor)
+    form.scope.choices = options(permissions.scope_choices(actor))
     if form.validate_on_submit():
         answer = form_step(form, lambda: service.add_robot(
             actor=actor, scope=form.scope.data, kind=form.kind.data, name=form.name.data,
@@ -89,7 +90,7 @@ def retry(post_id: int):
 
 def _webhook_form() -> WebhookForm:
     form = WebhookForm()
-    form.events.choices = [(key, _(label)) for key, label in staff_alerts.EVENTS.items()]
+    form.events.choices = options((key, _(label)) for key, label in staff_alerts.EVENTS.items())
     return form
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from ..calendar import YEARS
 from ..periods import day_window
 from ..extensions import db
+from ..forms import options
 from ..forms.standins import StandInForm
 from ..models import User
 from ..services import standins as service
@@ -25,12 +26,12 @@ def _people(actor: User) -> list[User]:
 def _form(actor: User) -> StandInForm:
     form = StandInForm()
     people = _people(actor)
-    form.user_id.choices = [(u.id, u.display_name) for u in people]
+    form.user_id.choices = options((u.id, u.display_name) for u in people)
     seen = {}
     for person in people:
         for candidate in service.candidates(person):
             seen.setdefault(candidate.id, candidate.display_name)
-    form.stand_in_id.choices = sorted(seen.items(), key=lambda item: item[1])
+    form.stand_in_id.choices = options(sorted(seen.items(), key=lambda item: item[1]))
     if request.method == "GET":
         form.user_id.data = actor.id
     return form
