@@ -19,7 +19,7 @@ from ..models.members import VALIDITY_LABELS
 from ..services import members as member_service
 from ..services import batch_jobs, member_upkeep, printing, registration, sending, tiers
 from ..workflows import engine
-from .util import get_visible, page_arg, require, run_step, send_download
+from .util import batch_page, get_visible, page_arg, require, run_step, send_download
 
 bp = Blueprint("members", __name__)
 
@@ -291,12 +291,9 @@ def batch(batch_id: int):
 @login_required
 def batch_retry(batch_id: int):
     """重新生成: a failed batch asked again as a new one (the permission checked again)."""
-    try:
-        job = printing.retry_batch(user=current_user, batch=_own_batch(batch_id))
-    except Refusal as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("members.batch", batch_id=batch_id))
-    return redirect(url_for("members.batch", batch_id=job.id))
+    return run_step(lambda: printing.retry_batch(user=current_user, batch=_own_batch(batch_id)),
+                    refused=Refusal, back=url_for("members.batch", batch_id=batch_id),
+                    then=batch_page)
 
 
 @bp.route("/batches/<int:batch_id>/download")
