@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import statistics
 import sys
 import time
 from datetime import datetime, timezone
@@ -33,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DEFAULT_REDIS, SALES_PG, STORES, ensure_database, ensure_sales, make_app  # noqa: E402
-from bench_visits import setup as visits_setup  # noqa: E402
+from bench_visits import setup as visits_setup, timed  # noqa: E402
 
 from sqlalchemy import event, func, select, text  # noqa: E402
 
@@ -97,16 +96,6 @@ def summary(plan: list[str]) -> str:
              for line in plan if "Scan" in line and ("visit_record" in line or "ix_visit" in line)]
     executed = next(line.split(":")[1].strip() for line in plan if "Execution Time" in line)
     return f"{executed:>10}  {'; '.join(scans)}"
-
-
-def timed(fn, repeat: int) -> float:
-    fn()
-    samples = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
 
 
 def cases(app):
@@ -178,7 +167,7 @@ def main() -> None:
         for label, word, fn, *work_mem in cases(app):
             if work_mem:
                 db.session.execute(text(f"SET work_mem = '{work_mem[0]}'"))
-            seconds = timed(fn, args.repeat)
+            seconds = timed(fn, args.repeat)[0]
             with Capture(db.engine) as capture:
                 fn()
             statement, params = capture.about(word)
