@@ -1,7 +1,7 @@
 """visit_record: index by store and visit time
 
 Revision ID: b48dabf47893
-Revises: a5aab2a92c56
+Revises: 0f0adef2e695
 Create Date: 2026-11-30 04:09:16
 
 ix_visit_record_store_visited (store_id, visited_at): the weekly routine's Saturday report
@@ -17,7 +17,7 @@ per occasion). 44 MB at 1.46 M visits; visits are typed in by hand, so its write
 from alembic import op
 
 revision = "b48dabf47893"
-down_revision = "a5aab2a92c56"
+down_revision = "0f0adef2e695"
 branch_labels = None
 depends_on = None
 
