@@ -65,7 +65,10 @@ class VisitRecord(db.Model):
     member = relationship("Member")
     associate = relationship("User", foreign_keys=[associate_id])
     plan_item = relationship("PlanItem")
-    __table_args__ = (Index("ix_visit_record_store_month", "store_id", "ym"),)
+    # (store_id, visited_at): a store's visits between two moments — an associate's week
+    # (routine.week_visits) read only that week's rows, not the store's whole history
+    __table_args__ = (Index("ix_visit_record_store_month", "store_id", "ym"),
+                      Index("ix_visit_record_store_visited", "store_id", "visited_at"))
 
 
 class StoreVisitScore(db.Model):

@@ -17,6 +17,7 @@ from ..models import AuditEvent, Case, Complaint, Member, Notification, Store, T
 from ..workflows import engine
 from ..workflows.complaint_steps import CONSENT_HOW, SURVEY_SCORES, when as _when  # noqa: F401
 from ..workflows.complaints import direct, store as store_process
+from . import tiers
 from .registration import InvalidMobile, find_by_mobile, normalise_mobile
 from ..i18n_labels import N_, Refusal
 
@@ -191,10 +192,13 @@ def reveal_contact(*, user: User, case: Case, now: datetime | None = None) -> st
     return case.complaint.contact or ""
 
 
-def visible_complaints(user: User, *, state: str = "", kind: str = "", limit: int = 100):
-    """Complaints in the user's scope, newest first."""
+def visible_complaints(user: User, *, state: str = "", kind: str = "", tier: str = "",
+                       limit: int = 100):
+    """Complaints in the user's scope, newest first (with `tier`: those that concern a member of
+    that tier whom the user may see — another store's member's tier is not theirs to learn)."""
     query = (select(Complaint).join(Case, Case.id == Complaint.case_id)
              .where(permissions.case_filter(user)).order_by(Complaint.received_at.desc()).limit(limit))
+    query = tiers.only_tier(query, Complaint.member_id, tier, permissions.member_filter(user))
     if state:
         query = query.where(Case.state == state)
     if kind:

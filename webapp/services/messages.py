@@ -16,6 +16,7 @@ from ..extensions import db
 from ..i18n_labels import N_
 from ..models import Member, OutboxMessage, Store, User
 from ..spreadsheet import append, print_setup
+from . import tiers
 
 # ------------------------------------------------------------------ the outbox page
 
@@ -42,6 +43,7 @@ class OutboxFilter:
     status: str = ""
     first_day: date | None = None
     last_day: date | None = None
+    tier: str = ""  # messages to members of this tier (A/B/C)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +73,7 @@ def _outbox_query(user: User, filters: OutboxFilter):
     if filters.last_day:
         query = query.where(OutboxMessage.created_at
                             < day_window(filters.last_day)[1])
-    return query
+    return tiers.only_tier(query, OutboxMessage.member_id, filters.tier)
 
 
 def outbox_page(*, user: User, filters: OutboxFilter, limit: int = 50,

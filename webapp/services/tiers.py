@@ -216,6 +216,15 @@ def set_tier(*, actor: User, member: Member, tier: str, reason: str,
     db.session.commit()
 
 
+def only_tier(query, member_id, tier: str, *also):
+    """`query` kept to the rows whose member (the `member_id` column) has the applied tier `tier`
+    and meets `also` (conditions on Member): a list's tier folder. Rows without a member drop
+    out (they show under 全部 only); a `tier` other than A, B or C filters nothing."""
+    if tier not in TIERS:
+        return query
+    return query.where(member_id.in_(select(Member.id).where(Member.tier == tier, *also)))
+
+
 def proposals(user: User, *, tier: str = "") -> list[Case]:
     """Open proposals the user may see, optionally for members of one applied tier."""
     query = (select(Case).join(Member, Member.id == Case.member_id)

@@ -16,7 +16,7 @@ from ..models import AuditEvent, Case, Store, Task, parse_id
 from ..services import complaint_stats, complaints
 from ..services.sales import parse_month
 from ..workflows import engine
-from .util import get_visible, require, run_step, send_download
+from .util import get_visible, require, run_step, send_download, tier_arg
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 
@@ -36,10 +36,10 @@ def _stores():
 @login_required
 def index():
     require("complaint.view")
-    state, kind = request.args.get("state", ""), request.args.get("kind", "")
-    rows = complaints.visible_complaints(current_user, state=state, kind=kind)
+    state, kind, tier = request.args.get("state", ""), request.args.get("kind", ""), tier_arg()
+    rows = complaints.visible_complaints(current_user, state=state, kind=kind, tier=tier)
     return render_template("complaints/index.html", complaints=rows, state=state, kind=kind,
-                           now=clock.now())
+                           tier=tier, now=clock.now())
 
 
 @bp.route("/new/<any(direct, store):kind>", methods=["GET", "POST"])

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from ..forms.outbox import OutboxFilterForm
 from ..services import messages
-from .util import page_arg, require, send_download
+from .util import page_arg, require, send_download, tier_arg
 
 bp = Blueprint("outbox", __name__)
 PAGE_SIZE = 50
@@ -24,14 +24,15 @@ def index():
     value = {f.name: (f.data if not f.errors else None) for f in form}
     filters = messages.OutboxFilter(
         store_id=value["store_id"], template=value["template"] or "",
-        status=value["status"] or "", first_day=value["first_day"], last_day=value["last_day"])
+        status=value["status"] or "", first_day=value["first_day"], last_day=value["last_day"],
+        tier=tier_arg())
     page = page_arg()
     rows, total = messages.outbox_page(user=current_user, filters=filters, limit=PAGE_SIZE,
                                        offset=(page - 1) * PAGE_SIZE)
     pages = max(1, -(-total // PAGE_SIZE))
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("outbox.html", form=form, messages=rows, total=total, page=page,
-                           pages=pages, args=args, kinds=messages.KINDS,
+                           pages=pages, args=args, tier=filters.tier, kinds=messages.KINDS,
                            statuses=messages.STATUSES)
 
 

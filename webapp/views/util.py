@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 from .. import permissions
 from ..extensions import db
 from ..models import MAX_ID
+from ..services.tiers import TIERS
 
 # C0 controls and DEL, but tab, line feed and carriage return (text areas hold those).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -62,6 +63,13 @@ def local_next(default: str) -> str:
 def page_arg(limit: int = 100_000) -> int:
     """?page=N as a page number from 1 to `limit`; anything else reads as the nearest of those."""
     return min(max(1, request.args.get("page", 1, type=int)), limit)
+
+
+def tier_arg(values=None) -> str:
+    """?tier= (or the form's) as a list's tier folder: "A", "B" or "C"; anything else, or
+    nothing, is "" (all tiers)."""
+    tier = (request.args if values is None else values).get("tier", "")
+    return tier if tier in TIERS else ""
 
 
 def require(action: str) -> None:
