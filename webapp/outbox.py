@@ -88,11 +88,16 @@ OPT_OUT_TEXT = "回TD退订"
 
 
 # Staff alerts posted to WeCom / DingTalk groups (issue 15; markdown both platforms render).
+# They leave the company, so their context holds no member data: the task, the store, the due
+# time, the link and {ref} — the case's process and number (staff_alerts.case_ref), never its
+# title. A template may use only its default's placeholders (allowed_fields), so an administrator
+# cannot bring a name, salutation, card number or mobile back; {标题} (the older name, still in
+# saved texts) is the same reference.
 STAFF_TEMPLATES: dict[str, tuple[str, str]] = {
     "staff_urgent": (N_("工作群：新的紧急待办"),
-                     "**新的紧急待办：{task}**\n\n> {title}\n> 门店：{store}\n> 期限：{due}\n\n"
+                     "**新的紧急待办：{task}**\n\n> {ref}\n> 门店：{store}\n> 期限：{due}\n\n"
                      "[查看待办]({link})"),
-    "staff_overdue_line": (N_("工作群：超期待办（每项一行）"), "- {task}：{title}（{store}） [查看]({link})"),
+    "staff_overdue_line": (N_("工作群：超期待办（每项一行）"), "- {task}：{ref}（{store}） [查看]({link})"),
     "staff_bulk_opened": (N_("工作群：批量新增待办汇总"),
                           "**{store}：今日新增 {count} 个{task}任务**\n\n> 期限：{due}\n\n"
                           "[在待办中查看]({link})"),
@@ -131,8 +136,8 @@ PLACEHOLDERS: dict[str, str] = {
     "消费门店": "sale_store", "消费金额": "amount", "回复内容": "reply", "导购": "associate",
     "返现金额": "cashback", "门店地址": "store_address", "门店电话": "store_phone",
     "营业时间": "store_hours", "到期日": "expires_on", "购买日期": "sale_date", "购买商品": "item",
-    "洗涤保养": "care", "可用积分": "points_balance", "待办": "task", "标题": "title", "期限": "due", "链接": "link",
-    "数量": "count"}
+    "洗涤保养": "care", "可用积分": "points_balance", "待办": "task", "标题": "ref", "编号": "ref",
+    "期限": "due", "链接": "link", "数量": "count"}
 _NAME_OF = {key: name for name, key in PLACEHOLDERS.items()}
 _FIELD = re.compile(r"\{([^{}]*)\}")
 

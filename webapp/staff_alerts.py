@@ -42,6 +42,14 @@ def case_link(case_id: int) -> str:
     return f"{base_url()}/cases/{case_id}"
 
 
+def case_ref(process_label: str, case_id: int) -> str:
+    """A case as posts and e-mails name it: its process and number ("新会员入会登记 #1234", as
+    the case page shows it). Never the case's title, which may carry the member's name,
+    salutation or card number: posts leave the company (WeCom, DingTalk, mailboxes), and the
+    link shows the reader what their role may see."""
+    return f"{process_label} #{case_id}"
+
+
 def inbox_link(process: str | None = None) -> str:
     """The inbox (the home page, `/`; there is no /inbox), one process's tasks with `process`."""
     return f"{base_url()}/" + (f"?process={process}" if process else "")
@@ -127,8 +135,9 @@ def _store_name(store_id: int | None) -> str:
 
 # ------------------------------------------------------------------ what the engine reports
 
-def task_opened(task, case, label: str, now: datetime) -> None:
-    """A new task whose deadline is near (within `staff_alert_urgent_hours`) → its group."""
+def task_opened(task, case, label: str, process_label: str, now: datetime) -> None:
+    """A new task whose deadline is near (within `staff_alert_urgent_hours`) → its group; the
+    case by its reference (`case_ref`), never its title."""
     if task.due_at is None or not any_robots():
         return
     if (task.due_at - now).total_seconds() > settings.get_int("staff_alert_urgent_hours") * 3600:
@@ -137,8 +146,9 @@ def task_opened(task, case, label: str, now: datetime) -> None:
     if not robot_ids:
         return
     text = _render("staff_urgent", {
-        "task": label, "title": case.title, "store": _store_name(task.store_id) or "—",
-        "due": due_time(task.due_at)[5:], "link": case_link(case.id)})
+        "task": label, "ref": case_ref(process_label, case.id),
+        "store": _store_name(task.store_id) or "—", "due": due_time(task.due_at)[5:],
+        "link": case_link(case.id)})
     queue([{"channel": "robot", "robot_id": rid, "store_id": task.store_id, "event": "urgent",
             "dedupe_key": f"urgent:{rid}:{case.id}:{case.version}", "title": "紧急待办",
             "body": text} for rid in robot_ids])
@@ -181,8 +191,9 @@ def tasks_opened_in_bulk(process: str, label: str, cases, due_at: datetime | Non
 
 
 def tasks_overdue(rows: list[dict], claimed_at: datetime) -> int:
-    """Tasks whose deadline passed in one sweep batch (rows: case_id, title, label, store_id,
-    area_id, role, escalate_to, escalate_also): one post per group, listing them."""
+    """Tasks whose deadline passed in one sweep batch (rows: case_id, process_label, label,
+    store_id, area_id, role, escalate_to, escalate_also, store): one post per group, listing
+    them, each case by its reference (no title: nothing about the member)."""
     if not rows or not any_robots():
         return 0
     per_robot: dict[int, list[dict]] = {}
@@ -196,8 +207,9 @@ def tasks_overdue(rows: list[dict], claimed_at: datetime) -> int:
         escalated = any(i.get("escalate_to") for i in items)
         head = f"**{len(items)} 项待办已超期" + ("，已升级**" if escalated else "**")
         lines = [_render("staff_overdue_line", {
-            "task": i["label"], "title": i["title"], "store": i.get("store") or "—",
-            "link": case_link(i["case_id"]), "due": ""}) for i in items[:OVERDUE_LINES]]
+            "task": i["label"], "ref": case_ref(i["process_label"], i["case_id"]),
+            "store": i.get("store") or "—", "link": case_link(i["case_id"]), "due": ""})
+            for i in items[:OVERDUE_LINES]]
         if len(items) > OVERDUE_LINES:
             lines.append(f"- 等 {len(items)} 项，详见待办 {inbox_link()}")
         posts.append({"channel": "robot", "robot_id": rid, "event": "overdue",

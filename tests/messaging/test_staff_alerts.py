@@ -23,26 +23,10 @@ from webapp.services import digest, staff_channels, staff_posts
 from webapp.services.cases import fire
 from webapp.services.deadlines import process_due
 
-from .receivers import DING_SECRET, Mailbox, Receiver
+from .receivers import DING_SECRET
 
 T0 = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)  # Friday 10:00 in Shanghai
 LATE = datetime(2026, 11, 20, 15, 30, tzinfo=timezone.utc)  # 23:30 in Shanghai: quiet hours
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
-
-
-@pytest.fixture
-def mailbox(monkeypatch):
-    box = Mailbox()
-    for key, value in box.environ().items():
-        monkeypatch.setenv(key, value)
-    yield box
-    box.close()
 
 
 def _urgent_within(hours: int) -> None:

@@ -4,7 +4,6 @@ never one per task, nothing without a group), and at 09:00 each area's group get
 numbers. Real database, a real local receiver, a controlled clock; no member data in a post."""
 from datetime import datetime, timezone
 
-import pytest
 import time_machine
 from sqlalchemy import select
 
@@ -13,20 +12,11 @@ from webapp.extensions import db
 from webapp.models import Member, StaffPost
 from webapp.services import aftersale, digest, sales, staff_channels, staff_posts
 
-from .receivers import Receiver
-
 SUNDAY = datetime(2026, 11, 22, 6, 0, tzinfo=timezone.utc)  # 14:00 in Shanghai: the sales
 TUESDAY_EARLY = datetime(2026, 11, 24, 0, 30, tzinfo=timezone.utc)  # 08:30: the daily job
 TUESDAY_NINE = datetime(2026, 11, 24, 1, 5, tzinfo=timezone.utc)  # 09:05: the digests
 WEDNESDAY_EARLY = datetime(2026, 11, 25, 0, 30, tzinfo=timezone.utc)
 WEDNESDAY_NINE = datetime(2026, 11, 25, 1, 5, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
 
 
 def _buyers(org, per_store: dict[int, int], at: datetime) -> list[dict]:

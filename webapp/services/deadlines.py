@@ -66,11 +66,12 @@ def _announce_overdue(claimed_at: datetime) -> int:
         return 0
     found = db.session.execute(
         select(Task.case_id, Task.name, Task.store_id, Task.area_id, Task.role, Task.escalate_to,
-               Task.escalate_also, Case.title, Case.process, Store.name.label("store"))
+               Task.escalate_also, Case.process, Store.name.label("store"))
         .join(Case, Case.id == Task.case_id).outerjoin(Store, Store.id == Task.store_id)
         .where(Task.status == "open", Task.escalated_at == claimed_at)
         .order_by(Task.due_at, Task.id)).all()
-    rows = [dict(r._mapping, label=engine.task_label(r)) for r in found]
+    rows = [dict(r._mapping, label=engine.task_label(r),
+                 process_label=engine.get_process(r.process).label) for r in found]
     return staff_alerts.tasks_overdue(rows, claimed_at)
 
 

@@ -26,14 +26,26 @@ MAX_LINES = 40
 def _tasks(where, end: datetime) -> list:
     return db.session.execute(
         select(Task.id, Task.name, Task.role, Task.due_at, Task.assignee_id, Case.id.label("case_id"),
-               Case.title, Case.process, User.display_name.label("person"))
+               Case.process, User.display_name.label("person"), Store.name.label("store"))
         .join(Case, Case.id == Task.case_id).outerjoin(User, User.id == Task.assignee_id)
+        .outerjoin(Store, Store.id == Task.store_id)
         .where(Task.status == "open", Task.due_at <= end, where)  # eod: midnight ending today
         .order_by(Task.due_at, Task.id)).all()
 
 
-def text_for(rows, *, title: str, now: datetime) -> str:
-    """Markdown: a heading, then per person their tasks with deadline and link."""
+def _line(r, now: datetime, stores: bool) -> str:
+    """One task: its label, the case's reference (process and number, never its title: the
+    member's name or card number), the store when asked, the deadline, the link."""
+    ref = staff_alerts.case_ref(engine.get_process(r.process).label, r.case_id)
+    where = f"（{r.store}）" if stores and r.store else ""
+    late = "（已超期）" if r.due_at <= now else ""
+    return (f"- {engine.task_label(r)}：{ref}{where}，{due_time(r.due_at)[5:]}{late}"
+            f" [查看]({staff_alerts.case_link(r.case_id)})")
+
+
+def text_for(rows, *, title: str, now: datetime, stores: bool = False) -> str:
+    """Markdown: a heading, then per person their tasks (`_line`; with their store for a
+    reader whose tasks may span stores)."""
     by_person: dict[str, list] = defaultdict(list)
     for r in rows:
         by_person[r.person or f"{ROLE_LABELS[r.role]}（未分派）"].append(r)
@@ -44,9 +56,7 @@ def text_for(rows, *, title: str, now: datetime) -> str:
         for r in items:
             if shown >= MAX_LINES:
                 break
-            late = "（已超期）" if r.due_at <= now else ""
-            lines.append(f"- {engine.task_label(r)}：{r.title}，{due_time(r.due_at)[5:]}"
-                         f"{late} [查看]({staff_alerts.case_link(r.case_id)})")
+            lines.append(_line(r, now, stores))
             shown += 1
     if shown < len(rows):
         lines.append(f"\n……共 {len(rows)} 项，详见 {staff_alerts.inbox_link()}")
@@ -102,7 +112,7 @@ def queue_digests(*, now: datetime | None = None) -> int:
         if key in done or not user.email:
             continue
         text = text_for(_tasks(_user_scope(user), end),
-                        title=f"{user.display_name}，{day:%m月%d日} 的待办", now=now)
+                        title=f"{user.display_name}，{day:%m月%d日} 的待办", now=now, stores=True)
         rows.append({"channel": "email", "user_id": user.id, "recipient": user.email,
                      "store_id": user.store_id, "event": "digest", "dedupe_key": key,
                      "title": f"今日待办 {day:%m-%d}", "body": text.replace("**", "")})

@@ -20,7 +20,7 @@ from .admin import Invalid
 
 KIND_SMS, KIND_SCRIPT, KIND_STAFF = "sms", "script", "staff"
 # What a staff alert's preview is filled with (its values come from the task that is posted).
-STAFF_SAMPLE = {"task": "审核新会员资料", "title": "新会员 王先生", "store": "1号店",
+STAFF_SAMPLE = {"task": "审核新会员资料", "ref": "新会员入会登记 #123", "store": "1号店",
                 "due": "11-21 24:00", "link": "https://crm.example.com/cases/123", "count": 37}
 MAX_LENGTH = 2000
 

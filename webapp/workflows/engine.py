@@ -407,7 +407,8 @@ def _open_task(process: Process, case: Case, now: datetime) -> Task | None:
                 calendar_gap=gap)
     db.session.add(task)
     schedule_after_commit(remind_at, due_at)
-    staff_alerts.task_opened(task, case, spec.label, now)  # an urgent one: its group hears of it
+    # an urgent one: its group hears of it
+    staff_alerts.task_opened(task, case, spec.label, process.label, now)
     return task
 
 
