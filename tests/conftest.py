@@ -41,6 +41,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -125,6 +126,21 @@ def travel():
     time-machine Traveller is yielded, for tests that move it (`travel.shift(...)`)."""
     with time_machine.travel(TODAY, tick=True) as traveller:
         yield traveller
+
+
+# --------------------------------------------------------------------------- signals
+
+@pytest.fixture(autouse=True)
+def _signal_handlers():
+    """SIGINT and SIGTERM handled as before the test: an in-process RQ worker (SimpleWorker,
+    burst) installs its own and leaves them, after which Ctrl-C or `timeout`'s SIGTERM only
+    raised StopRequested in whatever test was running and the run went on (it could not be
+    stopped)."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for sig, handler in saved.items():
+        if signal.getsignal(sig) is not handler:
+            signal.signal(sig, handler)
 
 
 # --------------------------------------------------------------------------- Redis

@@ -41,10 +41,20 @@ def live_server(app, org):
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
         app.config["WTF_CSRF_ENABLED"] = saved
+        _stop(server, thread)
+
+
+def _stop(server, thread, seconds: float = 10) -> None:
+    """Stop the live server, failing the test instead of waiting for ever: socketserver's
+    shutdown() waits without a time limit for serve_forever's loop to notice."""
+    stopper = threading.Thread(target=server.shutdown, name="live-server-stop", daemon=True)
+    stopper.start()
+    stopper.join(seconds)
+    thread.join(seconds)
+    server.server_close()
+    if stopper.is_alive() or thread.is_alive():
+        pytest.fail(f"the live server did not stop within {seconds:g} s")
 
 
 @pytest.fixture

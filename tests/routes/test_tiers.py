@@ -2,6 +2,7 @@
 change with a reason on the member page, HQ's recompute on demand; who may and may not."""
 from datetime import datetime, timezone
 
+import pytest
 from sqlalchemy import select
 
 from tests.sales.builders import bulk_members
@@ -69,6 +70,23 @@ def test_bad_input_is_a_message_and_changes_nothing(org, login):
     assert db.session.get(Member, a["id"]).tier == "C"
     other = members_with(org, [100], store=2)[0]
     assert client.post(f"/members/{other['id']}/tier", data={"tier": "A", "reason": "x"}).status_code == 404
+
+
+@pytest.mark.parametrize("status, message", [("pending", "该会员尚在总部审核中，审核通过后才能调整等级"),
+                                             ("lapsed", "会员卡已失效，续卡后才能调整等级")])
+def test_no_manual_change_for_a_member_who_is_not_active(org, login, status, message):
+    (m,) = bulk_members(org.stores[0], 1, status=status)
+    client = login("manager1")
+    form = f'action="/members/{m["id"]}/tier"'
+    assert form not in client.get(f"/members/{m['id']}").data.decode()
+    page = client.post(f"/members/{m['id']}/tier", data={"tier": "A", "reason": "团购大客户"},
+                       follow_redirects=True).data.decode()
+    assert message in page and "已调整客户等级" not in page
+    db.session.expire_all()
+    assert db.session.get(Member, m["id"]).tier == "C"
+    assert not tiers.history(db.session.get(Member, m["id"]))
+    (active,) = bulk_members(org.stores[0], 1)
+    assert f'action="/members/{active["id"]}/tier"' in client.get(f"/members/{active['id']}").data.decode()
 
 
 def test_manual_change_with_a_reason_shows_in_the_timeline(org, login):

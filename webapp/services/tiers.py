@@ -190,13 +190,23 @@ def decide(*, actor: User, case_ids: list[int], transition: str = "apply",
     return {"done": done, "refused": refused}
 
 
+def tier_settable(member: Member) -> bool:
+    """Only an active member has a tier to change (a pending registration or a lapsed card has
+    no qualifying tier either, see `recompute`): the member page offers the control only then."""
+    return member.status == "active"
+
+
 def set_tier(*, actor: User, member: Member, tier: str, reason: str,
              now: datetime | None = None) -> None:
     """A special case: the store manager changes a tier by hand, with a reason; audited in the
-    member's timeline; an open proposal for the member is closed as declined. Commits."""
+    member's timeline; an open proposal for the member is closed as declined. Refused for a
+    member who is not active (registration pending, card lapsed). Commits."""
     now = now or clock.now()
     if not permissions.can(actor, "tier.change", member):
         raise TierRefused(N_("只有店长可以调整客户等级"))
+    if not tier_settable(member):
+        raise TierRefused(N_("该会员尚在总部审核中，审核通过后才能调整等级")
+                          if member.status == "pending" else N_("会员卡已失效，续卡后才能调整等级"))
     if tier not in TIERS:
         raise TierRefused(N_("请选择A、B或C类"))
     if not reason.strip():

@@ -76,7 +76,8 @@ def detail(member_id: int):
                            validity_labels=VALIDITY_LABELS, today=local_date(clock.now()),
                            can_opt_out=permissions.can(current_user, "member.sms_opt_out", member),
                            tier_history=tiers.history(member),
-                           can_change_tier=permissions.can(current_user, "tier.change", member),
+                           can_change_tier=(permissions.can(current_user, "tier.change", member)
+                                            and tiers.tier_settable(member)),
                            associates=(_associates(member.store_id) if permissions.can(
                                current_user, "member.reassign", member) else None),
                            can_flag_mobile=permissions.can(current_user, "member.mobile_status",
