@@ -13,7 +13,7 @@ from webapp.outbox import queue_sms
 from webapp.services import care, cases
 from webapp.services.deadlines import process_due
 
-from tests.messaging.test_staff_alerts import mailbox  # noqa: F401  (a real local SMTP server)
+from tests.messaging.conftest import mailbox  # noqa: F401  (a real local SMTP server)
 
 SF = "2027-02-06"  # 春节 2027
 GENERATE = datetime(2027, 1, 30, 2, 0, tzinfo=timezone.utc)  # 10:00 local, 7 days ahead
