@@ -90,3 +90,19 @@ def test_filters_and_pages(org, login):
     page = manager.get(f"/outbox?store_id={org.stores[2].id}").get_data(as_text=True)
     assert "短信2-" not in page
     assert "短信0-" in manager.get("/outbox").get_data(as_text=True)
+
+
+def test_past_the_count_cap_the_page_says_more_than_and_pages_on(org, login, monkeypatch):
+    from webapp.services import messages
+
+    monkeypatch.setattr(messages, "COUNT_CAP", 60)  # 10,000 in the product
+    _messages(org, 68, 0, "welcome_temporary", T0)
+    hq = login("hq")
+    page = hq.get("/outbox").get_data(as_text=True)
+    assert "<small>60+</small>" in page and "第 1 页" in page and "/ 2 页" not in page
+    assert "page=2" in page and len(_rows(page)) == 50
+    page = hq.get("/outbox?page=2").get_data(as_text=True)
+    assert len(_rows(page)) == 18 and "第 2 页" in page and "page=3" not in page
+    monkeypatch.setattr(messages, "COUNT_CAP", 68)  # exactly the cap: the count is exact
+    page = hq.get("/outbox").get_data(as_text=True)
+    assert "<small>68</small>" in page and "第 1 / 2 页" in page

@@ -29,9 +29,12 @@ def index():
     page = page_arg()
     rows, total = messages.outbox_page(user=current_user, filters=filters, limit=PAGE_SIZE,
                                        offset=(page - 1) * PAGE_SIZE)
-    pages = max(1, -(-total // PAGE_SIZE))
+    capped = total > messages.COUNT_CAP  # "10,000+": the last page is not known
+    pages = None if capped else max(1, -(-total // PAGE_SIZE))
+    more = len(rows) == PAGE_SIZE if capped else page < pages
     args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("outbox.html", form=form, messages=rows, total=total, page=page,
+    return render_template("outbox.html", form=form, messages=rows, page=page, more=more,
+                           total=f"{messages.COUNT_CAP:,}+" if capped else total,
                            pages=pages, args=args, tier=filters.tier, kinds=messages.KINDS,
                            statuses=messages.STATUSES)
 
