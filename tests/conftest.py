@@ -422,3 +422,25 @@ def redis_down(app):
     app.extensions.pop("redis", None)
     if saved_client is not None:
         app.extensions["redis"] = saved_client
+
+
+@pytest.fixture
+def receiver():
+    """A WeCom / DingTalk / webhook receiver on a local port (tests/messaging/receivers.py)."""
+    from tests.messaging.receivers import Receiver
+
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def mailbox(monkeypatch):
+    """A local SMTP server, with the SMTP_* environment pointing at it."""
+    from tests.messaging.receivers import Mailbox
+
+    box = Mailbox()
+    for key, value in box.environ().items():
+        monkeypatch.setenv(key, value)
+    yield box
+    box.close()

@@ -13,7 +13,6 @@ from webapp.outbox import queue_sms
 from webapp.services import care, cases
 from webapp.services.deadlines import process_due
 
-from tests.messaging.conftest import mailbox  # noqa: F401  (a real local SMTP server)
 
 SF = "2027-02-06"  # 春节 2027
 GENERATE = datetime(2027, 1, 30, 2, 0, tzinfo=timezone.utc)  # 10:00 local, 7 days ahead
@@ -203,7 +202,7 @@ def test_a_batch_not_approved_by_the_end_of_its_day_lapses_and_sends_nothing(org
     assert db.session.scalars(select(OutboxMessage)).all() == []
 
 
-def test_the_spring_festival_e_mails_c_members_their_points_through_smtp(org, people, mailbox):  # noqa: F811
+def test_the_spring_festival_e_mails_c_members_their_points_through_smtp(org, people, mailbox):
     """Seed 000 §(二)2 春节 "C类客户：短信祝福＋贺卡寄送＋E-mail积分信息告知": on the day the C members
     who left an address get an e-mail with their points, sent by the outbox job through a real
     local SMTP server; A and B (no e-mail at the Spring Festival), a removed line, a contact
