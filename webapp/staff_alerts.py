@@ -19,6 +19,7 @@ from . import clock, outbox, settings
 from .extensions import db
 from .formatting import due_time
 from .i18n_labels import N_
+from .models.base import insert_ignoring_duplicates
 from .models import (AREA_ROLES, COMPANY_ROLES, GroupRobot, OutgoingWebhook, StaffPost, Store,
                      TZDateTime)
 
@@ -93,11 +94,7 @@ def robots_for(store_id: int | None, area_id: int | None, roles=()) -> list[int]
 
 
 def _insert_ignoring_duplicates():
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(StaffPost.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return insert_ignoring_duplicates(StaffPost.__table__, index_elements=["dedupe_key"])
 
 
 def queue(rows: list[dict]) -> int:

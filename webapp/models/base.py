@@ -50,3 +50,14 @@ class TZDateTime(db.TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return clock.as_utc(value)
+
+
+def insert_ignoring_duplicates(table, index_elements=None):
+    """INSERT … ON CONFLICT DO NOTHING on either database (a unique key as the guard: a NOT EXISTS
+    on the table being filled makes PostgreSQL rescan the rows the same statement wrote);
+    `index_elements` names the one unique key whose conflict is ignored."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(table).on_conflict_do_nothing(index_elements=index_elements)

@@ -107,9 +107,10 @@ def versions(*, period: str) -> list[int]:
 def review(*, actor: User, period: str, comment: str = "", now: datetime | None = None) -> int:
     """The review done at once (tests, the shell): what the job of request_review does, without
     the request. Returns the new version."""
-    _check(actor, period, comment, now or clock.now())
+    now = now or clock.now()
+    _check(actor, period, comment, now)
     try:
-        version = _archive(actor, period, comment.strip(), now or clock.now())
+        version = _archive(actor, period, comment.strip(), now)
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -26,7 +26,8 @@ from ..extensions import db
 from ..i18n_labels import N_, Refusal
 from ..models import AuditEvent, Member, PointsEntry, TZDateTime, User
 from ..models import Sale
-from ..workflows.engine import ids_in, insert_ignoring_duplicates
+from ..models.base import insert_ignoring_duplicates
+from ..workflows.engine import ids_in
 from ..outbox import queue_sms
 
 

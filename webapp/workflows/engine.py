@@ -27,6 +27,7 @@ from ..alarms import schedule_after_commit
 from ..extensions import db
 from ..calendar import to_local
 from ..i18n_labels import N_, Label, Refusal
+from ..models.base import insert_ignoring_duplicates
 from ..models import STORE_ROLES, AuditEvent, Case, CaseTimer, Role, StandIn, Task, TZDateTime, User
 
 Guard = Callable[[Case, dict], "str | None"]  # an N_-marked refusal message, or None to allow
@@ -522,16 +523,6 @@ def emit(event: str, *, now: datetime | None = None, **values) -> dict[str, int]
             if name == event:
                 hook(now=now or clock.now(), **values)
     return started
-
-
-def insert_ignoring_duplicates(table):
-    """INSERT … ON CONFLICT DO NOTHING on either database (a unique key as the guard: a NOT EXISTS
-    on the table being filled makes PostgreSQL rescan the rows the same statement wrote)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(table).on_conflict_do_nothing()
 
 
 def ids_in(column, ids: list[int]):
